@@ -1,0 +1,78 @@
+"""User-editable settings: local targets, remand costs, suppression threshold.
+
+Stored in the database by :class:`yj_metrics.store.Store` (``get_settings`` /
+``save_settings``) and passed to calculations. Defaults ship here and in
+:mod:`yj_metrics.targets`.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, replace
+
+#: Cost per night in pounds of each remand type (Southampton's plan quotes these rates).
+DEFAULT_REMAND_RATES = {
+    "Secure children's home": 762.0,
+    "Secure training centre": 453.0,
+    "Young offender institution": 321.0,
+    "Local authority accommodation": 0.0,
+}
+
+
+@dataclass(frozen=True)
+class Target:
+    """A local target band: green at or better than ``green``, red at or worse than ``red``.
+
+    ``direction`` is ``"lower"`` when lower values are better, else ``"higher"``.
+    Values are in the indicator's unit (percentages 0-100 for shares).
+    """
+
+    indicator: str
+    green: float
+    red: float
+    direction: str = "lower"
+
+    def rag(self, value: float | None) -> str | None:
+        """``"Green"``, ``"Amber"`` or ``"Red"`` for a value; ``None`` when there is no value."""
+        if value is None or value != value:
+            return None
+        if self.direction == "lower":
+            if value <= self.green:
+                return "Green"
+            return "Red" if value >= self.red else "Amber"
+        if value >= self.green:
+            return "Green"
+        return "Red" if value <= self.red else "Amber"
+
+
+def _default_targets() -> dict[str, Target]:
+    from .targets import DEFAULT_TARGETS
+
+    return dict(DEFAULT_TARGETS)
+
+
+@dataclass(frozen=True)
+class Settings:
+    service_name: str = "Youth Justice Service"
+    suppression_threshold: int = 4
+    remand_rates: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_REMAND_RATES))
+    targets: dict[str, Target] = field(default_factory=_default_targets)
+
+    def to_json(self) -> str:
+        d = asdict(self)
+        return json.dumps(d, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> "Settings":
+        d = json.loads(text)
+        base = cls()
+        targets = dict(base.targets)
+        targets.update({k: Target(**v) for k, v in d.get("targets", {}).items()})
+        rates = dict(base.remand_rates)
+        rates.update(d.get("remand_rates", {}))
+        return replace(
+            base,
+            service_name=d.get("service_name", base.service_name),
+            suppression_threshold=int(d.get("suppression_threshold", base.suppression_threshold)),
+            remand_rates=rates,
+            targets=targets,
+        )
