@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Install everything the tests need (Python packages, Chromium, PostgreSQL, LibreOffice)
+# and run every test. Extra arguments go to pytest, e.g. `bash scripts/test.sh -k store`.
+source "$(dirname "$0")/_python_env.sh"
+
+need=()
+[ -x /usr/bin/chromium ] || need+=(chromium)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+command -v soffice >/dev/null 2>&1 || need+=(libreoffice-calc-nogui)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "==> Installing system packages: ${need[*]}"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+ensure_venv requirements-dev.txt
+cd "$ROOT"
+mkdir -p artifacts
+exec "$ROOT/.venv/bin/python" -m pytest "$@"
