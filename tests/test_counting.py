@@ -1,0 +1,95 @@
+"""Shared counting rules: the YJB once-per-child selection, school age, result builders."""
+import datetime as dt
+
+import pandas as pd
+import pytest
+
+from yj_metrics import counting
+from yj_metrics.dataset import Dataset
+from yj_metrics.periods import quarter
+
+Q = quarter(2023, 1)  # 1 Apr - 30 Jun 2023
+
+
+def _ds(children, interventions, outcomes=None):
+    return Dataset.from_frames(children=pd.DataFrame(children), interventions=pd.DataFrame(interventions),
+                               outcomes=pd.DataFrame(outcomes) if outcomes else None)
+
+
+def _child(cid, dob="2007-05-01", **kw):
+    return {"child_id": cid, "date_of_birth": pd.Timestamp(dob), "gender": "Male", "ethnicity": "White",
+            "locality": "North", **kw}
+
+
+def _iv(iid, cid, itype, start, end, oid=None, **kw):
+    return {"intervention_id": iid, "child_id": cid, "outcome_id": oid, "intervention_type": itype,
+            "start_date": pd.Timestamp(start), "end_date": pd.Timestamp(end) if end else None, **kw}
+
+
+@pytest.mark.parametrize("dob,on,expected", [
+    # turns 16 on 1 May 2024: school year 2023-24, last Friday of June 2024 is 28 Jun
+    ("2008-05-01", "2024-06-27", True),
+    ("2008-05-01", "2024-06-28", False),
+    # turns 16 on 1 Sep 2024: school year 2024-25, last Friday of June 2025 is 27 Jun
+    ("2008-09-01", "2024-06-28", True),
+    ("2008-09-01", "2025-06-26", True),
+    ("2008-09-01", "2025-06-27", False),
+    # turns 16 on 31 Aug 2024: still school year 2023-24
+    ("2008-08-31", "2024-07-01", False),
+])
+def test_school_age_boundary_is_the_last_friday_of_june(dob, on, expected):
+    out = counting.is_school_age(pd.Series([pd.Timestamp(dob)]), pd.Series([pd.Timestamp(on)]))
+    assert bool(out.iloc[0]) is expected
+
+
+def test_orders_ending_keeps_the_most_serious_then_most_recent_order_per_child():
+    ds = _ds(
+        [_child("A"), _child("B"), _child("C", resident=False), _child("D", dob="2014-01-01")],
+        [
+            _iv("1", "A", "Referral Order", "2022-10-01", "2023-05-01"),
+            _iv("2", "A", "Youth Rehabilitation Order", "2022-11-01", "2023-04-15"),  # more serious
+            _iv("3", "B", "Youth Caution", "2023-01-01", "2023-04-10"),
+            _iv("4", "B", "Youth Caution", "2023-02-01", "2023-06-10"),  # same tier, more recent
+            _iv("5", "C", "Referral Order", "2023-01-01", "2023-05-01"),  # out of area
+            _iv("6", "D", "Referral Order", "2023-01-01", "2023-05-01"),  # aged 9 at start
+            _iv("7", "A", "Prevention", "2023-01-01", "2023-06-01"),  # prevention work is not an order
+            _iv("8", "B", "Detention and Training Order", "2023-01-01", "2023-07-01"),  # ends after the quarter
+        ],
+    )
+    got = counting.orders_ending(ds, Q).set_index("child_id")["intervention_id"].to_dict()
+    assert got == {"A": "2", "B": "4"}
+
+
+def test_orders_ending_ignores_orders_for_outcomes_overturned_on_appeal():
+    ds = _ds([_child("A")],
+             [_iv("1", "A", "Referral Order", "2023-01-01", "2023-05-01", oid="O1"),
+              _iv("2", "A", "Youth Caution", "2023-01-01", "2023-05-02", oid="O2")],
+             [{"outcome_id": "O1", "child_id": "A", "outcome_date": pd.Timestamp("2023-01-01"),
+               "outcome_type": "Referral Order", "overturned_on_appeal": True},
+              {"outcome_id": "O2", "child_id": "A", "outcome_date": pd.Timestamp("2023-01-01"),
+               "outcome_type": "Youth Caution"}])
+    assert counting.orders_ending(ds, Q)["intervention_id"].tolist() == ["2"]
+
+
+def test_proportion_results_overall_and_by_group_keep_zero_denominators():
+    frame = pd.DataFrame({"gender": ["Male", "Male", "Male", "Female"], "ok": [True, False, True, True]})
+    overall = counting.proportion_results(frame, frame["ok"], "x", Q, None, label="X")
+    assert len(overall) == 1
+    r = overall[0]
+    assert (r.numerator, r.denominator, r.value) == (3, 4, 75.0)
+    assert r.ci_low < 75 < r.ci_high and r.unit == "%"
+    by = {x.group: x for x in counting.proportion_results(frame, frame["ok"], "x", Q, "gender", label="X")}
+    assert by["Male"].value == pytest.approx(200 / 3)
+    assert by["Female"].value == 100.0
+    assert by["Other"].denominator == 0 and by["Other"].value is None
+
+
+def test_rate_results_per_population_group():
+    frame = pd.DataFrame({"locality": ["North"] * 3 + ["West"]})
+    res = counting.rate_results(frame, "x", Q, "locality", population=pd.Series({"North": 1000.0, "West": 500.0, "East": 10.0}),
+                                per=1000, label="X")
+    by = {r.group: r for r in res}
+    assert by["North"].value == 3.0 and by["West"].value == 2.0 and by["East"].value == 0.0
+    assert by["North"].unit == "per 1,000"
+    overall = counting.rate_results(frame, "x", Q, None, population=None, per=1000, label="X")[0]
+    assert overall.numerator == 4 and overall.value is None

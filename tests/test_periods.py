@@ -1,0 +1,73 @@
+import datetime as dt
+
+import pandas as pd
+import pytest
+
+from yj_metrics import periods as p
+
+
+@pytest.mark.parametrize("fy,q,start,end,label", [
+    (2023, 1, dt.date(2023, 4, 1), dt.date(2023, 6, 30), "2023-24 Q1"),
+    (2023, 3, dt.date(2023, 10, 1), dt.date(2023, 12, 31), "2023-24 Q3"),
+    (2023, 4, dt.date(2024, 1, 1), dt.date(2024, 3, 31), "2023-24 Q4"),
+    (1999, 4, dt.date(2000, 1, 1), dt.date(2000, 3, 31), "1999-00 Q4"),
+])
+def test_quarter_dates_and_labels(fy, q, start, end, label):
+    per = p.quarter(fy, q)
+    assert (per.start, per.end, per.label) == (start, end, label)
+    assert p.parse_quarter(label.replace(" ", "")) == per
+    assert p.quarter_of(start) == per and p.quarter_of(end) == per
+
+
+@pytest.mark.parametrize("text", ["2023-25Q1", "2023 Q5", "Q4 2023", ""])
+def test_parse_quarter_rejects_with_a_message(text):
+    with pytest.raises(ValueError, match="2023-24Q4|consecutive|1-4"):
+        p.parse_quarter(text)
+
+
+def test_previous_and_year_earlier():
+    q = p.quarter(2023, 1)
+    assert q.previous() == p.quarter(2022, 4)
+    assert q.year_earlier() == p.quarter(2022, 1)
+    fy = p.financial_year(2023)
+    assert (fy.start, fy.end, fy.label) == (dt.date(2023, 4, 1), dt.date(2024, 3, 31), "2023-24")
+    assert fy.previous() == p.financial_year(2022)
+    r = p.rolling_year(dt.date(2024, 3, 31))
+    assert r.start == dt.date(2023, 4, 1) and r.label == "12 months to 31 Mar 2024"
+    assert r.previous().end == dt.date(2023, 3, 31)
+
+
+def test_last_quarters_and_rolling_years_are_oldest_first():
+    qs = p.last_quarters(p.quarter(2023, 4), 5)
+    assert [x.label for x in qs] == ["2022-23 Q4", "2023-24 Q1", "2023-24 Q2", "2023-24 Q3", "2023-24 Q4"]
+    ry = p.rolling_years(p.quarter(2023, 4), 2)
+    assert [x.end for x in ry] == [dt.date(2023, 12, 31), dt.date(2024, 3, 31)]
+
+
+def test_latest_complete_quarter():
+    assert p.latest_complete_quarter(dt.date(2024, 3, 31)) == p.quarter(2023, 4)
+    assert p.latest_complete_quarter(dt.date(2024, 3, 30)) == p.quarter(2023, 3)
+
+
+def test_contains_is_inclusive_and_ignores_missing():
+    q = p.quarter(2023, 1)
+    s = pd.Series(pd.to_datetime(["2023-03-31", "2023-04-01", "2023-06-30", "2023-07-01", None]))
+    assert q.contains(s).tolist() == [False, True, True, False, False]
+
+
+def test_fmt_date_uk():
+    assert p.fmt_date(dt.date(2024, 3, 31)) == "31 Mar 2024"
+    assert p.fmt_date(None) == ""
+
+
+def test_working_days_skip_weekends_and_bank_holidays():
+    # Thu 28 Mar 2024 + 1 working day: Good Friday 29 Mar and Easter Monday 1 Apr are bank holidays
+    assert p.add_working_days(dt.date(2024, 3, 28), 1) == dt.date(2024, 4, 2)
+    # Mon 4 Dec 2023 + 20 working days: 25, 26 Dec and 1 Jan are bank holidays
+    # (5-8, 11-15, 18-22, 27-29 Dec = 17; 2, 3, 4 Jan = 20)
+    assert p.add_working_days(dt.date(2023, 12, 4), 20) == dt.date(2024, 1, 4)
+    s = pd.Series(pd.to_datetime(["2024-03-28", None]))
+    out = p.add_working_days(s, 1)
+    assert out.iloc[0] == pd.Timestamp("2024-04-02") and pd.isna(out.iloc[1])
+    n = p.working_days_between(pd.Series(pd.to_datetime(["2023-12-04"])), pd.Series(pd.to_datetime(["2024-01-04"])))
+    assert n.iloc[0] == 20

@@ -1,0 +1,311 @@
+"""Counting rules and result builders shared by :mod:`indicators` and :mod:`kpis`.
+
+The YJB KPI rules (``recreate_kpi_case_level_views_pt*.sql``): a KPI period is chosen by
+the intervention's end date (orders closing in the period); each child counts once per
+period, using the most serious and then the most recent intervention; the child must be
+10-17 at the intervention's start; children living outside the area (``resident`` = N)
+are excluded, and outcomes overturned on appeal are ignored.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from . import contract as c
+from .dataset import Dataset, age_band_of, age_on
+from .results import IndicatorResult
+from .stats import poisson_intervals, wilson_intervals
+
+#: Breakdown dimensions every indicator supports where it makes sense.
+BREAKDOWNS = ("ethnicity", "gender", "age_band", "locality", "disposal", "looked_after", "school_age")
+
+BREAKDOWN_LABELS = {
+    "ethnicity": "Ethnicity", "gender": "Gender", "age_band": "Age band", "locality": "Locality",
+    "disposal": "Disposal type", "looked_after": "Looked after", "school_age": "School age",
+}
+
+LOOKED_AFTER_GROUPS = ("Looked after", "Not looked after", "Not known")
+SCHOOL_AGE_GROUPS = ("School age", "Above school age")
+_CHILD_COLUMNS = ["child_id", "date_of_birth", "gender", "ethnicity", "ethnicity_group", "locality",
+                  "resident", "prior_substantive_outcome"]
+
+
+# --------------------------------------------------------------------------- child attributes
+
+def is_school_age(date_of_birth: pd.Series, on: pd.Series | pd.Timestamp) -> pd.Series:
+    """True while the child is of compulsory school age on ``on``.
+
+    A child may leave school on the last Friday of June of the school year (1 September -
+    31 August) in which they turn 16, so school age means strictly before that Friday.
+    """
+    dob = pd.to_datetime(date_of_birth)
+    turns16_year = dob.dt.year + 16
+    # school year containing the 16th birthday ends in the following calendar year when the
+    # birthday falls on or after 1 September
+    leave_year = turns16_year + (dob.dt.month >= 9).astype("int64")
+    june30 = pd.to_datetime(dict(year=leave_year.fillna(2000).astype(int), month=6, day=30))
+    last_friday = june30 - pd.to_timedelta((june30.dt.day_of_week - 4) % 7, unit="D")
+    last_friday = last_friday.where(dob.notna())
+    on_ts = on if isinstance(on, pd.Series) else pd.Series(pd.Timestamp(on), index=dob.index)
+    return (on_ts < last_friday).fillna(False).astype(bool)
+
+
+def looked_after_label(flag: pd.Series) -> pd.Series:
+    """``Looked after`` / ``Not looked after`` / ``Not known`` from a Y/N column."""
+    out = pd.Series("Not known", index=flag.index, dtype="object")
+    out[flag.fillna(False).astype(bool)] = "Looked after"
+    out[(~flag.fillna(True).astype(bool))] = "Not looked after"
+    return out
+
+
+def with_child_columns(frame: pd.DataFrame, ds: Dataset) -> pd.DataFrame:
+    """``frame`` (with ``child_id``) joined to the child attributes it lacks."""
+    cols = [col for col in _CHILD_COLUMNS if col == "child_id" or col not in frame.columns]
+    return frame.merge(ds.children[cols], on="child_id", how="left")
+
+
+def with_breakdowns(frame: pd.DataFrame, ds: Dataset, date_col: str, *,
+                    type_col: str | None = None, looked_after_col: str | None = None) -> pd.DataFrame:
+    """Add the breakdown columns (``BREAKDOWNS``) to an event frame with ``child_id``.
+
+    Age band and school age are taken on ``date_col``; disposal from ``type_col``
+    (outcome or intervention type); looked after from ``looked_after_col``.
+    """
+    out = with_child_columns(frame, ds)
+    out["ethnicity"] = out["ethnicity_group"].fillna("Not known")
+    out["gender"] = out["gender"].fillna("Not known")
+    out["age"] = age_on(out["date_of_birth"], out[date_col])
+    out["age_band"] = age_band_of(out["age"])
+    out["locality"] = out["locality"].fillna("Not known")
+    if type_col is not None:
+        out["disposal"] = out[type_col].map(c.DISPOSAL_GROUP_OF_TYPE)
+    if looked_after_col is not None and looked_after_col in out.columns:
+        out["looked_after"] = looked_after_label(out[looked_after_col])
+    else:
+        out["looked_after"] = "Not known"
+    school = is_school_age(out["date_of_birth"], out[date_col])
+    out["school_age"] = np.where(school, SCHOOL_AGE_GROUPS[0], SCHOOL_AGE_GROUPS[1])
+    return out
+
+
+def valid_outcomes(ds: Dataset) -> pd.DataFrame:
+    """Outcomes that count: not overturned on appeal, for resident children."""
+    o = ds.outcomes
+    o = o[~o["overturned_on_appeal"].fillna(False).astype(bool)]
+    resident = ds.children.loc[ds.children["resident"].fillna(True).astype(bool), "child_id"]
+    return o[o["child_id"].isin(resident)]
+
+
+def _select_one_per_child(frame: pd.DataFrame) -> pd.DataFrame:
+    """Most serious tier, then most recent end, per child (YJB KPI rule)."""
+    ranked = frame.assign(_seriousness=frame["tier"].map(c.TIER_SERIOUSNESS).fillna(0))
+    ranked = ranked.sort_values(["child_id", "_seriousness", "end_date", "start_date", "intervention_id"])
+    return ranked.drop_duplicates("child_id", keep="last").drop(columns="_seriousness")
+
+
+def orders_ending(ds: Dataset, period) -> pd.DataFrame:
+    """One row per child whose order (intervention) ended in the period.
+
+    YJB rule: intervention ``end_date`` in the period; Prevention work (Prevention,
+    Turnaround, Bail supervision) excluded; interventions for outcomes overturned on appeal
+    ignored; non-resident children excluded; age 10-17 at the intervention start; then the
+    most serious tier and most recent end per child. Breakdown columns are added
+    (age band on the start date, school age on the end date).
+    """
+    iv = ds.interventions
+    iv = iv[period.contains(iv["end_date"]) & iv["tier"].notna() & (iv["tier"] != "Prevention")]
+    overturned = ds.outcomes.loc[ds.outcomes["overturned_on_appeal"].fillna(False).astype(bool), "outcome_id"]
+    iv = iv[~iv["outcome_id"].isin(overturned)]
+    iv = with_child_columns(iv, ds)
+    iv = iv[iv["resident"].fillna(True).astype(bool)]
+    age = age_on(iv["date_of_birth"], iv["start_date"])
+    iv = iv[age.between(10, 17).fillna(False).to_numpy()]
+    iv = _select_one_per_child(iv)
+    out = with_breakdowns(iv, ds, "start_date", type_col="intervention_type",
+                          looked_after_col="looked_after")
+    school = is_school_age(out["date_of_birth"], out["end_date"])
+    out["school_age"] = np.where(school, SCHOOL_AGE_GROUPS[0], SCHOOL_AGE_GROUPS[1])
+    return out.reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- groups
+
+def group_values(by: str, ds: Dataset | None = None, frame: pd.DataFrame | None = None) -> list[str]:
+    """Groups to report for a dimension, in display order (known vocabularies first)."""
+    fixed = {
+        "ethnicity": list(c.ETHNIC_GROUPS),
+        "gender": list(c.GENDERS),
+        "age_band": list(c.AGE_BANDS),
+        "disposal": [g for g in c.DISPOSAL_GROUPS if g != "Prevention"],
+        "looked_after": list(LOOKED_AFTER_GROUPS),
+        "school_age": list(SCHOOL_AGE_GROUPS),
+    }
+    if by in fixed:
+        groups = fixed[by]
+    elif by == "locality" and ds is not None:
+        groups = sorted(set(ds.children["locality"].dropna()) | set(ds.population["locality"].dropna()))
+    else:
+        groups = []
+    if frame is not None and by in frame.columns:
+        extra = sorted(set(frame[by].dropna().astype(str)) - set(groups))
+        groups = groups + extra
+    return groups
+
+
+def _definition(indicator: str):
+    """Label and unit of an indicator id from the registries (imported late: no cycle)."""
+    try:
+        from . import indicators
+
+        d = indicators.INDICATORS.get(indicator)
+    except ImportError:  # pragma: no cover - registry absent
+        d = None
+    if d is None:
+        try:
+            from .kpis import SUB_MEASURES
+        except ImportError:  # pragma: no cover - kpis absent
+            SUB_MEASURES = {}
+        d = SUB_MEASURES.get(indicator)
+    return d
+
+
+def _rag(settings, indicator: str, value):
+    if settings is None or value is None:
+        return None
+    target = settings.targets.get(indicator)
+    return target.rag(value) if target else None
+
+
+def _none(x):
+    return None if x is None or (isinstance(x, float) and np.isnan(x)) else float(x)
+
+
+def _results(indicator, period, by, groups, num, den, value, lo, hi, unit, settings, label, note=""):
+    out = []
+    for i, g in enumerate(groups):
+        v = _none(value[i])
+        out.append(IndicatorResult(
+            indicator=indicator, label=label, start=period.start, end=period.end,
+            by=by, group=g, numerator=_none(num[i]), denominator=_none(den[i]) if den is not None else None,
+            value=v, unit=unit, ci_low=_none(lo[i]) if lo is not None else None,
+            ci_high=_none(hi[i]) if hi is not None else None, rag=_rag(settings, indicator, v), note=note,
+        ))
+    return out
+
+
+def _grouped_sum(frame: pd.DataFrame, mask: pd.Series, by: str | None, groups: list) -> np.ndarray:
+    mask = pd.Series(np.asarray(mask, dtype=bool), index=frame.index)
+    if by is None:
+        return np.array([float(mask.sum())])
+    sums = mask.groupby(frame[by].astype("object").fillna("Not known")).sum()
+    return sums.reindex(groups, fill_value=0).to_numpy(dtype="float64")
+
+
+def _groups_for(frame, by, groups, ds=None):
+    if by is None:
+        return [None]
+    if groups is not None:
+        return list(groups)
+    return group_values(by, ds, frame)
+
+
+def _label(indicator, label):
+    if label:
+        return label
+    d = _definition(indicator)
+    return d.label if d else indicator
+
+
+def proportion_results(frame: pd.DataFrame, numerator: pd.Series, indicator: str, period, by: str | None,
+                       settings=None, *, denominator: pd.Series | None = None,
+                       groups: Sequence[str] | None = None, ds: Dataset | None = None,
+                       label: str | None = None, note: str = "") -> list[IndicatorResult]:
+    """Share (0-100) of ``denominator`` rows (default: all rows) where ``numerator`` holds.
+
+    One overall result when ``by`` is None, else one per group (zero denominators kept,
+    value None). 95% Wilson interval.
+    """
+    den_mask = pd.Series(True, index=frame.index) if denominator is None else denominator
+    num_mask = pd.Series(np.asarray(numerator, dtype=bool), index=frame.index) & np.asarray(den_mask, dtype=bool)
+    gs = _groups_for(frame, by, groups, ds)
+    num = _grouped_sum(frame, num_mask, by, gs)
+    den = _grouped_sum(frame, den_mask, by, gs)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        value = np.where(den > 0, num / den * 100, np.nan)
+    lo, hi = wilson_intervals(num, den)
+    return _results(indicator, period, by, gs, num, den, value, lo * 100, hi * 100, "%", settings,
+                    _label(indicator, label), note)
+
+
+def rate_results(frame: pd.DataFrame, indicator: str, period, by: str | None, settings=None, *,
+                 population, per: float, numerator: pd.Series | None = None,
+                 groups: Sequence[str] | None = None, ds: Dataset | None = None, unit: str | None = None,
+                 label: str | None = None, note: str = "") -> list[IndicatorResult]:
+    """Rows (or rows where ``numerator`` holds) per ``per`` of ``population``.
+
+    ``population`` is a number for the overall result or a Series indexed by group for a
+    breakdown; groups missing from it get value None. Exact Poisson interval.
+    """
+    mask = pd.Series(True, index=frame.index) if numerator is None else numerator
+    gs = _groups_for(frame, by, groups, ds)
+    if by is not None and isinstance(population, pd.Series) and groups is None:
+        gs = gs + [g for g in population.index if g not in gs]
+    num = _grouped_sum(frame, mask, by, gs)
+    if by is None:
+        pop = np.array([np.nan if population is None else float(population)])
+    elif isinstance(population, pd.Series):
+        pop = population.reindex(gs).to_numpy(dtype="float64")
+    else:
+        pop = np.full(len(gs), np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        value = np.where(pop > 0, num / pop * per, np.nan)
+        lo, hi = poisson_intervals(num)
+        lo = np.where(pop > 0, lo / pop * per, np.nan)
+        hi = np.where(pop > 0, hi / pop * per, np.nan)
+    unit = unit or f"per {per:,.0f}"
+    return _results(indicator, period, by, gs, num, pop, value, lo, hi, unit, settings,
+                    _label(indicator, label), note)
+
+
+def count_results(frame: pd.DataFrame, indicator: str, period, by: str | None, settings=None, *,
+                  numerator: pd.Series | None = None, groups: Sequence[str] | None = None,
+                  ds: Dataset | None = None, label: str | None = None,
+                  weights: pd.Series | None = None, unit: str = "count", note: str = "") -> list[IndicatorResult]:
+    """Count of rows (or sum of ``weights``) per group, with an exact Poisson interval for counts."""
+    mask = pd.Series(True, index=frame.index) if numerator is None else numerator
+    gs = _groups_for(frame, by, groups, ds)
+    if weights is None:
+        num = _grouped_sum(frame, mask, by, gs)
+        lo, hi = poisson_intervals(num)
+    else:
+        w = pd.Series(np.where(np.asarray(mask, dtype=bool), weights, 0.0), index=frame.index)
+        if by is None:
+            num = np.array([float(w.sum())])
+        else:
+            num = w.groupby(frame[by].astype("object").fillna("Not known")).sum().reindex(gs, fill_value=0).to_numpy(dtype="float64")
+        lo = hi = None
+    return _results(indicator, period, by, gs, num, None, num, lo, hi, unit, settings,
+                    _label(indicator, label), note)
+
+
+def ratio_results(frame: pd.DataFrame, numerator_values: pd.Series, denominator_mask: pd.Series,
+                  indicator: str, period, by: str | None, settings=None, *, unit: str = "per child",
+                  groups=None, ds=None, label=None, note="") -> list[IndicatorResult]:
+    """Sum of ``numerator_values`` over rows in ``denominator_mask`` / number of those rows."""
+    den_mask = pd.Series(np.asarray(denominator_mask, dtype=bool), index=frame.index)
+    vals = pd.Series(np.where(den_mask, numerator_values, 0.0), index=frame.index)
+    gs = _groups_for(frame, by, groups, ds)
+    if by is None:
+        num = np.array([float(vals.sum())])
+    else:
+        num = vals.groupby(frame[by].astype("object").fillna("Not known")).sum().reindex(gs, fill_value=0).to_numpy(dtype="float64")
+    den = _grouped_sum(frame, den_mask, by, gs)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        value = np.where(den > 0, num / den, np.nan)
+        lo, hi = poisson_intervals(num)
+        lo = np.where(den > 0, lo / den, np.nan)
+        hi = np.where(den > 0, hi / den, np.nan)
+    return _results(indicator, period, by, gs, num, den, value, lo, hi, unit, settings,
+                    _label(indicator, label), note)
