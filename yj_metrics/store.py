@@ -1,0 +1,302 @@
+"""The database: snapshots of validated workbooks, all or nothing, plus user settings.
+
+SQLite file under ``data/`` by default, or any SQLAlchemy URL in ``YJ_DATABASE_URL``
+(PostgreSQL is tested for real). Each load is one transaction: a snapshot row and every
+data row, or nothing. The newest snapshot is the live data; older ones are kept.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from . import contract as c
+from .dataset import FRAME_OF_SHEET, Dataset, frame_columns
+from .settings import Settings
+from .validation import ValidationReport, validate_bytes
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_DB_PATH = ROOT / "data" / "yj_dashboard.db"
+DEMO_FILE_NAME = "Demo data (synthetic)"
+
+_SQL_TYPE = {
+    "object": sa.Text, "datetime64[ns]": sa.Date, "boolean": sa.Boolean,
+    "Int64": sa.Integer, "float64": sa.Float,
+}
+
+
+def default_url() -> str:
+    """``$YJ_DATABASE_URL``, else an SQLite file ``data/yj_dashboard.db`` in the project."""
+    url = os.environ.get("YJ_DATABASE_URL", "").strip()
+    if url:
+        return url
+    DEFAULT_DB_PATH.parent.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{DEFAULT_DB_PATH}"
+
+
+metadata = sa.MetaData()
+snapshots = sa.Table(
+    "snapshots", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("file_name", sa.Text, nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False, unique=True),
+    sa.Column("loaded_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("loaded_by", sa.Text, nullable=False, default=""),
+    sa.Column("covers_start", sa.Date),
+    sa.Column("covers_end", sa.Date),
+    sa.Column("row_counts", sa.Text, nullable=False),
+    sa.Column("is_demo", sa.Boolean, nullable=False, default=False),
+    sa.Column("service_name", sa.Text, nullable=False, default=""),
+)
+settings_table = sa.Table(
+    "settings", metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+DATA_TABLES: dict[str, sa.Table] = {}
+for _frame in FRAME_OF_SHEET.values():
+    DATA_TABLES[_frame] = sa.Table(
+        _frame, metadata,
+        sa.Column("row_id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("snapshot_id", sa.Integer, sa.ForeignKey("snapshots.id", ondelete="CASCADE"),
+                  nullable=False, index=True),
+        *[sa.Column(name, _SQL_TYPE[dtype]()) for name, dtype in frame_columns(_frame).items()],
+    )
+
+
+@dataclass(frozen=True)
+class SnapshotInfo:
+    """One stored workbook."""
+
+    id: int
+    file_name: str
+    sha256: str
+    loaded_at: dt.datetime
+    loaded_by: str
+    covers_start: dt.date | None
+    covers_end: dt.date | None
+    row_counts: dict[str, int]
+    is_demo: bool
+    service_name: str = ""
+
+    @property
+    def label(self) -> str:
+        when = self.loaded_at.strftime("%d %b %Y %H:%M")
+        return f"#{self.id} {self.file_name} ({when}{', demo' if self.is_demo else ''})"
+
+    def to_dict(self) -> dict:
+        return {
+            "id": self.id, "file_name": self.file_name, "sha256": self.sha256,
+            "loaded_at": self.loaded_at.isoformat(), "loaded_by": self.loaded_by,
+            "covers_start": self.covers_start.isoformat() if self.covers_start else None,
+            "covers_end": self.covers_end.isoformat() if self.covers_end else None,
+            "row_counts": self.row_counts, "is_demo": self.is_demo,
+        }
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """What a load did: the snapshot, whether it is new, and a sentence for the user."""
+
+    snapshot: SnapshotInfo
+    created: bool
+    message: str
+
+
+def _records(frame: pd.DataFrame, columns: dict[str, str], snapshot_id: int) -> list[dict]:
+    out = {"snapshot_id": [snapshot_id] * len(frame)}
+    for name, dtype in columns.items():
+        s = frame[name] if name in frame.columns else pd.Series([None] * len(frame))
+        if dtype == "datetime64[ns]":
+            vals = [None if pd.isna(v) else v.date() for v in pd.to_datetime(s)]
+        elif dtype == "boolean":
+            vals = [None if v is pd.NA or v is None else bool(v) for v in s.astype("object")]
+        elif dtype == "Int64":
+            vals = [None if v is pd.NA or v is None else int(v) for v in s.astype("object")]
+        elif dtype == "float64":
+            vals = [None if pd.isna(v) else float(v) for v in s]
+        else:
+            vals = [None if v is None or (isinstance(v, float) and v != v) or v is pd.NA else str(v)
+                    for v in s.astype("object")]
+        out[name] = vals
+    keys = list(out)
+    return [dict(zip(keys, row)) for row in zip(*out.values())]
+
+
+class Store:
+    """Snapshots and settings in a SQLAlchemy database (SQLite or PostgreSQL)."""
+
+    def __init__(self, url: str | None = None):
+        self.url = url or default_url()
+        kwargs = {}
+        if self.url.startswith("sqlite"):
+            kwargs["connect_args"] = {"timeout": 30}
+        self.engine = sa.create_engine(self.url, **kwargs)
+        if self.engine.dialect.name == "sqlite":
+            @sa.event.listens_for(self.engine, "connect")
+            def _pragmas(dbapi_conn, _record):  # pragma: no cover - exercised by every sqlite test
+                cur = dbapi_conn.cursor()
+                cur.execute("PRAGMA foreign_keys=ON")
+                cur.execute("PRAGMA journal_mode=WAL")
+                cur.execute("PRAGMA synchronous=FULL")
+                cur.close()
+        metadata.create_all(self.engine)
+
+    # ------------------------------------------------------------------ snapshots
+
+    @staticmethod
+    def _info(row) -> SnapshotInfo:
+        m = row._mapping
+        loaded_at = m["loaded_at"]
+        if loaded_at.tzinfo is None:
+            loaded_at = loaded_at.replace(tzinfo=dt.timezone.utc)
+        return SnapshotInfo(
+            id=m["id"], file_name=m["file_name"], sha256=m["sha256"], loaded_at=loaded_at,
+            loaded_by=m["loaded_by"] or "", covers_start=m["covers_start"], covers_end=m["covers_end"],
+            row_counts=json.loads(m["row_counts"]), is_demo=bool(m["is_demo"]),
+            service_name=m["service_name"] or "",
+        )
+
+    def snapshots(self) -> list[SnapshotInfo]:
+        """Every snapshot, newest first."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(snapshots).order_by(snapshots.c.id.desc())).all()
+        return [self._info(r) for r in rows]
+
+    def snapshot(self, snapshot_id: int) -> SnapshotInfo | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(snapshots).where(snapshots.c.id == snapshot_id)).first()
+        return self._info(row) if row else None
+
+    def latest(self) -> SnapshotInfo | None:
+        """The live snapshot (the newest), or None when the store is empty."""
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(snapshots).order_by(snapshots.c.id.desc()).limit(1)).first()
+        return self._info(row) if row else None
+
+    def find_sha(self, sha256: str) -> SnapshotInfo | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(snapshots).where(snapshots.c.sha256 == sha256)).first()
+        return self._info(row) if row else None
+
+    def load(self, data: bytes, file_name: str, loaded_by: str = "",
+             today: dt.date | None = None) -> tuple[ValidationReport, LoadResult | None]:
+        """Validate workbook bytes and store them as a new snapshot when there is no error.
+
+        The same bytes loaded before create nothing (the result says which snapshot has them).
+        A workbook with any error changes nothing.
+        """
+        sha = hashlib.sha256(data).hexdigest()
+        existing = self.find_sha(sha)
+        if existing is not None:
+            return ValidationReport(file_name=file_name), LoadResult(
+                existing, False, f"This file is already loaded as snapshot {existing.id} "
+                                 f"({existing.file_name}); nothing new was stored.")
+        report = validate_bytes(data, file_name, today=today)
+        if not report.ok or report.dataset is None:
+            return report, None
+        return report, self.load_dataset(report.dataset, file_name, sha, loaded_by=loaded_by)
+
+    def load_dataset(self, ds: Dataset, file_name: str, sha256: str, loaded_by: str = "",
+                     is_demo: bool = False) -> LoadResult:
+        """Store a validated dataset as one snapshot in one transaction."""
+        existing = self.find_sha(sha256)
+        if existing is not None:
+            return LoadResult(existing, False,
+                              f"This file is already loaded as snapshot {existing.id}; nothing new was stored.")
+        start, end = ds.covers
+        counts = ds.row_counts
+        try:
+            with self.engine.begin() as conn:
+                snapshot_id = conn.execute(snapshots.insert().values(
+                    file_name=file_name, sha256=sha256, loaded_at=dt.datetime.now(dt.timezone.utc),
+                    loaded_by=loaded_by or "", covers_start=start, covers_end=end,
+                    row_counts=json.dumps(counts), is_demo=bool(is_demo or ds.is_demo),
+                    service_name=ds.service_name or "",
+                )).inserted_primary_key[0]
+                for frame, table in DATA_TABLES.items():
+                    df = getattr(ds, frame)
+                    if len(df):
+                        conn.execute(table.insert(), _records(df, frame_columns(frame), snapshot_id))
+        except IntegrityError:
+            existing = self.find_sha(sha256)
+            if existing is None:
+                raise
+            return LoadResult(existing, False, f"This file is already loaded as snapshot {existing.id}.")
+        info = self.snapshot(snapshot_id)
+        total = sum(counts.values())
+        return LoadResult(info, True, f"Stored as snapshot {snapshot_id} ({total:,} rows); it is now the live data.")
+
+    def dataset(self, snapshot_id: int | None = None) -> Dataset:
+        """The stored data of a snapshot (the live one when ``snapshot_id`` is None)."""
+        info = self.latest() if snapshot_id is None else self.snapshot(snapshot_id)
+        if info is None:
+            raise LookupError("The database has no snapshot yet: upload a workbook first.")
+        frames = {}
+        with self.engine.connect() as conn:
+            for frame, table in DATA_TABLES.items():
+                cols = [table.c[name] for name in frame_columns(frame)]
+                query = sa.select(*cols).where(table.c.snapshot_id == info.id).order_by(table.c.row_id)
+                frames[frame] = pd.read_sql(query, conn)
+        return Dataset.from_frames(**frames, snapshot_id=info.id, file_name=info.file_name,
+                                   is_demo=info.is_demo,
+                                   service_name=info.service_name or Dataset().service_name)
+
+    def ensure_demo(self) -> SnapshotInfo:
+        """Load the synthetic demo service when the database is empty; return the live snapshot."""
+        live = self.latest()
+        if live is not None:
+            return live
+        from .demo import demo_dataset
+
+        ds = demo_dataset()
+        return self.load_dataset(ds, DEMO_FILE_NAME, sha256="demo-seed-7-children-1500", is_demo=True).snapshot
+
+    # ------------------------------------------------------------------ settings
+
+    def get_settings(self) -> Settings:
+        """The saved settings, or the shipped defaults."""
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(settings_table.c.value).where(settings_table.c.key == "settings")).first()
+        return Settings.from_json(row[0]) if row else Settings()
+
+    def save_settings(self, settings: Settings) -> None:
+        now = dt.datetime.now(dt.timezone.utc)
+        with self.engine.begin() as conn:
+            conn.execute(settings_table.delete().where(settings_table.c.key == "settings"))
+            conn.execute(settings_table.insert().values(key="settings", value=settings.to_json(), updated_at=now))
+
+    # ------------------------------------------------------------------ data quality
+
+    def completeness(self, snapshot_id: int | None = None) -> pd.DataFrame:
+        """Per sheet and column: rows, share filled, and share recorded as Not known/Unknown."""
+        return completeness(self.dataset(snapshot_id))
+
+
+def completeness(ds: Dataset) -> pd.DataFrame:
+    """Per sheet and column: rows, % filled and % Not known/Unknown (derived columns left out)."""
+    rows = []
+    unknown = {"not known", "unknown", "not known - refused", "not known - not obtained"}
+    for spec in c.SHEETS:
+        df = getattr(ds, FRAME_OF_SHEET[spec.name])
+        n = len(df)
+        for col in spec.columns:
+            s = df[col.name] if col.name in df.columns else pd.Series([], dtype="object")
+            filled = int(s.notna().sum())
+            nk = int(s.astype("object").map(lambda v: str(v).lower() in unknown if v is not None else False).sum()) \
+                if col.kind in ("vocab", "text") else 0
+            if spec.name == "Children" and col.name == "ethnicity":
+                nk = int((ds.children["ethnicity_group"] == "Not known").sum())
+                filled = int(s.notna().sum())
+            rows.append({"sheet": spec.name, "column": col.name, "required": col.required, "rows": n,
+                         "filled_pct": round(filled / n * 100, 1) if n else None,
+                         "not_known_pct": round(nk / n * 100, 1) if n else None})
+    return pd.DataFrame(rows)

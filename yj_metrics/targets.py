@@ -1,0 +1,78 @@
+"""Local targets (RAG bands) and benchmark comparisons.
+
+Default bands come from the published plans in the seeds: Portsmouth's FTE (green under
+224, red over 341 per 100,000), reoffending (green under 36%, red over 41%) and custody
+(green under 0.35, red over 0.45 per 1,000) bands; KPI bands are sensible starting points
+the manager edits on the Settings page.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pandas as pd
+
+from .results import BenchmarkComparison, IndicatorResult
+from .settings import Target
+
+DEFAULT_TARGETS: dict[str, Target] = {t.indicator: t for t in (
+    Target("fte_rate", 224, 341, "lower"),
+    Target("reoffending_rate", 36, 41, "lower"),
+    Target("reoffences_per_reoffender", 3.5, 4.5, "lower"),
+    Target("custody_rate", 0.35, 0.45, "lower"),
+    Target("kpi1_accommodation", 90, 80, "higher"),
+    Target("kpi2_ete", 75, 60, "higher"),
+    Target("ete_engagement_hours", 60, 40, "higher"),
+    Target("kpi3_send", 70, 50, "higher"),
+    Target("kpi4_mental_health", 80, 60, "higher"),
+    Target("kpi5_substance_misuse", 80, 60, "higher"),
+    Target("kpi6_oocd_completion", 85, 70, "higher"),
+    Target("kpi8_board_attendance", 80, 60, "higher"),
+    Target("kpi10_victims", 50, 30, "higher"),
+    Target("rj_offered", 90, 75, "higher"),
+    Target("ro_panel_timeliness", 90, 75, "higher"),
+)}
+
+#: Comparators that are not members of the family group when ranking.
+NON_FAMILY = ("National", "Regional", "Family")
+
+
+def benchmarks_frame(ds, csv_dir: str | Path | None = "data") -> pd.DataFrame:
+    """Benchmarks from the workbook's Benchmarks sheet plus any ``data/benchmarks*.csv``."""
+    frames = [ds.benchmarks[["indicator", "period_start", "period_end", "comparator", "value"]]]
+    if csv_dir is not None:
+        base = Path(csv_dir)
+        if not base.is_absolute():
+            base = Path(__file__).resolve().parents[1] / base
+        for path in sorted(base.glob("benchmarks*.csv")):
+            df = pd.read_csv(path, parse_dates=["period_start", "period_end"])
+            frames.append(df[["indicator", "period_start", "period_end", "comparator", "value"]])
+    out = pd.concat([f for f in frames if len(f)], ignore_index=True) if any(len(f) for f in frames) else frames[0]
+    return out.drop_duplicates(["indicator", "period_start", "period_end", "comparator"], keep="last")
+
+
+def attach_benchmarks(result: IndicatorResult, benchmarks: pd.DataFrame, direction: str = "lower") -> IndicatorResult:
+    """The result with the benchmarks for its indicator and exact period, and its family rank.
+
+    Difference = our value minus the comparator's. Rank counts the service and every
+    comparator that is not National/Regional/Family (named family members); 1 is best.
+    """
+    if benchmarks is None or benchmarks.empty or result.by is not None:
+        return result
+    rows = benchmarks[(benchmarks["indicator"] == result.indicator)
+                      & (benchmarks["period_start"] == pd.Timestamp(result.start))
+                      & (benchmarks["period_end"] == pd.Timestamp(result.end))]
+    if rows.empty:
+        return result
+    comps = tuple(
+        BenchmarkComparison(str(r.comparator), float(r.value),
+                            float(result.value - r.value) if result.value is not None else float("nan"))
+        for r in rows.itertuples()
+    )
+    rank = rank_of = None
+    members = rows[~rows["comparator"].isin(NON_FAMILY)]
+    if len(members) and result.value is not None and direction in ("lower", "higher"):
+        values = members["value"].astype(float)
+        better = (values < result.value) if direction == "lower" else (values > result.value)
+        rank, rank_of = int(better.sum()) + 1, len(members) + 1
+    return replace(result, benchmarks=comps, rank=rank, rank_of=rank_of)
