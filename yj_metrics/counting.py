@@ -82,7 +82,8 @@ def with_breakdowns(frame: pd.DataFrame, ds: Dataset, date_col: str, *,
     if type_col is not None:
         out["disposal"] = out[type_col].map(c.DISPOSAL_GROUP_OF_TYPE)
     if looked_after_col is not None and looked_after_col in out.columns:
-        out["looked_after"] = looked_after_label(out[looked_after_col])
+        out["looked_after_flag"] = out[looked_after_col].astype("boolean")
+        out["looked_after"] = looked_after_label(out["looked_after_flag"])
     else:
         out["looked_after"] = "Not known"
     school = is_school_age(out["date_of_birth"], out[date_col])
@@ -92,6 +93,10 @@ def with_breakdowns(frame: pd.DataFrame, ds: Dataset, date_col: str, *,
 
 def valid_outcomes(ds: Dataset) -> pd.DataFrame:
     """Outcomes that count: not overturned on appeal, for resident children."""
+    return ds.memo("valid_outcomes", lambda: _valid_outcomes(ds))
+
+
+def _valid_outcomes(ds: Dataset) -> pd.DataFrame:
     o = ds.outcomes
     o = o[~o["overturned_on_appeal"].fillna(False).astype(bool)]
     resident = ds.children.loc[ds.children["resident"].fillna(True).astype(bool), "child_id"]
@@ -114,6 +119,10 @@ def orders_ending(ds: Dataset, period) -> pd.DataFrame:
     most serious tier and most recent end per child. Breakdown columns are added
     (age band on the start date, school age on the end date).
     """
+    return ds.memo(("orders_ending", period.start, period.end), lambda: _orders_ending(ds, period))
+
+
+def _orders_ending(ds: Dataset, period) -> pd.DataFrame:
     iv = ds.interventions
     iv = iv[period.contains(iv["end_date"]) & iv["tier"].notna() & (iv["tier"] != "Prevention")]
     overturned = ds.outcomes.loc[ds.outcomes["overturned_on_appeal"].fillna(False).astype(bool), "outcome_id"]

@@ -118,6 +118,14 @@ class Dataset:
     file_name: str | None = None
     is_demo: bool = False
     service_name: str = "Youth Justice Service"
+    #: Per-object memo of derived frames (never compared, copied or shown).
+    _memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def memo(self, key, make):
+        """``make()`` computed once per dataset object and key (frames are read-only)."""
+        if key not in self._memo:
+            self._memo[key] = make()
+        return self._memo[key]
 
     @classmethod
     def from_frames(cls, **frames) -> "Dataset":

@@ -280,7 +280,7 @@ def demo_dataset(seed: int = 7, children: int = 1500, end: dt.date = dt.date(202
 
     # ------------------------------------------------------------------ remands
     rem_out = outcomes[(outcomes["outcome_type"].map(c.OUTCOME_TIERS).isin(["Community", "Custody"])).to_numpy()
-                       & _yn(rng, len(outcomes), 0.18)]
+                       & _yn(rng, len(outcomes), 0.4)]
     r = len(rem_out)
     r_len = rng.integers(3, 90, size=r)
     r_end = rem_out["outcome_date"].to_numpy()
@@ -320,17 +320,12 @@ def demo_dataset(seed: int = 7, children: int = 1500, end: dt.date = dt.date(202
     comparators = {"National": 1.0, "Regional": 0.95, "Family": 1.05,
                    "Northshire YJS": 0.9, "Westborough YJS": 1.15, "Eastvale YJS": 1.0}
     typical = {"fte_rate": 170.0, "custody_rate": 0.14, "reoffending_rate": 32.0}
-    q_end = end_ts
-    for qn in range(20):
-        pe = (q_end - pd.DateOffset(months=3 * qn) + pd.offsets.MonthEnd(0)).normalize()
-        ps = (pe - pd.DateOffset(months=3) + pd.Timedelta(days=1)).normalize()
-        ps = ps.replace(day=1)
+    for qn in range(28):  # rolling 12 months to each quarter end, as the YJB publishes them
+        pe = (end_ts - pd.DateOffset(months=3 * qn) + pd.offsets.MonthEnd(0)).normalize()
+        ps = pe - pd.DateOffset(years=1) + pd.Timedelta(days=1)
         for ind, val in typical.items():
             for comp, f in comparators.items():
-                noise = 1 + rng.normal(0, 0.06)
-                v = val * f * noise
-                if ind != "reoffending_rate":
-                    v = v / 4  # a quarter's rate is about a quarter of the year's
+                v = val * f * (1 + rng.normal(0, 0.06))
                 bench_rows.append((ind, ps, pe, comp, round(v, 2 if ind == "custody_rate" else 1)))
     benchmarks = pd.DataFrame(bench_rows, columns=["indicator", "period_start", "period_end", "comparator", "value"])
 

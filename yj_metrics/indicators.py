@@ -1,0 +1,585 @@
+"""The national indicators, the local measures, and the registry of every indicator.
+
+``compute(ds, period, indicators, by, settings)`` returns :class:`IndicatorResult` objects
+for any inclusive period, overall or by a breakdown. The ten YJB KPIs live in
+:mod:`yj_metrics.kpis`; this module holds first-time entrants, reoffending, custody and
+the local tables boards print (disposals, caseload, ETE status, remands, panel timeliness).
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+
+from . import contract as c
+from . import counting as k
+from .dataset import Dataset
+from .filters import population_by, population_total
+from .results import IndicatorDefinition, IndicatorResult
+from .settings import Settings
+from .targets import attach_benchmarks, benchmarks_frame
+
+D = IndicatorDefinition
+INDICATORS: dict[str, IndicatorDefinition] = {d.id: d for d in (
+    D("fte_rate", "First-time entrants", "per 100,000", "lower", True,
+      "Children receiving their first caution or conviction, per 100,000 children aged 10-17."),
+    D("fte_count", "First-time entrants (number)", "count", "lower", False,
+      "Children whose first substantive outcome falls in the period."),
+    D("reoffending_rate", "Reoffending (binary rate)", "%", "lower", True,
+      "Share of the cohort who reoffended within 12 months (proven within a further 6)."),
+    D("reoffences_per_reoffender", "Reoffences per reoffender", "per reoffender", "lower", False,
+      "Proven reoffences divided by the number of reoffenders."),
+    D("reoffences_per_child", "Reoffences per child in the cohort", "per child", "lower", False,
+      "Proven reoffences divided by the cohort."),
+    D("reoffending_prolific_share", "Reoffences by children with 5 or more", "%", "lower", False,
+      "Share of all reoffences committed by children with five or more."),
+    D("custody_rate", "Use of custody", "per 1,000", "lower", True,
+      "New custodial sentences per 1,000 children aged 10-17."),
+    D("custody_count", "Custodial sentences (number)", "count", "lower", False,
+      "New custodial sentences; the same sentence type for a child on one day counts once."),
+    D("kpi1_accommodation", "KPI 1 Suitable accommodation", "%", "higher", True,
+      "Children in suitable accommodation at the end of their order."),
+    D("kpi2_ete", "KPI 2 Education, training and employment", "%", "higher", True,
+      "Children in suitable ETE at the end of their order."),
+    D("ete_engagement_hours", "ETE hours attended (25+ school age, 16+ above)", "%", "higher", False,
+      "Children attending at least 25 hours (school age) or 16 hours (above) at the end."),
+    D("kpi3_send", "KPI 3 SEND with a formal plan", "%", "higher", True,
+      "Children with identified SEND who have a formal plan."),
+    D("kpi4_mental_health", "KPI 4 Mental health: offered an intervention", "%", "higher", True,
+      "Children with an identified mental health need who were offered an intervention."),
+    D("kpi5_substance_misuse", "KPI 5 Substance misuse: offered an intervention", "%", "higher", True,
+      "Children with an identified substance misuse need who were offered an intervention."),
+    D("kpi6_oocd_completion", "KPI 6 Out-of-court disposals completed", "%", "higher", True,
+      "Out-of-court disposal interventions ending that were completed."),
+    D("kpi7_wider_services", "KPI 7 Management by wider services", "%", "none", True,
+      "Children with an order ending who are on an early help, child protection or child in need "
+      "plan, or looked after."),
+    D("kpi8_board_attendance", "KPI 8 Senior board attendance", "%", "higher", True,
+      "Statutory partners (of five) represented by a senior leader at board meetings."),
+    D("kpi9_serious_violence", "KPI 9 Serious violence", "per 10,000", "lower", True,
+      "Proven serious violence offences (gravity 5+) per 10,000 children aged 10-17."),
+    D("kpi10_victims", "KPI 10 Victims engaged with restorative justice", "%", "higher", True,
+      "Victims who consented to contact and engaged with restorative justice."),
+    D("rj_offered", "Victims offered restorative justice", "%", "higher", False,
+      "Victims who consented to contact and were offered restorative justice."),
+    D("rj_engaged", "Victims engaged with restorative justice (of those offered)", "%", "higher", False,
+      "Victims offered restorative justice who engaged."),
+    D("ro_panel_timeliness", "Referral order panels within 20 working days", "%", "higher", False,
+      "Initial panels held within 20 working days of the order (bank holidays excluded)."),
+    D("disposals", "Disposals", "count", "none", False,
+      "Outcomes given in the period, by disposal type."),
+    D("caseload_open", "Open caseload", "count", "none", False,
+      "Interventions open on the last day of the period."),
+    D("caseload_per_worker", "Caseload per case worker", "per worker", "none", False,
+      "Open interventions per case worker holding at least one."),
+    D("ete_status_open", "Open cases in education, training or employment", "%", "higher", False,
+      "Open cases at the period end whose ETE provision is not NEET or not known."),
+    D("remand_nights", "Remand nights", "nights", "lower", False,
+      "Nights children spent remanded, in the period."),
+    D("remand_cost", "Remand cost", "£", "lower", False,
+      "Remand nights in the period times the cost per night of each remand type."),
+)}
+
+HEADLINE: tuple[str, ...] = tuple(i for i, d in INDICATORS.items() if d.headline)
+
+#: Breakdowns each indicator supports (its id -> dimensions).
+_CHILD_DIMS = ("ethnicity", "gender", "age_band", "locality", "looked_after")
+SUPPORTED_BREAKDOWNS = {
+    "fte_rate": _CHILD_DIMS + ("disposal",), "fte_count": _CHILD_DIMS + ("disposal",),
+    "custody_rate": _CHILD_DIMS, "custody_count": _CHILD_DIMS + ("disposal",),
+    "reoffending_rate": k.BREAKDOWNS, "reoffences_per_reoffender": k.BREAKDOWNS,
+    "reoffences_per_child": k.BREAKDOWNS, "reoffending_prolific_share": k.BREAKDOWNS,
+    "ro_panel_timeliness": _CHILD_DIMS, "disposals": _CHILD_DIMS + ("disposal",),
+    "caseload_open": ("ethnicity", "gender", "age_band", "locality", "disposal", "team", "scaled_approach"),
+    "caseload_per_worker": ("team",), "ete_status_open": ("ete_status",),
+    "remand_nights": ("ethnicity", "gender", "age_band", "locality", "remand_type"),
+    "remand_cost": ("ethnicity", "gender", "age_band", "locality", "remand_type"),
+}
+POPULATION_DIMS = ("ethnicity", "gender", "age_band", "locality")
+
+
+def _population(ds: Dataset, period, by):
+    if by is None:
+        return population_total(ds, period.end)
+    if by in POPULATION_DIMS:
+        return population_by(ds, period.end, by)
+    return None
+
+
+# --------------------------------------------------------------------------- first-time entrants
+
+def first_time_entrants(ds: Dataset, period) -> pd.DataFrame:
+    """One row per first-time entrant in the period.
+
+    Rule (YJB QS2 FTE): the child's first substantive outcome (youth caution or conviction:
+    Pre-court, First-tier, Community or Custody tier) in the data falls in the period, the
+    child had none before the data began (``prior_substantive_outcome`` = N), was 10-17 on
+    the outcome date and lives in the area; outcomes overturned on appeal do not count.
+    """
+    return ds.memo(("first_time_entrants", period.start, period.end), lambda: _first_time_entrants(ds, period))
+
+
+def _first_time_entrants(ds: Dataset, period) -> pd.DataFrame:
+    o = k.valid_outcomes(ds)
+    o = o[o["tier"].isin(c.SUBSTANTIVE_TIERS)]
+    o = o.sort_values(["child_id", "outcome_date", "outcome_id"]).drop_duplicates("child_id")
+    o = o[period.contains(o["outcome_date"])]
+    o = k.with_breakdowns(o, ds, "outcome_date", type_col="outcome_type", looked_after_col="looked_after")
+    o = o[~o["prior_substantive_outcome"].fillna(False).astype(bool) & o["age"].between(10, 17)]
+    return o.reset_index(drop=True)
+
+
+def _fte(ds, period, by, settings):
+    fte = first_time_entrants(ds, period)
+    pop = _population(ds, period, by)
+    rate = k.rate_results(fte, "fte_rate", period, by, settings, population=pop, per=100_000, ds=ds,
+                          groups=None if by in POPULATION_DIMS or by is None else k.group_values(by, ds, fte))
+    return k.count_results(fte, "fte_count", period, by, settings, ds=ds) + rate
+
+
+# --------------------------------------------------------------------------- custody
+
+def custodial_sentences(ds: Dataset, period) -> pd.DataFrame:
+    """New custodial sentences in the period (Custody tier outcomes; remands are not custody).
+
+    The same custodial outcome type for a child on the same day counts once; 10-17 at the
+    outcome date, resident children, not overturned on appeal.
+    """
+    return ds.memo(("custodial_sentences", period.start, period.end), lambda: _custodial_sentences(ds, period))
+
+
+def _custodial_sentences(ds: Dataset, period) -> pd.DataFrame:
+    o = k.valid_outcomes(ds)
+    o = o[(o["tier"] == "Custody") & period.contains(o["outcome_date"])]
+    o = o.drop_duplicates(["child_id", "outcome_type", "outcome_date"])
+    o = k.with_breakdowns(o, ds, "outcome_date", type_col="outcome_type", looked_after_col="looked_after")
+    return o[o["age"].between(10, 17)].reset_index(drop=True)
+
+
+def _custody(ds, period, by, settings):
+    cs = custodial_sentences(ds, period)
+    pop = _population(ds, period, by)
+    out = k.count_results(cs, "custody_count", period, by, settings, ds=ds)
+    if by is None or by in POPULATION_DIMS or by == "looked_after":
+        out += k.rate_results(cs, "custody_rate", period, by, settings, population=pop, per=1_000, ds=ds,
+                              groups=None if by in POPULATION_DIMS or by is None else k.group_values(by, ds, cs))
+    return out
+
+
+# --------------------------------------------------------------------------- reoffending
+
+def reoffending_cohort(ds: Dataset, period) -> pd.DataFrame:
+    """The reoffending cohort of a period, one row per child, with their proven reoffences.
+
+    Cohort (MoJ/YJB proven reoffending): children given a youth caution or conditional
+    caution or a non-custodial court sentence, or released from custody (end of a custodial
+    intervention), in the period; indexed at their first such event. A reoffence is an
+    offence committed in the 12 months after the index date and proven by a substantive
+    outcome within a further 6 months. ``follow_up_complete`` is False while the data do not
+    yet reach 18 months after the index date.
+    """
+    return ds.memo(("reoffending_cohort", period.start, period.end), lambda: _reoffending_cohort(ds, period))
+
+
+def _reoffending_cohort(ds: Dataset, period) -> pd.DataFrame:
+    o = k.valid_outcomes(ds)
+    idx_out = o[o["tier"].isin(("Pre-court", "First-tier", "Community")) & period.contains(o["outcome_date"])]
+    idx_out = idx_out.assign(index_date=idx_out["outcome_date"], index_type=idx_out["outcome_type"],
+                             looked_after_at_index=idx_out["looked_after"])
+    iv = ds.interventions
+    rel = iv[(iv["tier"] == "Custody") & period.contains(iv["end_date"])]
+    rel = rel.assign(index_date=rel["end_date"], index_type="Release from custody",
+                     looked_after_at_index=rel["looked_after"])
+    cols = ["child_id", "index_date", "index_type", "looked_after_at_index"]
+    events = pd.concat([idx_out[cols], rel[cols]], ignore_index=True)
+    resident = ds.children.loc[ds.children["resident"].fillna(True).astype(bool), "child_id"]
+    events = events[events["child_id"].isin(resident)]
+    events = events.sort_values(["child_id", "index_date"]).drop_duplicates("child_id")
+    cohort = k.with_breakdowns(events, ds, "index_date", type_col="index_type",
+                               looked_after_col="looked_after_at_index")
+    cohort["disposal"] = cohort["index_type"].map(c.DISPOSAL_GROUP_OF_TYPE).fillna("Custodial sentence")
+    cohort = cohort[cohort["age"].between(10, 17)].reset_index(drop=True)
+
+    subs = o[o["tier"].isin(c.SUBSTANTIVE_TIERS)][["child_id", "offence_date", "outcome_date"]]
+    subs = subs.assign(offence_date=subs["offence_date"].fillna(subs["outcome_date"]))
+    m = cohort[["child_id", "index_date"]].merge(subs, on="child_id", how="inner")
+    window_end = m["index_date"] + pd.DateOffset(months=12)
+    proven_by = m["index_date"] + pd.DateOffset(months=18)
+    is_re = (m["offence_date"] > m["index_date"]) & (m["offence_date"] <= window_end) & (m["outcome_date"] <= proven_by)
+    counts = m[is_re.to_numpy()].groupby("child_id").size()
+    cohort["reoffences"] = cohort["child_id"].map(counts).fillna(0).astype(int)
+    cohort["reoffender"] = cohort["reoffences"] > 0
+    last = ds.covers[1]
+    last_ts = pd.Timestamp(last) if last else pd.Timestamp.min
+    cohort["follow_up_complete"] = (cohort["index_date"] + pd.DateOffset(months=18)) <= last_ts
+    return cohort
+
+
+def _reoffending(ds, period, by, settings):
+    cohort = reoffending_cohort(ds, period)
+    incomplete = bool(len(cohort)) and not bool(cohort["follow_up_complete"].all())
+    note = "follow-up not yet complete: the figure can still rise" if incomplete else ""
+    out = k.proportion_results(cohort, cohort["reoffender"], "reoffending_rate", period, by, settings, ds=ds, note=note)
+    out += k.ratio_results(cohort, cohort["reoffences"], cohort["reoffender"], "reoffences_per_reoffender",
+                           period, by, settings, unit="per reoffender", ds=ds, note=note)
+    out += k.ratio_results(cohort, cohort["reoffences"], pd.Series(True, index=cohort.index),
+                           "reoffences_per_child", period, by, settings, unit="per child", ds=ds, note=note)
+    # prolific share: reoffences by children with 5+ as a share of all reoffences
+    gs = [None] if by is None else k.group_values(by, ds, cohort)
+    key = None if by is None else cohort[by].astype("object").fillna("Not known")
+    total = cohort["reoffences"].groupby(key).sum() if by else pd.Series({None: cohort["reoffences"].sum()})
+    prolific = cohort["reoffences"].where(cohort["reoffences"] >= 5, 0)
+    prol = prolific.groupby(key).sum() if by else pd.Series({None: prolific.sum()})
+    num = np.array([float(prol.get(g, 0)) for g in gs])
+    den = np.array([float(total.get(g, 0)) for g in gs])
+    from .stats import wilson_intervals
+
+    lo, hi = wilson_intervals(num, den)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        val = np.where(den > 0, num / den * 100, np.nan)
+    out += k._results("reoffending_prolific_share", period, by, gs, num, den, val, lo * 100, hi * 100, "%",
+                      settings, INDICATORS["reoffending_prolific_share"].label, note)
+    from dataclasses import replace
+
+    return [replace(r, incomplete=incomplete) for r in out]
+
+
+# --------------------------------------------------------------------------- referral order panels
+
+def _ro_timeliness(ds, period, by, settings):
+    """Referral orders made in the period whose initial panel met within 20 working days."""
+    from .periods import working_days_between
+
+    o = k.valid_outcomes(ds)
+    ro = o[(o["outcome_type"] == "Referral Order") & period.contains(o["outcome_date"])]
+    panels = ds.interventions[ds.interventions["intervention_type"] == "Referral Order"]
+    panels = panels.groupby("outcome_id")["panel_date"].min()
+    ro = ro.assign(panel_date=ro["outcome_id"].map(panels))
+    ro = k.with_breakdowns(ro, ds, "outcome_date", type_col="outcome_type", looked_after_col="looked_after")
+    ro = ro[ro["age"].between(10, 17)]
+    days = working_days_between(ro["outcome_date"], ro["panel_date"])
+    return k.proportion_results(ro, (days <= 20).fillna(False), "ro_panel_timeliness", period, by, settings, ds=ds)
+
+
+# --------------------------------------------------------------------------- disposals
+
+DISPOSAL_TABLE_GROUPS = {
+    "Diversion": "Community resolutions and diversion",
+    "Pre-court": "Youth cautions and conditional cautions",
+    "Referral Order": "Referral and reparation orders",
+    "Reparation Order": "Referral and reparation orders",
+    "Community": "Youth rehabilitation orders",
+    "Custody": "Custodial sentences",
+    "First-tier": "Other first-tier",
+}
+DISPOSAL_TABLE_ORDER = ("Community resolutions and diversion", "Youth cautions and conditional cautions",
+                        "Referral and reparation orders", "Youth rehabilitation orders",
+                        "Custodial sentences", "Other first-tier")
+
+
+def _disposal_outcomes(ds, period) -> pd.DataFrame:
+    o = k.valid_outcomes(ds)
+    o = o[period.contains(o["outcome_date"])]
+    group = o["outcome_type"].map(DISPOSAL_TABLE_GROUPS).fillna(o["tier"].map(DISPOSAL_TABLE_GROUPS))
+    o = o.assign(disposal_table_group=group)
+    return k.with_breakdowns(o, ds, "outcome_date", type_col="outcome_type", looked_after_col="looked_after")
+
+
+def disposal_table(ds: Dataset, period) -> pd.DataFrame:
+    """Disposals by type like Southampton's table 9: outcomes, children, share of disposals.
+
+    Children are counted once per disposal type (a child with two types appears in both,
+    as in the published table); the total row sums the rows.
+    """
+    o = _disposal_outcomes(ds, period)
+    g = o.groupby("disposal_table_group")
+    t = pd.DataFrame({"disposals": g.size(), "children": g["child_id"].nunique()})
+    t = t.reindex(DISPOSAL_TABLE_ORDER, fill_value=0)
+    total = t["disposals"].sum()
+    t["share_pct"] = (t["disposals"] / total * 100).round(1) if total else np.nan
+    t.loc["Total"] = [t["disposals"].sum(), t["children"].sum(), 100.0 if total else np.nan]
+    t.index.name = "disposal_type"
+    t[["disposals", "children"]] = t[["disposals", "children"]].astype(int)
+    return t.reset_index()
+
+
+def _disposals(ds, period, by, settings):
+    o = _disposal_outcomes(ds, period)
+    return k.count_results(o, "disposals", period, by, settings, ds=ds)
+
+
+# --------------------------------------------------------------------------- caseload
+
+def open_interventions(ds: Dataset, on) -> pd.DataFrame:
+    """Interventions open on a date (started on or before it, not ended before it)."""
+    on = pd.Timestamp(on)
+    iv = ds.interventions
+    iv = iv[(iv["start_date"] <= on) & (iv["end_date"].isna() | (iv["end_date"] >= on))]
+    return k.with_breakdowns(iv, ds, "start_date", type_col="intervention_type", looked_after_col="looked_after")
+
+
+def caseload_table(ds: Dataset, on, by: str = "team") -> pd.DataFrame:
+    """Open interventions on a date by team, locality, scaled approach or case worker."""
+    iv = open_interventions(ds, on)
+    col = by if by in iv.columns else "team"
+    t = iv.groupby(iv[col].fillna("Not recorded")).agg(interventions=("intervention_id", "size"),
+                                                       children=("child_id", "nunique"))
+    t.index.name = by
+    t = t.sort_values("interventions", ascending=False).reset_index()
+    t["share_pct"] = (t["interventions"] / t["interventions"].sum() * 100).round(1) if len(t) else []
+    return t
+
+
+def _caseload(ds, period, by, settings):
+    iv = open_interventions(ds, period.end)
+    out = k.count_results(iv, "caseload_open", period, by, settings, ds=ds)
+    workers = iv.dropna(subset=["case_worker"])
+    gs = [None] if by is None else k.group_values(by, ds, workers) if by in workers.columns else [None]
+    if by is None:
+        num, den = np.array([float(len(workers))]), np.array([float(workers["case_worker"].nunique())])
+    elif by in workers.columns:
+        g = workers.groupby(workers[by].astype("object").fillna("Not known"))
+        num = g.size().reindex(gs, fill_value=0).to_numpy(dtype=float)
+        den = g["case_worker"].nunique().reindex(gs, fill_value=0).to_numpy(dtype=float)
+    else:
+        return out
+    with np.errstate(invalid="ignore", divide="ignore"):
+        val = np.where(den > 0, num / den, np.nan)
+    out += k._results("caseload_per_worker", period, by, gs, num, den, val, None, None, "per worker",
+                      settings, INDICATORS["caseload_per_worker"].label)
+    return out
+
+
+# --------------------------------------------------------------------------- ETE status of open cases
+
+ETE_STATUS_OF_PROVISION = {
+    "School": "Education", "Special school": "Education", "Alternative provision/PRU": "Education",
+    "College": "Education", "Elective home education": "Education", "Education in custody": "Custody",
+    "Training": "Training", "Apprenticeship": "Training", "Employment": "Employment",
+    "Re-engagement": "Re-engagement", "NEET": "NEET", "Not known": "Not yet known",
+}
+ETE_STATUSES = ("Education", "Training", "Employment", "Re-engagement", "Custody", "NEET", "Not yet known")
+
+
+def ete_status_table(ds: Dataset, period) -> pd.DataFrame:
+    """ETE status of the open caseload at each month end in the period (Southampton appendix 3).
+
+    Uses the latest recorded provision: the end provision where recorded, else the start.
+    """
+    month_ends = pd.date_range(pd.Timestamp(period.start), pd.Timestamp(period.end), freq="ME")
+    rows = []
+    for me in month_ends:
+        iv = open_interventions(ds, me)
+        iv = iv[iv["tier"].notna()].drop_duplicates("child_id")
+        prov = iv["ete_provision_end"].where(iv["end_date"].notna() & (iv["end_date"] <= me), iv["ete_provision_start"])
+        status = prov.map(ETE_STATUS_OF_PROVISION).fillna("Not yet known")
+        counts = status.value_counts().reindex(ETE_STATUSES, fill_value=0)
+        rows.append({"month_end": me.date(), **counts.to_dict(), "total": int(counts.sum())})
+    return pd.DataFrame(rows, columns=["month_end", *ETE_STATUSES, "total"])
+
+
+def _ete_status_open(ds, period, by, settings):
+    iv = open_interventions(ds, period.end)
+    iv = iv.drop_duplicates("child_id")
+    prov = iv["ete_provision_end"].fillna(iv["ete_provision_start"])
+    iv = iv.assign(ete_status=prov.map(ETE_STATUS_OF_PROVISION).fillna("Not yet known"))
+    in_ete = iv["ete_status"].isin(["Education", "Training", "Employment", "Custody"])
+    if by == "ete_status":
+        return k.count_results(iv, "ete_status_open", period, "ete_status", settings,
+                               groups=list(ETE_STATUSES), label="Open cases by ETE status")
+    return k.proportion_results(iv, in_ete, "ete_status_open", period, by, settings, ds=ds)
+
+
+# --------------------------------------------------------------------------- remands
+
+def remand_nights_frame(ds: Dataset, period) -> pd.DataFrame:
+    """Each remand's nights inside the period (open remands run to the period end)."""
+    r = ds.remands
+    start, end = period.ts()
+    r_end = r["end_date"].fillna(end)
+    overlap_start = r["start_date"].where(r["start_date"] > start, start)
+    overlap_end = r_end.where(r_end < end + pd.Timedelta(days=1), end + pd.Timedelta(days=1))
+    nights = (overlap_end - overlap_start).dt.days.clip(lower=0)
+    r = r.assign(nights=nights.astype(float))
+    r = r[r["nights"] > 0]
+    return k.with_breakdowns(r, ds, "start_date")
+
+
+def remand_table(ds: Dataset, period, settings: Settings | None = None) -> pd.DataFrame:
+    """Remand nights and cost in the period by remand type, with the per-night rate used."""
+    settings = settings or Settings()
+    r = remand_nights_frame(ds, period)
+    t = r.groupby("remand_type").agg(remands=("remand_id", "size"), children=("child_id", "nunique"),
+                                     nights=("nights", "sum"))
+    t = t.reindex(list(c.REMAND_TYPES), fill_value=0)
+    t["cost_per_night"] = [settings.remand_rates.get(x, 0.0) for x in t.index]
+    t["cost"] = t["nights"] * t["cost_per_night"]
+    t.index.name = "remand_type"
+    return t.reset_index()
+
+
+def _remands(ds, period, by, settings):
+    settings = settings or Settings()
+    r = remand_nights_frame(ds, period)
+    cost = r["nights"] * r["remand_type"].map(settings.remand_rates).fillna(0.0)
+    out = k.count_results(r, "remand_nights", period, by, settings, weights=r["nights"], unit="nights", ds=ds)
+    out += k.count_results(r, "remand_cost", period, by, settings, weights=cost, unit="£", ds=ds)
+    return out
+
+
+# --------------------------------------------------------------------------- registry and compute
+
+_NATIONAL = {
+    ("fte_count", "fte_rate"): _fte,
+    ("custody_count", "custody_rate"): _custody,
+    ("reoffending_rate", "reoffences_per_reoffender", "reoffences_per_child", "reoffending_prolific_share"): _reoffending,
+    ("ro_panel_timeliness",): _ro_timeliness,
+    ("disposals",): _disposals,
+    ("caseload_open", "caseload_per_worker"): _caseload,
+    ("ete_status_open",): _ete_status_open,
+    ("remand_nights", "remand_cost"): _remands,
+}
+
+
+def _calculators():
+    from .kpis import CALCULATORS
+
+    calcs = {}
+    for ids, fn in _NATIONAL.items():
+        for i in ids:
+            calcs[i] = (ids, fn)
+    for i, fn in CALCULATORS.items():
+        calcs[i] = ((i,), fn)
+    return calcs
+
+
+def supported_breakdowns(indicator: str) -> tuple[str, ...]:
+    """Dimensions an indicator can be broken down by."""
+    if indicator in SUPPORTED_BREAKDOWNS:
+        return SUPPORTED_BREAKDOWNS[indicator]
+    from .kpis import BREAKDOWNS_OF
+
+    return BREAKDOWNS_OF.get(indicator, k.BREAKDOWNS)
+
+
+def compute(ds: Dataset, period, indicators: Iterable[str] | None = None, by: str | None = None,
+            settings: Settings | None = None, benchmarks: pd.DataFrame | None = None) -> list[IndicatorResult]:
+    """Results for the chosen indicators (all when None), overall or by one breakdown.
+
+    Only results whose id was asked for are returned, plus the sub-measures of asked-for
+    KPIs. Overall results carry the benchmarks for the same period and the family rank.
+    """
+    settings = settings or Settings()
+    wanted = list(INDICATORS) if indicators is None else list(indicators)
+    unknown = [i for i in wanted if i not in INDICATORS]
+    if unknown:
+        raise ValueError(f"Unknown indicator(s): {', '.join(unknown)}. Known: {', '.join(INDICATORS)}.")
+    calcs = _calculators()
+    done, out = set(), []
+    for ind in wanted:
+        ids, fn = calcs[ind]
+        if ids in done:
+            continue
+        done.add(ids)
+        if by is not None and by not in supported_breakdowns(ind):
+            continue
+        for r in fn(ds, period, by, settings):
+            base_id = r.indicator
+            if base_id in wanted or base_id not in INDICATORS:
+                out.append(r)
+    if by is None:
+        bench = benchmarks if benchmarks is not None else benchmarks_frame(ds)
+        out = [attach_benchmarks(r, bench, INDICATORS[r.indicator].direction if r.indicator in INDICATORS else "lower")
+               for r in out]
+    return out
+
+
+#: Indicators a board reads over a rolling year (population rates, as the YJB publishes them).
+ROLLING_YEAR_INDICATORS = ("fte_rate", "fte_count", "custody_rate", "custody_count", "kpi9_serious_violence")
+#: Reoffending is read for the latest rolling-year cohort whose 18-month follow-up is complete.
+REOFFENDING_INDICATORS = ("reoffending_rate", "reoffences_per_reoffender", "reoffences_per_child",
+                          "reoffending_prolific_share")
+
+
+def reporting_period(indicator: str, quarter):
+    """The period the board reads an indicator for in a quarter.
+
+    Population rates: the rolling 12 months to the quarter end. Reoffending: the rolling
+    12-month cohort ending 18 months before the quarter end (follow-up complete). KPIs: the
+    quarter itself.
+    """
+    from .periods import quarter_of, rolling_year
+
+    if indicator in ROLLING_YEAR_INDICATORS:
+        return rolling_year(quarter.end)
+    if indicator in REOFFENDING_INDICATORS:
+        lagged = (pd.Timestamp(quarter.end) - pd.DateOffset(months=18)).date()
+        return rolling_year(quarter_of(lagged).end)
+    return quarter
+
+
+def scorecard(ds: Dataset, quarter, settings: Settings | None = None,
+              indicators: Iterable[str] | None = None) -> list[IndicatorResult]:
+    """The headline indicators, overall, for the board scorecard (in HEADLINE order), each for
+    its :func:`reporting_period` of the quarter."""
+    bench = benchmarks_frame(ds)
+    out = []
+    for ind in (HEADLINE if indicators is None else tuple(indicators)):
+        res = compute(ds, reporting_period(ind, quarter), [ind], None, settings, bench)
+        out.extend(r for r in res if r.indicator == ind)
+    return out
+
+
+def scorecard_trend(ds: Dataset, indicator: str, quarter, n: int = 5,
+                    settings: Settings | None = None) -> list[IndicatorResult]:
+    """The indicator's scorecard value for each of the last ``n`` quarters, oldest first."""
+    from .periods import last_quarters
+
+    return trend(ds, indicator, [reporting_period(indicator, q) for q in last_quarters(quarter, n)], settings)
+
+
+def trend(ds: Dataset, indicator: str, periods: list, settings: Settings | None = None) -> list[IndicatorResult]:
+    """One overall result per period (oldest first) for one indicator."""
+    bench = benchmarks_frame(ds)
+    out = []
+    for p in periods:
+        res = [r for r in compute(ds, p, [indicator], None, settings, bench) if r.indicator == indicator]
+        out.extend(res[:1])
+    return out
+
+
+def children_behind(ds: Dataset, period, indicator: str, by: str | None = None,
+                    group: str | None = None) -> pd.DataFrame:
+    """The child-level rows behind an indicator (managers only): pseudonymous ids and the facts
+    that decided each child's place in the figure. Never names."""
+    if indicator in ("fte_count", "fte_rate"):
+        df = first_time_entrants(ds, period)
+        cols = ["child_id", "outcome_date", "outcome_type"]
+    elif indicator in ("custody_count", "custody_rate"):
+        df = custodial_sentences(ds, period)
+        cols = ["child_id", "outcome_date", "outcome_type"]
+    elif indicator.startswith("reoff"):
+        df = reoffending_cohort(ds, period)
+        cols = ["child_id", "index_date", "index_type", "reoffences", "reoffender", "follow_up_complete"]
+    elif indicator == "disposals":
+        df = _disposal_outcomes(ds, period)
+        cols = ["child_id", "outcome_id", "outcome_date", "outcome_type"]
+    elif indicator.startswith("caseload"):
+        df = open_interventions(ds, period.end)
+        cols = ["child_id", "intervention_id", "intervention_type", "team", "case_worker", "start_date"]
+    else:
+        from .kpis import kpi_frame
+
+        df, cols = kpi_frame(ds, period, indicator)
+    dims = [d for d in ("ethnicity", "gender", "age_band", "locality", "disposal", "looked_after", "school_age")
+            if d in df.columns]
+    if by is not None and group is not None and by in df.columns:
+        df = df[df[by].astype("object").fillna("Not known") == group]
+    keep = [col for col in dict.fromkeys(cols + dims) if col in df.columns]
+    return df[keep].reset_index(drop=True)
+
+
+__all__ = ["INDICATORS", "HEADLINE", "compute", "scorecard", "trend", "reoffending_cohort", "disposal_table",
+           "caseload_table", "ete_status_table", "remand_table", "children_behind", "first_time_entrants",
+           "custodial_sentences", "supported_breakdowns"]
