@@ -463,6 +463,16 @@ def supported_breakdowns(indicator: str) -> tuple[str, ...]:
     return BREAKDOWNS_OF.get(indicator, k.BREAKDOWNS)
 
 
+def all_breakdowns() -> tuple[str, ...]:
+    """Every dimension any indicator can be broken down by."""
+    from .kpis import BREAKDOWNS_OF
+
+    dims = list(k.BREAKDOWNS)
+    for d in list(SUPPORTED_BREAKDOWNS.values()) + list(BREAKDOWNS_OF.values()):
+        dims += [x for x in d if x not in dims]
+    return tuple(dims)
+
+
 def compute(ds: Dataset, period, indicators: Iterable[str] | None = None, by: str | None = None,
             settings: Settings | None = None, benchmarks: pd.DataFrame | None = None) -> list[IndicatorResult]:
     """Results for the chosen indicators (all when None), overall or by one breakdown.
@@ -475,6 +485,8 @@ def compute(ds: Dataset, period, indicators: Iterable[str] | None = None, by: st
     unknown = [i for i in wanted if i not in INDICATORS]
     if unknown:
         raise ValueError(f"Unknown indicator(s): {', '.join(unknown)}. Known: {', '.join(INDICATORS)}.")
+    if by is not None and by not in all_breakdowns():
+        raise ValueError(f"'{by}' is not a breakdown; use one of {', '.join(all_breakdowns())}.")
     calcs = _calculators()
     done, out = set(), []
     for ind in wanted:

@@ -1,0 +1,281 @@
+"""``python -m yj_metrics``: the command line and automation interface.
+
+Exit codes: 0 success; 1 the workbook has errors; 2 the input could not be read or used.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date; write it as YYYY-MM-DD.") from None
+
+
+class UserError(Exception):
+    """A problem the user can fix; printed as one line, exit code 2."""
+
+
+def _dataset(args):
+    """The data to compute on: a workbook validated in memory, or the live snapshot."""
+    if getattr(args, "workbook", None):
+        from .validation import validate_bytes
+
+        path = Path(args.workbook)
+        if not path.exists():
+            raise UserError(f"{path}: no such file.")
+        report = validate_bytes(path.read_bytes(), path.name)
+        if not report.ok:
+            first = report.unreadable or (report.errors[0].message if report.errors else "")
+            raise UserError(f"{path.name} has {len(report.errors) or 1} error(s); run `validate` to list them. "
+                            f"First: {first}")
+        return report.dataset, None
+    from .store import Store
+
+    store = Store(args.db)
+    if store.latest() is None:
+        raise UserError("The database has no snapshot: load a workbook first (`load WORKBOOK`).")
+    return store.dataset(), store
+
+
+def _print_problems(report) -> None:
+    if report.unreadable:
+        print(report.unreadable, file=sys.stderr)
+        return
+    for p in list(report.errors) + list(report.warnings):
+        where = " ".join(x for x in (p.sheet, f"row {p.row}" if p.row else "", p.column or "") if x)
+        print(f"{p.severity.upper():8} {where}: {p.message}")
+    print(f"{len(report.errors)} error(s), {len(report.warnings)} warning(s).")
+
+
+def cmd_template(args) -> int:
+    from .writing import template_xlsx
+
+    Path(args.out).write_bytes(template_xlsx())
+    print(f"Wrote the blank template to {args.out}")
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from .demo import demo_dataset
+    from .writing import dataset_to_xlsx
+
+    ds = demo_dataset(seed=args.seed, children=args.children)
+    Path(args.out).write_bytes(dataset_to_xlsx(ds))
+    print(f"Wrote a demo workbook ({args.children} children, seed {args.seed}) to {args.out}")
+    return 0
+
+
+def cmd_validate(args) -> int:
+    from .validation import validate_bytes
+
+    path = Path(args.workbook)
+    if not path.exists():
+        raise UserError(f"{path}: no such file.")
+    report = validate_bytes(path.read_bytes(), path.name)
+    if args.json:
+        d = report.to_json_dict()
+        if report.unreadable:
+            d["errors"] = [{"sheet": None, "row": None, "column": None, "value": None, "message": report.unreadable}]
+        print(json.dumps(d, indent=2, default=str))
+    else:
+        _print_problems(report)
+    if report.unreadable:
+        return 2
+    return 1 if report.errors else 0
+
+
+def cmd_load(args) -> int:
+    from .store import Store
+
+    path = Path(args.workbook)
+    if not path.exists():
+        raise UserError(f"{path}: no such file.")
+    store = Store(args.db)
+    report, result = store.load(path.read_bytes(), path.name, loaded_by=args.loaded_by)
+    if args.json:
+        out = report.to_json_dict()
+        out["snapshot"] = result.snapshot.to_dict() if result else None
+        out["created"] = bool(result and result.created)
+        out["message"] = result.message if result else (report.unreadable or "Not loaded: the workbook has errors.")
+        print(json.dumps(out, indent=2, default=str))
+    else:
+        if result is None:
+            _print_problems(report)
+            print("Nothing was stored.")
+        else:
+            if report.warnings:
+                _print_problems(report)
+            print(result.message)
+    if report.unreadable:
+        return 2
+    return 1 if report.errors else 0
+
+
+def cmd_snapshots(args) -> int:
+    from .store import Store
+
+    snaps = Store(args.db).snapshots()
+    if args.json:
+        print(json.dumps([s.to_dict() for s in snaps], indent=2))
+        return 0
+    if not snaps:
+        print("No snapshots yet.")
+    for i, s in enumerate(snaps):
+        live = " (live)" if i == 0 else ""
+        print(f"#{s.id}{live} {s.file_name} loaded {s.loaded_at:%d %b %Y %H:%M} by {s.loaded_by or '-'}; "
+              f"covers {s.covers_start} to {s.covers_end}; rows {s.row_counts}")
+    return 0
+
+
+def cmd_kpis(args) -> int:
+    from . import indicators
+    from .periods import custom
+
+    ds, store = _dataset(args)
+    settings = store.get_settings() if store else None
+    period = custom(args.start, args.end)
+    if args.indicator:
+        unknown = [i for i in args.indicator if i not in indicators.INDICATORS]
+        if unknown:
+            raise UserError(f"Unknown indicator(s) {', '.join(unknown)}; known: {', '.join(indicators.INDICATORS)}.")
+    results = indicators.compute(ds, period, args.indicator or None, args.by, settings)
+    if args.json:
+        print(json.dumps([r.to_dict() for r in results], indent=2, default=str))
+        return 0
+    for r in results:
+        group = f" [{r.by}={r.group}]" if r.by else ""
+        val = "-" if r.value is None else f"{r.value:,.2f}"
+        print(f"{r.indicator}{group}: {val} {r.unit} ({r.numerator}/{r.denominator}) {r.rag or ''}")
+    return 0
+
+
+def cmd_disproportionality(args) -> int:
+    from . import disproportionality as dp
+    from .periods import custom
+    from .suppression import suppress_disproportionality
+
+    ds, store = _dataset(args)
+    period = custom(args.start, args.end)
+    if args.stage:
+        results = dp.disproportionality(ds, period, args.stage, args.base, args.by, args.reference, args.pool_years)
+    else:
+        results = dp.stage_table(ds, period, args.by, args.reference, pool_years=args.pool_years, base=args.base)
+    if args.suppress:
+        threshold = store.get_settings().suppression_threshold if store else 4
+        results = suppress_disproportionality(results, threshold)
+    if args.json:
+        print(json.dumps([r.to_dict() for r in results], indent=2, default=str))
+        return 0
+    print(dp.results_frame(results)[["stage", "base_stage", "group", "events", "base", "rate", "rri",
+                                      "ci_low", "ci_high", "ci_method", "flag"]].to_string(index=False))
+    return 0
+
+
+def cmd_report(args) -> int:
+    from .periods import parse_quarter
+    from .report import build_board_pack
+
+    try:
+        quarter = parse_quarter(args.quarter)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    ds, store = _dataset(args)
+    settings = store.get_settings() if store else None
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    pack = build_board_pack(ds, quarter, args.role, settings=settings, out_dir=out)
+    print(f"Wrote {out / pack.pptx_name} and {out / pack.pdf_name}")
+    return 0
+
+
+def _source(p):
+    g = p.add_mutually_exclusive_group(required=True)
+    g.add_argument("--db", help="database URL (default: YJ_DATABASE_URL or data/yj_dashboard.db)")
+    g.add_argument("--workbook", help="compute straight from a workbook, without a database")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="python -m yj_metrics", description=__doc__.splitlines()[0])
+    sub = ap.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("template", help="write the blank workbook template")
+    p.add_argument("out", help="OUT.xlsx")
+    p.set_defaults(fn=cmd_template)
+
+    p = sub.add_parser("demo", help="write a synthetic demo workbook")
+    p.add_argument("out", help="OUT.xlsx")
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--children", type=int, default=1500)
+    p.set_defaults(fn=cmd_demo)
+
+    p = sub.add_parser("validate", help="check a workbook: exit 0 clean, 1 errors, 2 unreadable")
+    p.add_argument("workbook")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(fn=cmd_validate)
+
+    p = sub.add_parser("load", help="validate a workbook and store it as the live snapshot")
+    p.add_argument("workbook")
+    p.add_argument("--db", default=None)
+    p.add_argument("--loaded-by", default="cli")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(fn=cmd_load)
+
+    p = sub.add_parser("snapshots", help="list stored snapshots, newest (live) first")
+    p.add_argument("--db", default=None)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(fn=cmd_snapshots)
+
+    p = sub.add_parser("kpis", help="compute the indicators for a period")
+    _source(p)
+    p.add_argument("--start", type=_date, required=True)
+    p.add_argument("--end", type=_date, required=True)
+    p.add_argument("--by", default=None)
+    p.add_argument("--indicator", action="append", help="indicator id (repeat for several)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(fn=cmd_kpis)
+
+    p = sub.add_parser("disproportionality", help="rates and relative rate index, stage by stage")
+    _source(p)
+    p.add_argument("--start", type=_date, required=True)
+    p.add_argument("--end", type=_date, required=True)
+    p.add_argument("--stage", default=None)
+    p.add_argument("--base", default="previous", help="population, previous, or a stage name")
+    p.add_argument("--by", default="ethnicity")
+    p.add_argument("--reference", default=None)
+    p.add_argument("--pool-years", type=int, default=1)
+    p.add_argument("--suppress", action="store_true", help="apply small-number suppression (partner view)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(fn=cmd_disproportionality)
+
+    p = sub.add_parser("report", help="write the board pack (PowerPoint and PDF)")
+    _source(p)
+    p.add_argument("--quarter", required=True, help="e.g. 2023-24Q4")
+    p.add_argument("--role", choices=("manager", "board", "partner"), default="board")
+    p.add_argument("--out", required=True, help="output folder")
+    p.set_defaults(fn=cmd_report)
+    return ap
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    if hasattr(args, "start") and hasattr(args, "end") and args.end < args.start:
+        print("--end is before --start.", file=sys.stderr)
+        return 2
+    try:
+        return args.fn(args)
+    except UserError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    except (ValueError, LookupError, OSError) as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # never a traceback for the user
+        print(f"Unexpected error ({type(exc).__name__}): {exc}", file=sys.stderr)
+        return 2

@@ -1,0 +1,336 @@
+"""Disproportionality stage by stage: rates, relative rate index (RRI), intervals, tests.
+
+For each stage of the system (population, caseload, outcomes, ... custody) children are
+counted once per stage. A group's rate is its events over its base (the population, per
+10,000, or the previous stage, as a percentage); the RRI is the group's rate over the
+reference group's. Intervals: Katz log method, or an exact conditional interval
+(Clopper-Pearson on the binomial split of events between group and reference) when any of
+the four counts is under 20. "Not known" is shown but never given an RRI.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from . import contract as c
+from . import counting as k
+from .dataset import Dataset
+from .filters import population_year
+from .periods import Period, custom
+
+STAGES = ("population", "caseload", "outcomes", "diversion", "fte", "substantive", "court",
+          "custody", "remand", "breach", "reoffending")
+DEFAULT_CHAIN = ("population", "outcomes", "substantive", "court", "custody")
+DIMENSIONS = ("ethnicity", "gender", "age_band", "looked_after", "locality", "ethnicity_gender")
+STAGE_LABELS = {
+    "population": "Population 10-17", "caseload": "Caseload", "outcomes": "Any outcome",
+    "diversion": "Diversion", "fte": "First-time entrants", "substantive": "Caution or conviction",
+    "court": "Court sentence", "custody": "Custody", "remand": "Remand to youth detention",
+    "breach": "Breach or revocation", "reoffending": "Reoffended",
+}
+DEFAULT_REFERENCE = {"ethnicity": "White", "gender": "Male", "age_band": "15-17", "looked_after": "Not looked after",
+                     "locality": None, "ethnicity_gender": "White Male"}
+SMALL_COUNT = 20
+NOT_KNOWN = ("Not known", "Not known Male", "Not known Female")
+
+
+@dataclass(frozen=True)
+class DisproportionalityResult:
+    """One group at one stage: its events, base, rate, RRI against the reference and the test."""
+
+    stage: str
+    base_stage: str
+    by: str
+    group: str
+    events: float | None
+    base: float | None
+    rate: float | None
+    rate_unit: str  # "per 10,000" or "%"
+    rri: float | None
+    ci_low: float | None
+    ci_high: float | None
+    ci_method: str  # "katz" | "exact conditional" | ""
+    p_value: float | None
+    test: str  # "chi-square" | "exact binomial" | ""
+    flag: str  # "higher" | "lower" | "no clear difference" | "reference" | ""
+    expected: float | None
+    excess: float | None
+    share_of_events: float | None
+    share_of_base: float | None
+    suppressed: bool = False
+    reference: str = "White"
+    is_reference: bool = False
+    start: str = ""
+    end: str = ""
+    note: str = ""
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        for key, v in d.items():
+            if isinstance(v, float) and (math.isnan(v) or math.isinf(v)):
+                d[key] = None
+        return d
+
+
+# --------------------------------------------------------------------------- stage membership
+
+def _child_dims(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    out["ethnicity_gender"] = out["ethnicity"].astype(str) + " " + out["gender"].astype(str)
+    return out
+
+
+def stage_children(ds: Dataset, period: Period, stage: str) -> pd.DataFrame:
+    """One row per child at a stage in the period, with the breakdown columns."""
+    if stage not in STAGES or stage == "population":
+        raise ValueError(f"'{stage}' is not a counted stage; choose one of {', '.join(STAGES[1:])}.")
+    return ds.memo(("stage", stage, period.start, period.end), lambda: _stage_children(ds, period, stage))
+
+
+def _stage_children(ds: Dataset, period: Period, stage: str) -> pd.DataFrame:
+    from . import indicators
+
+    o = k.valid_outcomes(ds)
+    o = o[period.contains(o["outcome_date"])]
+    if stage == "caseload":
+        iv = ds.interventions
+        start, end = period.ts()
+        iv = iv[(iv["start_date"] <= end) & (iv["end_date"].isna() | (iv["end_date"] >= start))]
+        frame = k.with_breakdowns(iv, ds, "start_date", type_col="intervention_type", looked_after_col="looked_after")
+        frame = frame[frame["resident"].fillna(True).astype(bool)]
+    elif stage in ("outcomes", "diversion", "substantive", "court", "custody"):
+        tiers = {"outcomes": c.TIERS, "diversion": ("Diversion",), "substantive": c.SUBSTANTIVE_TIERS,
+                 "court": c.COURT_TIERS, "custody": ("Custody",)}[stage]
+        frame = o[o["tier"].isin(tiers)]
+        frame = k.with_breakdowns(frame, ds, "outcome_date", type_col="outcome_type", looked_after_col="looked_after")
+    elif stage == "fte":
+        frame = indicators.first_time_entrants(ds, period)
+    elif stage == "remand":
+        r = ds.remands
+        start, end = period.ts()
+        r = r[r["remand_type"].isin(c.YDA_REMAND_TYPES) & (r["start_date"] <= end)
+              & (r["end_date"].isna() | (r["end_date"] >= start))]
+        frame = k.with_breakdowns(r, ds, "start_date")
+        frame = frame[frame["resident"].fillna(True).astype(bool)]
+    elif stage == "breach":
+        iv = ds.interventions
+        iv = iv[iv["completion"].isin(["Breached", "Revoked"]) & period.contains(iv["end_date"])]
+        frame = k.with_breakdowns(iv, ds, "start_date", type_col="intervention_type", looked_after_col="looked_after")
+        frame = frame[frame["resident"].fillna(True).astype(bool)]
+    else:  # reoffending
+        cohort = indicators.reoffending_cohort(ds, period)
+        frame = cohort[cohort["reoffender"]]
+    frame = frame[frame["age"].between(10, 17)] if "age" in frame.columns else frame
+    frame = frame.drop_duplicates("child_id")
+    return _child_dims(frame)[["child_id", "ethnicity", "gender", "age_band", "looked_after", "locality",
+                               "ethnicity_gender"]].reset_index(drop=True)
+
+
+def _population_counts(ds: Dataset, period: Period, by: str) -> pd.Series:
+    year = population_year(ds.population, period.end)
+    if year is None or by == "looked_after":
+        return pd.Series(dtype="float64")
+    pop = ds.population[ds.population["year"] == year]
+    if by == "ethnicity_gender":
+        keys = pop["ethnicity"].fillna("Not known") + " " + pop["gender"].fillna("Not known")
+    else:
+        keys = pop[by].fillna("Not known")
+    return pop.groupby(keys)["population"].sum().astype("float64")
+
+
+def _pooled_periods(period: Period, pool_years: int) -> list[Period]:
+    out = [period]
+    for n in range(1, max(1, pool_years)):
+        s = (pd.Timestamp(period.start) - pd.DateOffset(years=n)).date()
+        e = (pd.Timestamp(period.end) - pd.DateOffset(years=n)).date()
+        out.append(custom(s, e))
+    return out
+
+
+def _counts(ds: Dataset, period: Period, stage: str, by: str, pool_years: int) -> pd.Series:
+    total = None
+    for p in _pooled_periods(period, pool_years):
+        if stage == "population":
+            s = _population_counts(ds, p, by)
+        else:
+            s = stage_children(ds, p, stage)[by].astype("object").fillna("Not known").value_counts().astype("float64")
+        total = s if total is None else total.add(s, fill_value=0)
+    return total
+
+
+def stage_counts(ds: Dataset, period: Period, by: str = "ethnicity", pool_years: int = 1,
+                 stages=STAGES) -> pd.DataFrame:
+    """Children at each stage (columns) per group (rows); population is the 10-17 residents."""
+    cols = {s: _counts(ds, period, s, by, pool_years) for s in stages}
+    df = pd.DataFrame(cols).fillna(0.0)
+    order = k.group_values(by, ds) if by != "ethnicity_gender" else []
+    rows = [g for g in order if g in df.index] + sorted(g for g in df.index if g not in order)
+    return df.reindex(rows)
+
+
+# --------------------------------------------------------------------------- statistics
+
+def rri_interval(a: float, n1: float, b: float, n0: float, level: float = 0.95) -> tuple[float, float, str]:
+    """RRI interval for ``a`` events of base ``n1`` against ``b`` of ``n0``.
+
+    Katz log method when every count is at least 20; otherwise the exact conditional
+    interval: given ``a + b`` events, ``a`` is Binomial(a + b, p) with
+    ``p = θ·n1 / (θ·n1 + n0)``; the Clopper-Pearson bounds for ``p`` map to ``θ``.
+    """
+    if n1 <= 0 or n0 <= 0 or a + b == 0:
+        return (math.nan, math.nan, "")
+    if min(a, b, n1 - a, n0 - b) >= SMALL_COUNT:
+        rri = (a / n1) / (b / n0)
+        se = math.sqrt(1 / a - 1 / n1 + 1 / b - 1 / n0)
+        z = stats.norm.ppf(0.5 + level / 2)
+        return (rri * math.exp(-z * se), rri * math.exp(z * se), "katz")
+    ci = stats.binomtest(int(a), int(a + b)).proportion_ci(confidence_level=level, method="exact")
+
+    def theta(p):
+        if p <= 0:
+            return 0.0
+        if p >= 1:
+            return math.inf
+        return (p / (1 - p)) * (n0 / n1)
+
+    return (theta(ci.low), theta(ci.high), "exact conditional")
+
+
+def rri_test(a: float, n1: float, b: float, n0: float) -> tuple[float, str]:
+    """p-value for a difference in rates: exact conditional binomial test for small counts,
+    chi-square (2x2, no continuity correction) otherwise."""
+    if n1 <= 0 or n0 <= 0 or a + b == 0:
+        return (math.nan, "")
+    table = np.array([[a, max(n1 - a, 0)], [b, max(n0 - b, 0)]])
+    if min(a, b, table[0, 1], table[1, 1]) < SMALL_COUNT:
+        p0 = n1 / (n1 + n0)
+        return (float(stats.binomtest(int(a), int(a + b), p0).pvalue), "exact binomial")
+    chi = stats.chi2_contingency(table, correction=False)
+    return (float(chi.pvalue), "chi-square")
+
+
+def _flag(rri, lo, hi, p) -> str:
+    if rri is None or lo is None or hi is None or any(map(lambda x: x != x, (lo, hi))):
+        return ""
+    if p is not None and p < 0.05 and lo > 1:
+        return "higher"
+    if p is not None and p < 0.05 and hi < 1:
+        return "lower"
+    return "no clear difference"
+
+
+def _none(x):
+    return None if x is None or (isinstance(x, float) and (math.isnan(x) or math.isinf(x))) else float(x)
+
+
+def disproportionality(ds: Dataset, period: Period, stage: str = "custody", base: str = "previous",
+                       by: str = "ethnicity", reference: str | None = None, pool_years: int = 1,
+                       chain: tuple[str, ...] = DEFAULT_CHAIN) -> list["DisproportionalityResult"]:
+    """One result per group for a stage against a base (``population``, ``previous`` in the
+    chain, or any stage name)."""
+    if by not in DIMENSIONS:
+        raise ValueError(f"'{by}' is not a disproportionality dimension; choose one of {', '.join(DIMENSIONS)}.")
+    if stage not in STAGES:
+        raise ValueError(f"'{stage}' is not a stage; choose one of {', '.join(STAGES)}.")
+    if base == "previous":
+        if stage in chain and chain.index(stage) > 0:
+            base_stage = chain[chain.index(stage) - 1]
+        else:
+            base_stage = "population"
+    else:
+        base_stage = base
+    if base_stage not in STAGES:
+        raise ValueError(f"'{base}' is not a base; use population, previous or a stage name.")
+    events = _counts(ds, period, stage, by, pool_years)
+    bases = _counts(ds, period, base_stage, by, pool_years)
+    if stage == "population":
+        events = bases
+    groups = list(stage_counts_index(ds, by, events, bases))
+    reference = reference or DEFAULT_REFERENCE.get(by) or (max(groups, key=lambda g: bases.get(g, 0)) if groups else "")
+    per_pop = base_stage == "population"
+    unit, mult = ("per 10,000", 10_000.0) if per_pop else ("%", 100.0)
+    ev = np.array([float(events.get(g, 0.0)) for g in groups])
+    bs = np.array([float(bases.get(g, 0.0)) for g in groups])
+    known = np.array([g not in NOT_KNOWN for g in groups])
+    tot_e, tot_b = ev[known].sum(), bs[known].sum()
+    a0 = float(events.get(reference, 0.0))
+    n0 = float(bases.get(reference, 0.0))
+    ref_rate = a0 / n0 if n0 > 0 else math.nan
+    out = []
+    for g, a, n1, kn in zip(groups, ev, bs, known):
+        rate = a / n1 * mult if n1 > 0 else None
+        note = ""
+        if n1 == 0:
+            note = "no base for this group" + (" in the population figures" if per_pop else "")
+        if g == reference:
+            rri, lo, hi, method, p, test, flag = (1.0 if n1 > 0 and a0 > 0 else None), None, None, "", None, "", "reference"
+        elif not kn:
+            rri = lo = hi = p = None
+            method = test = flag = ""
+            note = note or "not known: shown, never compared"
+        else:
+            rri = (a / n1) / ref_rate if n1 > 0 and ref_rate and ref_rate == ref_rate and ref_rate > 0 else None
+            if n1 > 0 and n0 > 0 and a0 == 0:
+                note = note or "no events in the reference group: no ratio"
+            lo, hi, method = rri_interval(a, n1, a0, n0)
+            p, test = rri_test(a, n1, a0, n0)
+            lo, hi, p = _none(lo), _none(hi), _none(p)
+            flag = _flag(rri, lo, hi, p)
+        expected = n1 * ref_rate if ref_rate == ref_rate else None
+        out.append(DisproportionalityResult(
+            stage=stage, base_stage=base_stage, by=by, group=g, events=float(a), base=float(n1),
+            rate=_none(rate), rate_unit=unit, rri=_none(rri), ci_low=_none(lo), ci_high=_none(hi),
+            ci_method=method, p_value=_none(p), test=test, flag=flag,
+            expected=_none(expected), excess=_none(a - expected) if expected is not None else None,
+            share_of_events=_none(a / tot_e * 100) if kn and tot_e > 0 else (_none(a / ev.sum() * 100) if ev.sum() > 0 else None),
+            share_of_base=_none(n1 / tot_b * 100) if kn and tot_b > 0 else (_none(n1 / bs.sum() * 100) if bs.sum() > 0 else None),
+            reference=reference, is_reference=g == reference,
+            start=period.start.isoformat(), end=period.end.isoformat(), note=note,
+        ))
+    return out
+
+
+def stage_counts_index(ds, by, events, bases):
+    """Groups to show, in display order: known vocabulary first, then any others."""
+    order = k.group_values(by, ds) if by != "ethnicity_gender" else []
+    present = set(events.index) | set(bases.index)
+    rows = [g for g in order if g in present or by in ("ethnicity", "gender")]
+    if by == "gender":
+        rows = [g for g in rows if g in present or g in ("Male", "Female")]
+    rows += sorted(g for g in present if g not in rows)
+    return rows
+
+
+def stage_table(ds: Dataset, period: Period, by: str = "ethnicity", reference: str | None = None,
+                chain: tuple[str, ...] = DEFAULT_CHAIN, pool_years: int = 1,
+                base: str = "previous") -> list[DisproportionalityResult]:
+    """Every stage of the chain (after the population), each against its base."""
+    out = []
+    for stage in chain:
+        if stage == "population":
+            continue
+        out += disproportionality(ds, period, stage, base, by, reference, pool_years, chain)
+    return out
+
+
+def composition(ds: Dataset, period: Period, stage: str = "caseload", by: str = "ethnicity",
+                pool_years: int = 1) -> pd.DataFrame:
+    """Share of a stage (e.g. caseload) next to share of the 10-17 population per group,
+    Not known included (the inspectorate's comparison)."""
+    ev = _counts(ds, period, stage, by, pool_years)
+    pop = _counts(ds, period, "population", by, pool_years)
+    groups = stage_counts_index(ds, by, ev, pop)
+    df = pd.DataFrame({"group": groups, "children": [float(ev.get(g, 0)) for g in groups],
+                       "population": [float(pop.get(g, 0)) for g in groups]})
+    df["share_of_children_pct"] = df["children"] / df["children"].sum() * 100 if df["children"].sum() else np.nan
+    df["share_of_population_pct"] = df["population"] / df["population"].sum() * 100 if df["population"].sum() else np.nan
+    return df
+
+
+def results_frame(results: list[DisproportionalityResult]) -> pd.DataFrame:
+    """Results as a table (one row per stage and group)."""
+    return pd.DataFrame([r.to_dict() for r in results])
