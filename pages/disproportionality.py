@@ -1,0 +1,76 @@
+"""Disproportionality: stage-by-stage relative rate index with intervals, composition, table."""
+import pandas as pd
+import streamlit as st
+
+from ui import data
+from ui.auth import EVERYONE
+from ui.charts import clicked_x, grouped_bars, rri_chart
+from ui.filters import narrow
+from ui.page import guarded, start
+from yj_metrics import disproportionality as dp
+from yj_metrics.periods import financial_year, fy_start_year
+
+role, period, filters = start("Disproportionality", EVERYONE)
+DIM_LABELS = {"ethnicity": "Ethnicity", "gender": "Gender", "age_band": "Age band", "looked_after": "Looked after",
+              "locality": "Locality", "ethnicity_gender": "Ethnicity and gender"}
+
+
+@guarded
+def body():
+    c1, c2, c3, c4 = st.columns(4)
+    by = c1.selectbox("Compare by", dp.DIMENSIONS, format_func=DIM_LABELS.get, key="dp_by")
+    base = c2.selectbox("Rate relative to", ["previous", "population"],
+                        format_func={"previous": "the previous stage", "population": "the 10-17 population"}.get,
+                        key="dp_base")
+    pool = c3.selectbox("Pool years", [1, 2, 3], format_func=lambda n: "one year" if n == 1 else f"{n} years pooled",
+                        key="dp_pool", help="Small numbers are unstable; pooling years steadies them.")
+    fy = financial_year(fy_start_year(period.end)) if period.kind == "quarter" else period
+    results = data.stage_table(fy, filters, by, None, dp.DEFAULT_CHAIN, pool, base)
+    groups = [r.group for r in results if r.stage == dp.DEFAULT_CHAIN[1]]
+    default_ref = dp.DEFAULT_REFERENCE.get(by) or (groups[0] if groups else None)
+    ref = c4.selectbox("Reference group", groups, index=groups.index(default_ref) if default_ref in groups else 0,
+                       key=f"dp_ref_{by}")
+    if ref != default_ref:
+        results = data.stage_table(fy, filters, by, ref, dp.DEFAULT_CHAIN, pool, base)
+    st.caption(f"{fy.label}{' and earlier years pooled' if pool > 1 else ''}. RRI = the group's rate divided by the "
+               f"{ref} rate. Triangles mark a significant difference at 5% (▲ higher, ▼ lower); a circle means no "
+               "clear difference. 'Not known' is shown in the table but never compared.")
+    if any(r.suppressed for r in results):
+        st.caption("Some groups rest on 1 to 4 children and are hidden (suppressed).")
+    ev = st.plotly_chart(rri_chart(results, f"Relative rate index by stage ({DIM_LABELS[by].lower()}, {fy.label})"),
+                         key="rri", on_select="rerun", selection_mode="points")
+    picked = clicked_x(ev)
+    if picked and by in ("ethnicity", "gender", "age_band", "locality"):
+        narrow(by, picked)
+
+    st.subheader("Who is in the caseload, against the 10-17 population")
+    if by in ("ethnicity", "gender", "age_band", "locality"):
+        comp = data.table("composition", fy, filters, by)
+        if role == "partner":
+            from yj_metrics.suppression import suppress_table
+
+            shown = suppress_table(comp, ["children"], {"share_of_children_pct": ["children"]})
+        else:
+            shown = comp
+        plot_df = comp.copy()
+        if role == "partner":
+            plot_df.loc[shown["children"].astype(str).str.startswith("<"), "share_of_children_pct"] = float("nan")
+        st.plotly_chart(grouped_bars(plot_df, "group", ["share_of_children_pct", "share_of_population_pct"],
+                                     ["Share of caseload", "Share of 10-17 population"],
+                                     f"Caseload and population by {DIM_LABELS[by].lower()} (%)", "%"), key="composition",
+                        on_select="rerun", selection_mode="points")
+        st.dataframe(shown.round(1), hide_index=True)
+    else:
+        st.caption("Population figures are not kept for this dimension.")
+
+    st.subheader("Table")
+    df = dp.results_frame(results)
+    cols = ["stage", "base_stage", "group", "events", "base", "rate", "rate_unit", "rri", "ci_low", "ci_high",
+            "ci_method", "p_value", "flag", "expected", "excess", "share_of_events", "share_of_base", "note"]
+    df = df[cols]
+    st.dataframe(df.round(3), hide_index=True)
+    st.download_button("Download the table (CSV)", df.to_csv(index=False).encode(), f"disproportionality_{by}_{fy.label}.csv",
+                       key="dl_dp")
+
+
+body()

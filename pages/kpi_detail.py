@@ -1,0 +1,77 @@
+"""KPI detail: one indicator over time with its interval, target and benchmarks, and its breakdowns."""
+import streamlit as st
+
+from ui import data, fmt
+from ui.auth import EVERYONE, can_see_children
+from ui.charts import breakdown_bars, clicked_x, trend_chart
+from ui.filters import narrow
+from ui.page import guarded, start
+from yj_metrics.counting import BREAKDOWN_LABELS
+from yj_metrics.indicators import INDICATORS, reporting_period, supported_breakdowns
+from yj_metrics.narrative import indicator_sentence
+from yj_metrics.periods import last_quarters, quarter_of
+
+role, period, filters = start("KPI detail", EVERYONE)
+
+
+@guarded
+def body():
+    ids = list(INDICATORS)
+    wanted = st.query_params.get("indicator") or st.session_state.get("detail_indicator") or "fte_rate"
+    ind = st.selectbox("Indicator", ids, index=ids.index(wanted) if wanted in ids else 0,
+                       format_func=lambda i: INDICATORS[i].label, key="detail_select")
+    st.session_state["detail_indicator"] = ind
+    if st.query_params.get("indicator") != ind:
+        st.query_params["indicator"] = ind
+    d = INDICATORS[ind]
+    st.caption(d.description)
+    quarter = quarter_of(period.end)
+    read_period = reporting_period(ind, quarter) if period.kind == "quarter" else period
+    current = [r for r in data.compute(read_period, filters, [ind]) if r.indicator == ind and r.by is None]
+    if not current:
+        st.info("No figure for this indicator in the period.")
+        return
+    r = current[0]
+    c1, c2, c3 = st.columns(3)
+    c1.metric(f"{d.label} ({read_period.label})", fmt.value(r.value, r.unit))
+    c2.metric("Children / events", fmt.fraction(r))
+    c3.markdown("**Against target**  \n" + fmt.rag_badge(r.rag))
+    if r.incomplete:
+        st.warning("The reoffending follow-up for this cohort is not complete yet: the figure can still rise.")
+    st.write(indicator_sentence(r, None, None, d))
+
+    quarters = last_quarters(quarter, 8)
+    periods = [reporting_period(ind, q) for q in quarters]
+    series = data.trend(ind, periods, filters)
+    target = data.settings().targets.get(ind)
+    st.plotly_chart(trend_chart(series, f"{d.label}: last 8 quarters, with 95% interval", r.unit, target),
+                    key="trend")
+
+    dims = [b for b in supported_breakdowns(ind) if b in BREAKDOWN_LABELS]
+    if dims:
+        by = st.radio("Break down by", dims, format_func=BREAKDOWN_LABELS.get, horizontal=True, key="detail_by")
+        groups = [x for x in data.compute(read_period, filters, [ind], by) if x.indicator == ind]
+        ev = st.plotly_chart(breakdown_bars(groups, f"{d.label} by {BREAKDOWN_LABELS[by].lower()} ({read_period.label})",
+                                            r.unit), key=f"bars_{by}", on_select="rerun", selection_mode="points")
+        picked = clicked_x(ev)
+        if picked and by in ("ethnicity", "gender", "age_band", "locality", "disposal"):
+            narrow(by, picked)
+        note = fmt.small_base_note(groups)
+        if note:
+            st.caption(note)
+        table = [{"group": x.group, "value": fmt.short_value(x.value, x.unit), "numerator": x.numerator,
+                  "denominator": x.denominator, "95% interval": "" if x.ci_low is None else
+                  f"{fmt.short_value(x.ci_low, x.unit)} to {fmt.short_value(x.ci_high, x.unit)}", "note": x.note}
+                 for x in groups]
+        import pandas as pd
+
+        df = pd.DataFrame(table)
+        st.dataframe(df, hide_index=True)
+        st.download_button("Download this table (CSV)", df.to_csv(index=False).encode(), f"{ind}_by_{by}.csv",
+                           key="dl_breakdown")
+    if can_see_children():
+        with st.expander("Children behind this figure (managers only)"):
+            st.dataframe(data.children_behind(read_period, filters, ind), hide_index=True)
+
+
+body()

@@ -1,0 +1,75 @@
+"""Board overview: the scorecard of every national indicator and KPI for the quarter."""
+import streamlit as st
+
+from ui import data, fmt
+from ui.auth import EVERYONE, current_role
+from ui.charts import sparkline
+from ui.page import guarded, start
+from yj_metrics.indicators import INDICATORS, reporting_period
+from yj_metrics.narrative import indicator_sentence
+from yj_metrics.periods import quarter_of
+
+role, period, filters = start("Board overview", EVERYONE)
+
+
+@guarded
+def body():
+    quarter = quarter_of(period.end)
+    if period.kind != "quarter":
+        st.info(f"The scorecard is read by quarter: showing {quarter.label}, the quarter ending {fmt.fmt_date(period.end)}.")
+    results = data.scorecard(quarter, filters)
+    previous = {r.indicator: r for r in data.scorecard(quarter.previous(), filters)}
+    year_ago = {r.indicator: r for r in data.scorecard(quarter.year_earlier(), filters)}
+    st.caption("Rates per population are for the rolling 12 months to the quarter end; reoffending is the latest "
+               "12-month cohort whose follow-up is complete; the KPIs are for orders ending in the quarter. "
+               "RAG: ● Green meets the local target, ▲ Amber within tolerance, ■ Red misses it.")
+    note = fmt.small_base_note(results)
+    if note:
+        st.caption(note)
+    if role == "partner":
+        st.caption("Partner view: figures based on 1 to 4 children are hidden (shown as 'suppressed').")
+    header = st.columns([2.4, 1.3, 1.2, 1.1, 1.6, 1.4, 4.0])
+    for col, text in zip(header, ["Indicator", "Value", "Children / events", "RAG", "Benchmarks", "Trend (5 quarters)", "What it says"]):
+        col.markdown(f"**{text}**")
+    for r in results:
+        d = INDICATORS[r.indicator]
+        cols = st.columns([2.4, 1.3, 1.2, 1.1, 1.6, 1.4, 4.0], vertical_alignment="center")
+        if cols[0].button(d.label, key=f"open_{r.indicator}", help="Open this indicator's detail",
+                          type="tertiary"):
+            st.session_state["detail_indicator"] = r.indicator
+            st.switch_page("pages/kpi_detail.py", query_params={**st.query_params.to_dict(), "indicator": r.indicator})
+        cols[0].caption(reporting_period(r.indicator, quarter).label)
+        cols[1].markdown(f"### {fmt.short_value(r.value, r.unit)}")
+        cols[1].caption(r.unit)
+        cols[2].markdown(fmt.fraction(r))
+        cols[3].markdown(fmt.rag_badge(r.rag))
+        bench = "; ".join(f"{b.comparator} {fmt.short_value(b.value, r.unit)}" for b in r.benchmarks
+                          if b.comparator in ("National", "Regional", "Family"))
+        if r.rank:
+            bench += f"; rank {r.rank} of {r.rank_of}"
+        cols[4].caption(bench or "no benchmark")
+        series = data.scorecard_trend(r.indicator, quarter, filters)
+        if any(x.value is not None for x in series):
+            cols[5].plotly_chart(sparkline(series, r.unit), key=f"spark_{r.indicator}",
+                                 config={"displayModeBar": False, "staticPlot": True})
+        cols[6].write(indicator_sentence(r, previous.get(r.indicator), year_ago.get(r.indicator), d))
+
+    st.divider()
+    st.subheader("Board pack")
+    st.caption("A PowerPoint deck and a PDF with the scorecard, trends, disproportionality, ETE and accommodation "
+               "and data-quality notes" + (" (small numbers suppressed)." if role == "partner" else "."))
+    if st.button("Build the board pack", icon=":material/slideshow:", key="build_pack"):
+        from yj_metrics.report import build_board_pack
+
+        with st.spinner("Building the board pack..."):
+            pack = build_board_pack(data.live_dataset(filters), quarter, current_role(), settings=data.settings())
+        st.session_state["board_pack"] = pack
+    pack = st.session_state.get("board_pack")
+    if pack is not None:
+        c1, c2 = st.columns(2)
+        c1.download_button("Download PowerPoint", pack.pptx, file_name=pack.pptx_name, key="dl_pptx",
+                           mime="application/vnd.openxmlformats-officedocument.presentationml.presentation")
+        c2.download_button("Download PDF", pack.pdf, file_name=pack.pdf_name, mime="application/pdf", key="dl_pdf")
+
+
+body()

@@ -1,0 +1,56 @@
+"""Settings (managers only): targets, remand cost rates, suppression threshold, benchmarks, population."""
+from dataclasses import replace
+
+import pandas as pd
+import streamlit as st
+
+from ui import data
+from ui.auth import MANAGERS
+from ui.page import guarded, start
+from yj_metrics.indicators import INDICATORS
+from yj_metrics.settings import Target
+
+role, _, _ = start("Settings", MANAGERS, filters=False)
+
+
+@guarded
+def body():
+    current = data.get_store().get_settings()
+    with st.form("settings"):
+        name = st.text_input("Service name (on the board pack)", current.service_name)
+        threshold = st.number_input("Suppress counts from 1 up to", min_value=1, max_value=20,
+                                    value=int(current.suppression_threshold),
+                                    help="Partners see these counts as '<N' (with secondary suppression).")
+        st.markdown("**Remand cost per night (£)**")
+        rates = {k: st.number_input(k, min_value=0.0, value=float(v), step=1.0, key=f"rate_{k}")
+                 for k, v in current.remand_rates.items()}
+        st.markdown("**Local targets** (green at or better than; red at or worse than)")
+        rows = [{"indicator": i, "label": INDICATORS[i].label if i in INDICATORS else i, "green": t.green,
+                 "red": t.red, "direction": t.direction} for i, t in current.targets.items()]
+        edited = st.data_editor(pd.DataFrame(rows), hide_index=True, disabled=["indicator", "label"], key="targets",
+                                column_config={"direction": st.column_config.SelectboxColumn(options=["lower", "higher"])})
+        saved = st.form_submit_button("Save settings")
+    if saved:
+        bad = edited[(edited["direction"] == "lower") & (edited["green"] > edited["red"])
+                     | (edited["direction"] == "higher") & (edited["green"] < edited["red"])]
+        if len(bad):
+            st.error("These targets have green worse than red; fix them and save again: "
+                     + ", ".join(bad["label"]))
+            return
+        targets = {r.indicator: Target(r.indicator, float(r.green), float(r.red), r.direction)
+                   for r in edited.itertuples()}
+        data.get_store().save_settings(replace(current, service_name=name, suppression_threshold=int(threshold),
+                                               remand_rates=rates, targets=targets))
+        data.clear_caches()
+        st.success("Settings saved. Every page now uses them.")
+    ds = data.live_dataset()
+    with st.expander("Benchmarks in the live data"):
+        st.caption("From the workbook's Benchmarks sheet and any data/benchmarks*.csv file "
+                   "(columns indicator, period_start, period_end, comparator, value).")
+        st.dataframe(ds.benchmarks, hide_index=True)
+    with st.expander("Population (10-17) in the live data"):
+        pop = ds.population.groupby(["year", "locality"], dropna=False)["population"].sum().reset_index()
+        st.dataframe(pop, hide_index=True)
+
+
+body()

@@ -1,0 +1,64 @@
+"""Upload (managers only): validate the monthly workbook and store it as the live snapshot."""
+import streamlit as st
+
+from ui import data
+from ui.auth import MANAGERS
+from ui.page import guarded, start
+
+role, _, _ = start("Upload the monthly workbook", MANAGERS, filters=False)
+
+
+@st.cache_data(show_spinner=False)
+def _template() -> bytes:
+    from yj_metrics.writing import template_xlsx
+
+    return template_xlsx()
+
+
+@guarded
+def body():
+    st.write("Upload the case-level workbook exported from the case management system (`.xlsx`, or `.xlsm` read "
+             "for values only). Every problem is listed with its sheet, row and column; nothing is stored unless "
+             "the file has no errors.")
+    st.download_button("Download the blank template", _template(), "yj_workbook_template.xlsx",
+                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="template",
+                       icon=":material/download:")
+    up = st.file_uploader("Workbook", type=["xlsx", "xlsm"], key="workbook",
+                          help="One sheet per entity: Children, Outcomes, Interventions (required) and the optional sheets.")
+    if up is None:
+        return
+    raw = up.getvalue()  # cache on bytes, never on the UploadedFile
+    with st.status(f"Checking {up.name}...", expanded=False) as status:
+        status.write("Reading and validating every sheet...")
+        report, result = data.get_store().load(raw, up.name, loaded_by="manager")
+        if result is None:
+            status.update(label=f"{up.name}: not loaded", state="error")
+        else:
+            status.update(label=f"{up.name}: checked", state="complete")
+    if report.unreadable:
+        st.error(report.unreadable, icon=":material/error:")
+        return
+    if report.problems:
+        df = report.to_frame()
+        n_err, n_warn = len(report.errors), len(report.warnings)
+        (st.error if n_err else st.warning)(
+            f"{n_err} error(s) and {n_warn} warning(s)." + (" Nothing was stored: fix the errors and upload again."
+                                                            if n_err else " The workbook was loaded."))
+        st.dataframe(df, hide_index=True, key="problems")
+        st.download_button("Download the problem list (CSV)", df.to_csv(index=False).encode(),
+                           f"{up.name}_problems.csv", key="problems_csv")
+    if result is not None:
+        if result.created:
+            data.clear_caches()
+            st.success(result.message, icon=":material/check_circle:")
+        else:
+            st.info(result.message)
+        s = result.snapshot
+        c1, c2, c3, c4 = st.columns(4)
+        c1.metric("Children", f"{s.row_counts.get('Children', 0):,}")
+        c2.metric("Outcomes", f"{s.row_counts.get('Outcomes', 0):,}")
+        c3.metric("Interventions", f"{s.row_counts.get('Interventions', 0):,}")
+        c4.metric("Covers", f"{s.covers_start:%d %b %Y} to {s.covers_end:%d %b %Y}" if s.covers_start else "–")
+
+
+body()

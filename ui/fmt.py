@@ -1,0 +1,69 @@
+"""Formatting in the service's conventions: UK dates, FY quarters, units, RAG words."""
+from __future__ import annotations
+
+import math
+
+from yj_metrics.periods import fmt_date  # noqa: F401  (re-exported for pages)
+
+RAG_COLOURS = {"Green": "#009E73", "Amber": "#E69F00", "Red": "#D55E00"}  # Okabe-Ito
+RAG_ICONS = {"Green": "●", "Amber": "▲", "Red": "■"}  # shape as well as colour
+SMALL_BASE = 10
+
+
+def value(v, unit: str) -> str:
+    """``31.7%``, ``229 per 100,000``, ``0.17 per 1,000``, ``£12,345``, ``41``."""
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "–"
+    if unit == "%":
+        return f"{v:.1f}%"
+    if unit == "£":
+        return f"£{v:,.0f}"
+    if unit == "count" or unit == "nights":
+        return f"{v:,.0f}" + (" nights" if unit == "nights" else "")
+    if unit.startswith("per 1,000") or unit == "per 10,000":
+        return f"{v:.2f} {unit}"
+    if unit.startswith("per 100,000"):
+        return f"{v:,.0f} {unit}"
+    return f"{v:,.2f} {unit}"
+
+
+def short_value(v, unit: str) -> str:
+    """The value without a long unit, for tables and charts."""
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "–"
+    if unit == "%":
+        return f"{v:.1f}%"
+    if unit == "£":
+        return f"£{v:,.0f}"
+    if unit in ("count", "nights") or unit.startswith("per 100,000"):
+        return f"{v:,.0f}"
+    return f"{v:,.2f}"
+
+
+def count(v) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "–"
+    return f"{v:,.0f}"
+
+
+def fraction(r) -> str:
+    """``84 / 265`` or the suppression note."""
+    if r.numerator is None and "suppressed" in (r.note or ""):
+        return "suppressed"
+    if r.denominator is None or r.unit in ("count", "£", "nights"):
+        return count(r.numerator)
+    return f"{count(r.numerator)} / {count(r.denominator)}"
+
+
+def rag_badge(rag: str | None) -> str:
+    """RAG as a word with a shape and colour (never colour alone)."""
+    if not rag:
+        return "no target"
+    return f":{ {'Green': 'green', 'Amber': 'orange', 'Red': 'red'}[rag] }[{RAG_ICONS[rag]} {rag}]"
+
+
+def small_base_note(results) -> str | None:
+    small = [r for r in results if r.denominator is not None and 0 < r.denominator < SMALL_BASE]
+    if small:
+        return "Some figures rest on fewer than 10 children: read them with care."
+    return None

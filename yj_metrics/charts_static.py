@@ -1,0 +1,70 @@
+"""Charts as PNG images without a browser: altair specs rendered by vl-convert."""
+from __future__ import annotations
+
+import math
+
+import altair as alt
+import pandas as pd
+import vl_convert as vlc
+
+PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
+WIDTH, HEIGHT = 620, 260
+
+
+def _png(chart: alt.Chart) -> bytes:
+    spec = chart.configure_view(strokeWidth=0).configure_axis(labelFontSize=11, titleFontSize=12) \
+        .configure_title(fontSize=14, anchor="start").to_json()
+    return vlc.vegalite_to_png(spec, scale=2)
+
+
+def _n(v):
+    return None if v is None or (isinstance(v, float) and math.isnan(v)) else v
+
+
+def trend_png(results, title: str, unit: str) -> bytes:
+    """Value per period with its 95% band and any benchmark lines."""
+    rows = [{"period": r.end.isoformat(), "series": "This service", "value": _n(r.value), "low": _n(r.ci_low),
+             "high": _n(r.ci_high)} for r in results]
+    for r in results:
+        for b in r.benchmarks:
+            rows.append({"period": r.end.isoformat(), "series": b.comparator, "value": b.value, "low": None, "high": None})
+    df = pd.DataFrame(rows)
+    x = alt.X("period:T", title="Period ending", axis=alt.Axis(format="%b %Y"))
+    base = alt.Chart(df).properties(width=WIDTH, height=HEIGHT, title=f"{title} ({unit})")
+    band = base.transform_filter(alt.datum.series == "This service").mark_area(opacity=0.2, color=PALETTE[0]).encode(
+        x=x, y=alt.Y("low:Q", title=unit), y2="high:Q")
+    lines = base.mark_line(point=True).encode(
+        x=x, y=alt.Y("value:Q", title=unit),
+        color=alt.Color("series:N", scale=alt.Scale(range=PALETTE), title=None),
+        strokeDash=alt.condition(alt.datum.series == "This service", alt.value([1, 0]), alt.value([4, 3])))
+    return _png(alt.layer(band, lines))
+
+
+def rri_png(results, title: str) -> bytes:
+    """RRI per group with its interval, by stage, against the reference line at 1."""
+    rows = [{"group": r.group, "stage": r.stage, "rri": r.rri, "low": _n(r.ci_low),
+             "high": _n(r.ci_high) if r.ci_high is None or math.isfinite(r.ci_high) else None, "flag": r.flag}
+            for r in results if r.rri is not None and not r.is_reference and r.rri > 0]
+    df = pd.DataFrame(rows, columns=["group", "stage", "rri", "low", "high", "flag"])
+    base = alt.Chart(df).properties(width=WIDTH, height=HEIGHT, title=title)
+    y = alt.Y("rri:Q", scale=alt.Scale(type="log"), title="Relative rate index (log scale)")
+    pts = base.mark_point(filled=True, size=80).encode(
+        x=alt.X("group:N", title=None), xOffset="stage:N", y=y,
+        color=alt.Color("stage:N", scale=alt.Scale(range=PALETTE), title="Stage"),
+        shape=alt.Shape("flag:N", title="Difference"))
+    bars = base.mark_rule().encode(x="group:N", xOffset="stage:N", y="low:Q", y2="high:Q",
+                                   color=alt.Color("stage:N", scale=alt.Scale(range=PALETTE), legend=None))
+    ref = alt.Chart(pd.DataFrame({"y": [1.0]})).mark_rule(strokeDash=[4, 4], color="#333").encode(y="y:Q")
+    return _png(alt.layer(bars, pts, ref))
+
+
+def grouped_bars_png(df: pd.DataFrame, category: str, series: list[str], title: str, unit: str) -> bytes:
+    """Grouped bars (e.g. caseload vs population shares, or start vs end)."""
+    long = df.melt(id_vars=[category], value_vars=series, var_name="series", value_name="value")
+    chart = alt.Chart(long).mark_bar().encode(
+        x=alt.X(f"{category}:N", title=None), xOffset="series:N",
+        y=alt.Y("value:Q", title=unit),
+        color=alt.Color("series:N", scale=alt.Scale(range=PALETTE), title=None),
+    ).properties(width=WIDTH, height=HEIGHT, title=title)
+    text = chart.mark_text(dy=-6, fontSize=10).encode(text=alt.Text("value:Q", format=".1f"))
+    return _png(alt.layer(chart, text))

@@ -1,0 +1,109 @@
+"""Plain-English sentences about an indicator, written from its numbers only.
+
+Deterministic and cautious: a change is only called a rise or a fall when the two 95%
+intervals do not overlap; otherwise it is "no clear change". UK spelling.
+"""
+from __future__ import annotations
+
+import math
+
+from .results import IndicatorDefinition, IndicatorResult
+
+SMALL_BASE = 10
+WIDE_RELATIVE = 0.5  # interval wider than half the value either side counts as wide
+
+
+def fmt(value: float | None, unit: str) -> str:
+    """A value in its unit: ``31.7%``, ``229 per 100,000``, ``0.17 per 1,000``."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "not available"
+    if unit == "%":
+        return f"{value:.1f}%"
+    if unit == "£":
+        return f"£{value:,.0f}"
+    if unit in ("count", "nights"):
+        return f"{value:,.0f}" + (" nights" if unit == "nights" else "")
+    if unit == "per 100,000":
+        return f"{value:,.0f} per 100,000"
+    return f"{value:,.2f} {unit}"
+
+
+def _diff(a: float, b: float, unit: str) -> str:
+    d = abs(a - b)
+    if unit == "%":
+        return f"{d:.1f} percentage points"
+    return fmt(d, unit)
+
+
+def _overlap(a: IndicatorResult, b: IndicatorResult) -> bool:
+    """True when the two 95% intervals overlap (or either is missing): no clear change."""
+    if None in (a.ci_low, a.ci_high, b.ci_low, b.ci_high):
+        return a.value == b.value
+    return not (a.ci_low > b.ci_high or b.ci_low > a.ci_high)
+
+
+def _change(cur: IndicatorResult, old: IndicatorResult | None, when: str, direction: str) -> str | None:
+    if old is None or old.value is None or cur.value is None:
+        return None
+    if cur.value == old.value:
+        return f"unchanged {when} ({fmt(old.value, cur.unit)})"
+    word = "up" if cur.value > old.value else "down"
+    size = _diff(cur.value, old.value, cur.unit)
+    if _overlap(cur, old):
+        return f"{word} {size} {when} ({fmt(old.value, cur.unit)}), no clear change given the uncertainty"
+    better = (cur.value < old.value) == (direction == "lower") if direction in ("lower", "higher") else None
+    judgement = "" if better is None else (", an improvement" if better else ", a worsening")
+    return f"{word} {size} {when} ({fmt(old.value, cur.unit)}){judgement}"
+
+
+def indicator_sentence(current: IndicatorResult, previous: IndicatorResult | None = None,
+                       year_earlier: IndicatorResult | None = None,
+                       definition: IndicatorDefinition | None = None) -> str:
+    """One or two sentences: value, change on the previous period and a year before, target,
+    benchmarks and rank, and a caution for small numbers, wide intervals or incomplete data."""
+    label = definition.label if definition else current.label
+    direction = definition.direction if definition else "none"
+    if current.value is None:
+        if "suppressed" in (current.note or ""):
+            return f"{label}: not shown, because it rests on very small numbers."
+        return f"{label}: no figure for {_period(current)} (nothing to count)."
+    first = f"{label} was {fmt(current.value, current.unit)} in {_period(current)}"
+    changes = [c for c in (_change(current, previous, "on the previous period", direction),
+                           _change(current, year_earlier, "on a year earlier", direction)) if c]
+    if changes:
+        first += ", " + "; ".join(changes)
+    first += "."
+    parts = []
+    if current.rag:
+        parts.append({"Green": "meets the local target", "Amber": "is short of the local target but within tolerance",
+                      "Red": "misses the local target"}[current.rag])
+    comparisons = []
+    for b in current.benchmarks:
+        if b.value is None or (isinstance(b.value, float) and math.isnan(b.value)):
+            continue
+        rel = "above" if current.value > b.value else "below" if current.value < b.value else "level with"
+        comparisons.append(f"{rel} {b.comparator} ({fmt(b.value, current.unit)})")
+    if comparisons:
+        parts.append("is " + ", ".join(comparisons[:3]))
+    if current.rank and current.rank_of:
+        parts.append(f"ranks {current.rank} of {current.rank_of} in the family group")
+    second = ("It " + "; it ".join(parts) + ".") if parts else ""
+    cautions = []
+    if current.denominator is not None and 0 < current.denominator < SMALL_BASE and current.unit == "%":
+        cautions.append(f"based on only {current.denominator:.0f} children")
+    elif current.numerator is not None and current.unit != "%" and 0 < current.numerator < SMALL_BASE:
+        cautions.append(f"based on only {current.numerator:.0f} events")
+    if current.ci_low is not None and current.ci_high is not None and current.value:
+        if (current.ci_high - current.ci_low) / 2 > WIDE_RELATIVE * abs(current.value):
+            cautions.append(f"the 95% interval is wide ({fmt(current.ci_low, current.unit)} to "
+                            f"{fmt(current.ci_high, current.unit)})")
+    if current.incomplete:
+        cautions.append("the follow-up period is not yet complete, so the figure may rise")
+    third = ("Caution: " + "; ".join(cautions) + ".") if cautions else ""
+    return " ".join(x for x in (first, second, third) if x)
+
+
+def _period(r: IndicatorResult) -> str:
+    from .periods import fmt_date
+
+    return f"{fmt_date(r.start)} to {fmt_date(r.end)}"
