@@ -13,7 +13,7 @@ role, period, filters = start("Disposals and caseload", EVERYONE)
 
 
 def _show(df, counts, derived=None, name="table"):
-    shown = suppress_table(df, counts, derived or {}) if suppressed_view() else df
+    shown = suppress_table(df, counts, derived or {}, threshold=data.settings().suppression_threshold) if suppressed_view() else df
     st.dataframe(shown, hide_index=True)
     st.download_button("Download (CSV)", shown.to_csv(index=False).encode(), f"{name}.csv", key=f"dl_{name}")
 

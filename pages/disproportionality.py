@@ -49,7 +49,8 @@ def body():
         if role == "partner":
             from yj_metrics.suppression import suppress_table
 
-            shown = suppress_table(comp, ["children"], {"share_of_children_pct": ["children"]})
+            shown = suppress_table(comp, ["children"], {"share_of_children_pct": ["children"]},
+                                   threshold=data.settings().suppression_threshold)
         else:
             shown = comp
         plot_df = comp.copy()

@@ -61,7 +61,9 @@ def body():
     t = data.table("ete_status", period, filters)
     if suppressed_view():
         counts = [c for c in t.columns if c not in ("month_end",)]
-        shown = suppress_table(t, counts)
+        shown = suppress_table(t, [c for c in counts if c != "total"], lines="both", threshold=data.settings().suppression_threshold)
+        small_total = t["total"].between(1, data.settings().suppression_threshold)
+        shown["total"] = shown["total"].astype("object").where(~small_total, f"<{data.settings().suppression_threshold + 1}")
     else:
         shown = t
     plot = t.assign(month=[fmt.fmt_date(d) for d in t["month_end"]])

@@ -73,12 +73,13 @@ def suppression_mask(values: np.ndarray, threshold: int = DEFAULT_THRESHOLD,
 
 
 def suppress_counts(table: pd.DataFrame, count_columns, threshold: int = DEFAULT_THRESHOLD,
-                    add_totals: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
+                    add_totals: bool = False, lines: str = "columns") -> tuple[pd.DataFrame, pd.DataFrame]:
     """(display frame, mask) for a table of counts; totals (when added) are of the true
-    counts and are themselves hidden when small."""
+    counts and are themselves hidden when small. ``lines="both"`` when the count columns
+    also add up along each row (a row total is shown or known)."""
     cols = list(count_columns)
     vals = table[cols].astype("float64").fillna(0).to_numpy()
-    mask = suppression_mask(vals, threshold, "both" if len(cols) > 1 else "columns")
+    mask = suppression_mask(vals, threshold, lines)
     display = table.copy().astype({col: "object" for col in cols})
     mask_df = pd.DataFrame(mask, index=table.index, columns=cols)
     for col in cols:
@@ -99,10 +100,11 @@ def _int(v):
 
 
 def suppress_table(df: pd.DataFrame, count_columns, derived_columns: dict[str, list[str]] | None = None,
-                   threshold: int = DEFAULT_THRESHOLD) -> pd.DataFrame:
-    """A copy safe to show partners: small counts hidden (with secondary suppression) and
-    each derived column (rate, %, RRI...) hidden on rows where any of its source counts is."""
-    display, mask = suppress_counts(df, count_columns, threshold)
+                   threshold: int = DEFAULT_THRESHOLD, lines: str = "columns") -> pd.DataFrame:
+    """A copy safe to show partners: small counts hidden (with secondary suppression down each
+    column, and along rows too with ``lines="both"``) and each derived column (rate, %, RRI...)
+    hidden on rows where any of its source counts is."""
+    display, mask = suppress_counts(df, count_columns, threshold, lines=lines)
     for col, sources in (derived_columns or {}).items():
         if col not in display.columns:
             continue

@@ -1,0 +1,59 @@
+"""Sentences from numbers: direction, size, target, benchmarks, caution."""
+from __future__ import annotations
+
+import datetime as dt
+
+from yj_metrics.indicators import INDICATORS
+from yj_metrics.narrative import indicator_sentence
+from yj_metrics.results import BenchmarkComparison, IndicatorResult
+
+D = INDICATORS["reoffending_rate"]
+
+
+def r(value, lo, hi, num=84, den=265, rag=None, benchmarks=(), rank=None, rank_of=None, start=2017, incomplete=False):
+    return IndicatorResult("reoffending_rate", D.label, dt.date(start, 4, 1), dt.date(start + 1, 3, 31), None, None,
+                           num, den, value, "%", lo, hi, rag, tuple(benchmarks), rank, rank_of, incomplete)
+
+
+def test_improving_with_separate_intervals_is_called_an_improvement():
+    s = indicator_sentence(r(31.7, 26.4, 37.5), r(45.0, 40.0, 50.0), None, D)
+    assert "31.7%" in s and "down 13.3 percentage points on the previous period" in s and "an improvement" in s
+
+
+def test_worsening_is_called_a_worsening():
+    s = indicator_sentence(r(45.0, 40.0, 50.0), r(31.7, 26.4, 37.5), None, D)
+    assert "up 13.3 percentage points" in s and "a worsening" in s
+
+
+def test_overlapping_intervals_are_no_clear_change():
+    s = indicator_sentence(r(33.0, 28.0, 38.0), r(31.7, 26.4, 37.5), None, D)
+    assert "no clear change" in s and "improvement" not in s and "worsening" not in s
+
+
+def test_unchanged():
+    assert "unchanged on a year earlier" in indicator_sentence(r(31.7, 26, 37), None, r(31.7, 26, 37), D)
+
+
+def test_target_and_benchmarks_and_rank():
+    s = indicator_sentence(r(31.7, 26.4, 37.5, rag="Green", rank=2, rank_of=7,
+                             benchmarks=[BenchmarkComparison("National", 38.2, -6.5),
+                                         BenchmarkComparison("Regional", 30.0, 1.7)]), None, None, D)
+    assert "meets the local target" in s and "below National (38.2%)" in s and "above Regional (30.0%)" in s
+    assert "ranks 2 of 7" in s
+    s = indicator_sentence(r(45.0, 40, 50, rag="Red"), None, None, D)
+    assert "misses the local target" in s
+
+
+def test_no_benchmark_says_nothing_about_one():
+    s = indicator_sentence(r(31.7, 26.4, 37.5), None, None, D)
+    assert "National" not in s and "ranks" not in s
+
+
+def test_small_denominator_and_wide_interval_caution():
+    s = indicator_sentence(r(50.0, 15.0, 85.0, num=3, den=6), None, None, D)
+    assert "Caution" in s and "only 6 children" in s and "wide" in s
+
+
+def test_incomplete_follow_up_and_no_value():
+    assert "not yet complete" in indicator_sentence(r(20.0, 15, 25, incomplete=True), None, None, D)
+    assert "no figure" in indicator_sentence(r(None, None, None, num=0, den=0), None, None, D)
