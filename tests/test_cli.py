@@ -1,0 +1,89 @@
+"""The command line, run as a real subprocess on real files."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from tests.broken_workbooks import broken_workbooks
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "yj_metrics", *map(str, args)], cwd=cwd or ROOT,
+                          capture_output=True, text=True, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+
+
+@pytest.mark.parametrize("command", ["template", "demo", "validate", "load", "snapshots", "kpis",
+                                     "disproportionality", "report"])
+def test_every_subcommand_has_help(command):
+    out = run(command, "--help")
+    assert out.returncode == 0 and "usage:" in out.stdout
+
+
+def test_template_and_demo_write_workbooks(tmp_path):
+    assert run("template", tmp_path / "t.xlsx").returncode == 0
+    assert "Instructions" in openpyxl.load_workbook(tmp_path / "t.xlsx").sheetnames
+    assert run("demo", tmp_path / "d.xlsx", "--seed", 3, "--children", 120).returncode == 0
+    wb = openpyxl.load_workbook(tmp_path / "d.xlsx")
+    assert wb["Children"].max_row == 121
+
+
+def test_validate_exit_codes_and_json(tmp_path, demo_xlsx_path):
+    ok = run("validate", demo_xlsx_path, "--json")
+    assert ok.returncode == 0 and json.loads(ok.stdout) == {"errors": [], "warnings": []}
+    case = next(c for c in broken_workbooks() if c.has_errors)
+    bad = tmp_path / "bad.xlsx"
+    bad.write_bytes(case.xlsx)
+    out = run("validate", bad, "--json")
+    assert out.returncode == 1
+    errors = json.loads(out.stdout)["errors"]
+    assert errors and {"sheet", "row", "column", "value", "message"} <= set(errors[0])
+    (tmp_path / "x.csv").write_text("a,b\n1,2\n")
+    assert run("validate", tmp_path / "x.csv").returncode == 2
+    assert run("validate", tmp_path / "missing.xlsx").returncode == 2
+
+
+def test_load_snapshots_kpis_disproportionality_report(tmp_path, demo_xlsx_path):
+    db = f"sqlite:///{tmp_path / 'cli.db'}"
+    first = run("load", demo_xlsx_path, "--db", db, "--json")
+    assert first.returncode == 0 and json.loads(first.stdout)["created"] is True
+    again = run("load", demo_xlsx_path, "--db", db, "--json")
+    assert json.loads(again.stdout)["created"] is False
+    snaps = json.loads(run("snapshots", "--db", db, "--json").stdout)
+    assert len(snaps) == 1 and snaps[0]["row_counts"]["Children"] == 600
+
+    kpis = run("kpis", "--db", db, "--start", "2023-04-01", "--end", "2024-03-31", "--json")
+    assert kpis.returncode == 0, kpis.stderr
+    rows = json.loads(kpis.stdout)
+    keys = {"indicator", "start", "end", "by", "group", "numerator", "denominator", "value", "unit", "ci_low",
+            "ci_high", "rag"}
+    assert keys <= set(rows[0]) and {r["indicator"] for r in rows} >= {"fte_rate", "kpi2_ete", "custody_rate"}
+    by = json.loads(run("kpis", "--workbook", demo_xlsx_path, "--start", "2023-04-01", "--end", "2024-03-31",
+                        "--by", "ethnicity", "--indicator", "kpi2_ete", "--json").stdout)
+    assert {r["group"] for r in by if r["indicator"] == "kpi2_ete"} == {"White", "Mixed", "Asian", "Black", "Other",
+                                                                      "Not known"}
+
+    dp = run("disproportionality", "--db", db, "--start", "2023-04-01", "--end", "2024-03-31", "--suppress", "--json")
+    assert dp.returncode == 0, dp.stderr
+    rows = json.loads(dp.stdout)
+    assert {"stage", "base_stage", "by", "group", "events", "base", "rate", "rate_unit", "rri", "ci_low", "ci_high",
+            "ci_method", "p_value", "flag", "expected", "excess", "share_of_events", "share_of_base",
+            "suppressed"} <= set(rows[0])
+    assert all(not (1 <= (r["events"] or 0) <= 4) for r in rows)
+
+    rep = run("report", "--db", db, "--quarter", "2023-24Q4", "--role", "partner", "--out", tmp_path / "pack")
+    assert rep.returncode == 0, rep.stderr
+    assert sorted(p.suffix for p in (tmp_path / "pack").iterdir()) == [".pdf", ".pptx"]
+
+
+def test_errors_are_one_line_never_a_traceback(tmp_path):
+    out = run("kpis", "--db", f"sqlite:///{tmp_path / 'empty.db'}", "--start", "2023-04-01", "--end", "2023-06-30")
+    assert out.returncode == 2 and "Traceback" not in out.stderr and "no snapshot" in out.stderr
+    out = run("report", "--db", f"sqlite:///{tmp_path / 'e.db'}", "--quarter", "2023Q9", "--out", tmp_path)
+    assert out.returncode == 2 and "Traceback" not in out.stderr

@@ -1,0 +1,103 @@
+"""The board pack: open the real .pptx and .pdf and check what the board reads."""
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from pptx import Presentation
+from pypdf import PdfReader
+
+from yj_metrics import indicators
+from yj_metrics.narrative import fmt
+from yj_metrics.periods import latest_complete_quarter
+from yj_metrics.report import DEMO_WARNING, build_board_pack
+
+
+@pytest.fixture(scope="module")
+def packs(demo_dataset, tmp_path_factory):
+    q = latest_complete_quarter(demo_dataset.covers[1])
+    out = tmp_path_factory.mktemp("packs")
+    return q, {role: build_board_pack(demo_dataset, q, role, out_dir=out) for role in ("board", "partner")}, out
+
+
+def _slides(pptx: bytes):
+    prs = Presentation(io.BytesIO(pptx))
+    out = []
+    for slide in prs.slides:
+        texts, tables = [], []
+        for shape in slide.shapes:
+            if shape.has_text_frame:
+                texts.append(shape.text_frame.text)
+            if shape.has_table:
+                tables.append([[cell.text for cell in row.cells] for row in shape.table.rows])
+        title = next((s.text_frame.text for s in slide.shapes if s.name == "Title"), "")
+        out.append({"title": title, "text": "\n".join(texts), "tables": tables})
+    return out
+
+
+def test_files_are_written_with_service_quarter_and_role_in_the_name(packs):
+    q, by_role, out = packs
+    for role, pack in by_role.items():
+        assert pack.pptx_name == f"Demo_Youth_Justice_Service_{q.label.replace(' ', '_')}_{role}.pptx"
+        assert (out / pack.pptx_name).read_bytes() == pack.pptx and (out / pack.pdf_name).read_bytes() == pack.pdf
+
+
+def test_slides_titles_and_scorecard_values_match_the_engine(packs, demo_dataset):
+    q, by_role, _ = packs
+    slides = _slides(by_role["board"].pptx)
+    titles = [s["title"] for s in slides]
+    headline = [indicators.INDICATORS[i].label for i in indicators.HEADLINE]
+    assert titles[1] == "Scorecard" and titles[2:2 + len(headline)] == headline
+    assert titles[-3].startswith("Disproportionality") and titles[-2].startswith("ETE") and titles[-1] == "Data quality notes"
+    assert len(slides) == 2 + len(headline) + 3
+    table = slides[1]["tables"][0]
+    rows = {row[0]: row for row in table[1:]}
+    for r in indicators.scorecard(demo_dataset, q):
+        label = indicators.INDICATORS[r.indicator].label
+        assert rows[label][2] == fmt(r.value, r.unit), label
+        assert rows[label][4] == (r.rag or "no target")
+
+
+def test_demo_warning_on_every_slide_and_in_the_pdf(packs):
+    _, by_role, _ = packs
+    for slide in _slides(by_role["board"].pptx):
+        assert DEMO_WARNING in slide["text"]
+    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(by_role["board"].pdf)).pages)
+    assert "DEMO DATA" in text and "Scorecard" in text and "Data quality notes" in text
+
+
+def test_pdf_has_the_same_scorecard_values(packs, demo_dataset):
+    q, by_role, _ = packs
+    text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(by_role["board"].pdf)).pages)
+    text = re.sub(r"\s+", " ", text)
+    for r in indicators.scorecard(demo_dataset, q):
+        if r.value is not None:
+            assert fmt(r.value, r.unit).split(" ")[0] in text
+
+
+def test_partner_pack_has_no_count_from_one_to_the_threshold(packs):
+    _, by_role, _ = packs
+    for slide in _slides(by_role["partner"].pptx):
+        for table in slide["tables"]:
+            header = table[0]
+            for row in table[1:]:
+                for name, cell in zip(header, row):
+                    if name in ("Children / events", "Children"):
+                        for number in re.findall(r"\d[\d,]*", cell):
+                            assert not 1 <= int(number.replace(",", "")) <= 4, (slide["title"], row)
+    quality = _slides(by_role["partner"].pptx)[-1]["text"]
+    for number in re.findall(r": (\d+)\.", quality):
+        assert not 1 <= int(number) <= 4
+
+
+def test_narrative_sentences_appear_in_the_pack(packs):
+    _, by_role, _ = packs
+    slides = _slides(by_role["board"].pptx)
+    fte = next(s for s in slides if s["title"] == indicators.INDICATORS["fte_rate"].label)
+    assert "First-time entrants was" in fte["text"]
+
+
+def test_unknown_role_is_refused(demo_dataset):
+    with pytest.raises(ValueError, match="Role"):
+        build_board_pack(demo_dataset, latest_complete_quarter(demo_dataset.covers[1]), "auditor")
