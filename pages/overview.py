@@ -28,12 +28,12 @@ def body():
         st.caption(note)
     if role == "partner":
         st.caption("Partner view: figures based on 1 to 4 children are hidden (shown as 'suppressed').")
-    header = st.columns([2.4, 1.3, 1.2, 1.1, 1.6, 1.4, 4.0])
+    header = st.columns([2.2, 1.2, 1.1, 1.0, 1.5, 1.3, 4.6])
     for col, text in zip(header, ["Indicator", "Value", "Children / events", "RAG", "Benchmarks", "Trend (5 quarters)", "What it says"]):
         col.markdown(f"**{text}**")
     for r in results:
         d = INDICATORS[r.indicator]
-        cols = st.columns([2.4, 1.3, 1.2, 1.1, 1.6, 1.4, 4.0], vertical_alignment="center")
+        cols = st.columns([2.2, 1.2, 1.1, 1.0, 1.5, 1.3, 4.6], vertical_alignment="center")
         if cols[0].button(d.label, key=f"open_{r.indicator}", help="Open this indicator's detail",
                           type="tertiary"):
             st.session_state["detail_indicator"] = r.indicator
@@ -52,7 +52,7 @@ def body():
         if any(x.value is not None for x in series):
             cols[5].plotly_chart(sparkline(series, r.unit), key=f"spark_{r.indicator}",
                                  config={"displayModeBar": False, "staticPlot": True})
-        cols[6].write(indicator_sentence(r, previous.get(r.indicator), year_ago.get(r.indicator), d))
+        cols[6].caption(indicator_sentence(r, previous.get(r.indicator), year_ago.get(r.indicator), d))
 
     st.divider()
     st.subheader("Board pack")
