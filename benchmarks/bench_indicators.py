@@ -5,12 +5,12 @@ from _common import timed
 
 from yj_metrics import demo, indicators
 from yj_metrics.counting import BREAKDOWNS
-from yj_metrics.periods import latest_complete_quarter, last_quarters
+from yj_metrics.periods import reporting_quarter, last_quarters
 from yj_metrics.settings import Settings
 
 ds = demo.demo_dataset()
 settings = Settings()
-q = latest_complete_quarter(ds.covers[1])
+q = reporting_quarter(ds.covers[1])
 print(f"demo: {len(ds.children)} children, {len(ds.outcomes)} outcomes, {len(ds.interventions)} interventions; quarter {q.label}")
 
 

@@ -10,7 +10,7 @@ from tests.broken_workbooks import broken_workbooks
 from pathlib import Path
 from yj_metrics import indicators
 from yj_metrics.filters import Filters, apply_filters
-from yj_metrics.periods import latest_complete_quarter
+from yj_metrics.periods import reporting_quarter
 from yj_metrics.store import Store
 from yj_metrics.writing import dataset_to_xlsx
 
@@ -61,7 +61,7 @@ def test_overview_scorecard_shows_the_engines_values(store_url, monkeypatch, dem
     at = _run("overview", "manager", monkeypatch)
     from ui.fmt import short_value
 
-    q = latest_complete_quarter(demo_dataset.covers[1])
+    q = reporting_quarter(demo_dataset.covers[1])
     shown = [m.value for m in at.main.markdown if m.value.startswith("### ")]
     expected = [f"### {short_value(r.value, r.unit)}" for r in indicators.scorecard(demo_dataset, q)]
     assert shown == expected
@@ -76,7 +76,7 @@ def test_locality_filter_changes_the_scorecard(store_url, monkeypatch, demo_data
     after = [m.value for m in at.main.markdown if m.value.startswith("### ")]
     from ui.fmt import short_value
 
-    q = latest_complete_quarter(demo_dataset.covers[1])
+    q = reporting_quarter(demo_dataset.covers[1])
     north = apply_filters(demo_dataset, Filters(locality=("North",)))
     assert after == [f"### {short_value(r.value, r.unit)}" for r in indicators.scorecard(north, q)]
     assert after != before
@@ -97,7 +97,7 @@ def test_kpi_detail_breakdown_matches_the_engine(store_url, monkeypatch, demo_da
     at.query_params["indicator"] = "kpi2_ete"
     at.run()
     assert not at.exception
-    q = latest_complete_quarter(demo_dataset.covers[1])
+    q = reporting_quarter(demo_dataset.covers[1])
     overall = next(r for r in indicators.compute(demo_dataset, q, ["kpi2_ete"]) if r.indicator == "kpi2_ete")
     from ui.fmt import value
 

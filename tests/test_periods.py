@@ -71,3 +71,8 @@ def test_working_days_skip_weekends_and_bank_holidays():
     assert out.iloc[0] == pd.Timestamp("2024-04-02") and pd.isna(out.iloc[1])
     n = p.working_days_between(pd.Series(pd.to_datetime(["2023-12-04"])), pd.Series(pd.to_datetime(["2024-01-04"])))
     assert n.iloc[0] == 20
+
+
+def test_reporting_quarter_counts_the_last_fortnight_as_complete():
+    assert p.reporting_quarter(dt.date(2024, 3, 18)) == p.quarter(2023, 4)
+    assert p.reporting_quarter(dt.date(2024, 3, 16)) == p.quarter(2023, 3)

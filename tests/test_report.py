@@ -10,13 +10,13 @@ from pypdf import PdfReader
 
 from yj_metrics import indicators
 from yj_metrics.narrative import fmt
-from yj_metrics.periods import latest_complete_quarter
+from yj_metrics.periods import reporting_quarter
 from yj_metrics.report import DEMO_WARNING, build_board_pack
 
 
 @pytest.fixture(scope="module")
 def packs(demo_dataset, tmp_path_factory):
-    q = latest_complete_quarter(demo_dataset.covers[1])
+    q = reporting_quarter(demo_dataset.covers[1])
     out = tmp_path_factory.mktemp("packs")
     return q, {role: build_board_pack(demo_dataset, q, role, out_dir=out) for role in ("board", "partner")}, out
 
@@ -100,4 +100,4 @@ def test_narrative_sentences_appear_in_the_pack(packs):
 
 def test_unknown_role_is_refused(demo_dataset):
     with pytest.raises(ValueError, match="Role"):
-        build_board_pack(demo_dataset, latest_complete_quarter(demo_dataset.covers[1]), "auditor")
+        build_board_pack(demo_dataset, reporting_quarter(demo_dataset.covers[1]), "auditor")

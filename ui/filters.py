@@ -12,7 +12,7 @@ import streamlit as st
 from yj_metrics import contract as c
 from yj_metrics.filters import DIMENSIONS, Filters
 from yj_metrics.periods import (Period, custom, financial_year, fy_start_year, latest_complete_quarter,
-                                parse_quarter, quarter_of, rolling_year)
+                                parse_quarter, quarter_of, reporting_quarter, rolling_year)
 
 PERIOD_KINDS = {"quarter": "Quarter", "fy": "Financial year", "rolling": "Rolling 12 months", "custom": "Custom"}
 URL_KEYS = {"locality": "loc", "ethnicity": "eth", "gender": "gen", "age_band": "age", "disposal": "disp"}
@@ -34,7 +34,7 @@ def _quarters(ds) -> list[Period]:
     if end is None:
         today = dt.date.today()
         return [latest_complete_quarter(today)]
-    last = latest_complete_quarter(end)
+    last = reporting_quarter(end)
     out, q = [], last
     while q.end >= start and len(out) < 40:
         out.append(q)

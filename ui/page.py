@@ -10,6 +10,7 @@ from streamlit.runtime.scriptrunner_utils.exceptions import RerunException, Stop
 from .auth import ROLE_LABELS, require_role
 from .data import demo_banner, get_store, live_dataset
 from .filters import breadcrumb, sidebar_filters
+from .nav import sidebar_links
 
 log = logging.getLogger("yj_dashboard")
 
@@ -25,6 +26,7 @@ def start(title: str, allowed: tuple[str, ...], filters: bool = True):
         st.error(f"The data could not be opened: {exc}. Check YJ_DATABASE_URL, or ask a manager to upload "
                  "the workbook again.")
         st.stop()
+    sidebar_links()
     demo_banner()
     st.title(title)
     info = get_store().latest()

@@ -162,6 +162,12 @@ def latest_complete_quarter(last_date: dt.date) -> Period:
     return q if q.end <= pd.Timestamp(last_date).date() else q.previous()
 
 
+def reporting_quarter(last_date: dt.date) -> Period:
+    """The quarter a board reads by default: the newest complete one, counting a workbook
+    whose data end in the last fortnight of a quarter as covering that quarter."""
+    return latest_complete_quarter(pd.Timestamp(last_date).date() + dt.timedelta(days=14))
+
+
 @lru_cache(maxsize=1)
 def _bank_holidays() -> np.ndarray:
     days = holidays.country_holidays("GB", subdiv="ENG", years=range(1990, 2051))

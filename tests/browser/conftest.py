@@ -95,8 +95,23 @@ def wait_for_app(page, timeout: float = 60_000) -> None:
     page.wait_for_selector("[data-testid='stApp']", timeout=timeout)
     page.wait_for_selector("[data-testid='stMain'] h1, [data-testid='stAlertContentError']", timeout=timeout)
     page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout)
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+        " && !document.querySelector('[data-stale=\"true\"]')", timeout=timeout)
     page.wait_for_timeout(500)
+
+
+def stable_texts(page, selector: str, timeout_ms: int = 60_000) -> list[str]:
+    """The texts of ``selector`` once two reads 700 ms apart agree (the rerun has finished)."""
+    previous, waited = None, 0
+    while waited < timeout_ms:
+        wait_for_app(page)
+        current = page.locator(selector).all_inner_texts()
+        if current and current == previous:
+            return current
+        previous = current
+        page.wait_for_timeout(700)
+        waited += 700
+    raise AssertionError(f"{selector} never settled")
 
 
 def screenshot(page, name: str) -> Path:

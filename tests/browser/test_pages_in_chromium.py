@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from tests.browser.conftest import screenshot, wait_for_app
+from tests.browser.conftest import screenshot, stable_texts, wait_for_app
 from yj_metrics.demo import demo_dataset as make_demo
 from yj_metrics.writing import dataset_to_xlsx
 
@@ -14,8 +14,7 @@ pytestmark = pytest.mark.browser
 
 def _scorecard_values(page) -> list[str]:
     page.locator("[data-testid='stMain'] h3").nth(9).wait_for(timeout=60_000)
-    wait_for_app(page)
-    return page.locator("[data-testid='stMain'] h3").all_inner_texts()
+    return stable_texts(page, "[data-testid='stMain'] h3")
 
 
 def _pick(page, label: str, option: str) -> None:
