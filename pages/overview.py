@@ -7,7 +7,7 @@ from ui.charts import sparkline
 from ui.page import guarded, start
 from yj_metrics.indicators import INDICATORS, reporting_period
 from yj_metrics.narrative import indicator_sentence
-from yj_metrics.periods import quarter_of
+from yj_metrics.periods import last_quarters, quarter_of
 
 role, period, filters = start("Board overview", EVERYONE)
 
@@ -17,9 +17,10 @@ def body():
     quarter = quarter_of(period.end)
     if period.kind != "quarter":
         st.info(f"The scorecard is read by quarter: showing {quarter.label}, the quarter ending {fmt.fmt_date(period.end)}.")
-    results = data.scorecard(quarter, filters)
-    previous = {r.indicator: r for r in data.scorecard(quarter.previous(), filters)}
-    year_ago = {r.indicator: r for r in data.scorecard(quarter.year_earlier(), filters)}
+    quarters = last_quarters(quarter, 5)  # oldest first; includes the previous quarter and a year earlier
+    cards = {q: {r.indicator: r for r in data.scorecard(q, filters)} for q in quarters}
+    results = list(cards[quarter].values())
+    previous, year_ago = cards[quarters[-2]], cards[quarters[0]]
     st.caption("Rates per population are for the rolling 12 months to the quarter end; reoffending is the latest "
                "12-month cohort whose follow-up is complete; the KPIs are for orders ending in the quarter. "
                "RAG: ● Green meets the local target, ▲ Amber within tolerance, ■ Red misses it.")
@@ -48,7 +49,7 @@ def body():
         if r.rank:
             bench += f"; rank {r.rank} of {r.rank_of}"
         cols[4].caption(bench or "no benchmark")
-        series = data.scorecard_trend(r.indicator, quarter, filters)
+        series = [cards[q][r.indicator] for q in quarters if r.indicator in cards[q]]
         if any(x.value is not None for x in series):
             cols[5].plotly_chart(sparkline(series, r.unit), key=f"spark_{r.indicator}",
                                  config={"displayModeBar": False, "staticPlot": True})

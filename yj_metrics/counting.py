@@ -62,8 +62,16 @@ def looked_after_label(flag: pd.Series) -> pd.Series:
 
 def with_child_columns(frame: pd.DataFrame, ds: Dataset) -> pd.DataFrame:
     """``frame`` (with ``child_id``) joined to the child attributes it lacks."""
-    cols = [col for col in _CHILD_COLUMNS if col == "child_id" or col not in frame.columns]
-    return frame.merge(ds.children[cols], on="child_id", how="left")
+    if frame.empty:
+        cols = [col for col in _CHILD_COLUMNS if col == "child_id" or col not in frame.columns]
+        return frame.merge(ds.children[cols], on="child_id", how="left")
+    children = ds.memo("children_by_id", lambda: ds.children.set_index("child_id"))
+    out = frame.copy()
+    ids = out["child_id"]
+    for col in _CHILD_COLUMNS[1:]:
+        if col not in out.columns:
+            out[col] = ids.map(children[col])
+    return out
 
 
 def with_breakdowns(frame: pd.DataFrame, ds: Dataset, date_col: str, *,

@@ -501,7 +501,7 @@ def compute(ds: Dataset, period, indicators: Iterable[str] | None = None, by: st
             if base_id in wanted or base_id not in INDICATORS:
                 out.append(r)
     if by is None:
-        bench = benchmarks if benchmarks is not None else benchmarks_frame(ds)
+        bench = benchmarks if benchmarks is not None else ds.memo("benchmarks", lambda: benchmarks_frame(ds))
         out = [attach_benchmarks(r, bench, INDICATORS[r.indicator].direction if r.indicator in INDICATORS else "lower")
                for r in out]
     return out
@@ -535,7 +535,7 @@ def scorecard(ds: Dataset, quarter, settings: Settings | None = None,
               indicators: Iterable[str] | None = None) -> list[IndicatorResult]:
     """The headline indicators, overall, for the board scorecard (in HEADLINE order), each for
     its :func:`reporting_period` of the quarter."""
-    bench = benchmarks_frame(ds)
+    bench = ds.memo("benchmarks", lambda: benchmarks_frame(ds))
     out = []
     for ind in (HEADLINE if indicators is None else tuple(indicators)):
         res = compute(ds, reporting_period(ind, quarter), [ind], None, settings, bench)
@@ -553,7 +553,7 @@ def scorecard_trend(ds: Dataset, indicator: str, quarter, n: int = 5,
 
 def trend(ds: Dataset, indicator: str, periods: list, settings: Settings | None = None) -> list[IndicatorResult]:
     """One overall result per period (oldest first) for one indicator."""
-    bench = benchmarks_frame(ds)
+    bench = ds.memo("benchmarks", lambda: benchmarks_frame(ds))
     out = []
     for p in periods:
         res = [r for r in compute(ds, p, [indicator], None, settings, bench) if r.indicator == indicator]

@@ -51,6 +51,22 @@ def benchmarks_frame(ds, csv_dir: str | Path | None = "data") -> pd.DataFrame:
     return out.drop_duplicates(["indicator", "period_start", "period_end", "comparator"], keep="last")
 
 
+_INDEX_CACHE: dict[int, tuple[pd.DataFrame, dict]] = {}
+
+
+def _index(benchmarks: pd.DataFrame) -> dict:
+    """Benchmarks grouped by (indicator, start, end), built once per frame object."""
+    key = id(benchmarks)
+    hit = _INDEX_CACHE.get(key)
+    if hit is not None and hit[0] is benchmarks:
+        return hit[1]
+    index = {k: g for k, g in benchmarks.groupby(["indicator", "period_start", "period_end"], sort=False)}
+    if len(_INDEX_CACHE) > 32:
+        _INDEX_CACHE.clear()
+    _INDEX_CACHE[key] = (benchmarks, index)
+    return index
+
+
 def attach_benchmarks(result: IndicatorResult, benchmarks: pd.DataFrame, direction: str = "lower") -> IndicatorResult:
     """The result with the benchmarks for its indicator and exact period, and its family rank.
 
@@ -59,10 +75,9 @@ def attach_benchmarks(result: IndicatorResult, benchmarks: pd.DataFrame, directi
     """
     if benchmarks is None or benchmarks.empty or result.by is not None:
         return result
-    rows = benchmarks[(benchmarks["indicator"] == result.indicator)
-                      & (benchmarks["period_start"] == pd.Timestamp(result.start))
-                      & (benchmarks["period_end"] == pd.Timestamp(result.end))]
-    if rows.empty:
+    index = _index(benchmarks)
+    rows = index.get((result.indicator, pd.Timestamp(result.start), pd.Timestamp(result.end)))
+    if rows is None:
         return result
     comps = tuple(
         BenchmarkComparison(str(r.comparator), float(r.value),
