@@ -28,14 +28,16 @@ for name in PAGES:
     t0 = time.perf_counter()
     at.run()
     first = time.perf_counter() - t0
-    times = []
-    for loc in (["North"], [], ["West"], ["North", "West"], []):
+    new, seen = [], []
+    for loc, bucket in ((["North"], new), ([], seen), (["West"], new), (["North"], seen), (["North", "West"], new),
+                        (["West"], seen)):
         at.multiselect(key="w_locality").set_value(loc)
         t0 = time.perf_counter()
         at.run()
-        times.append(time.perf_counter() - t0)
+        bucket.append(time.perf_counter() - t0)
         assert not at.exception, at.exception
-    # a filter already seen is served from the cache; a new one is computed
-    med = statistics.median(times)
-    print(f"{name:<22} first load {first * 1000:7.0f} ms   filter change median {med * 1000:6.0f} ms   "
-          f"worst {max(times) * 1000:6.0f} ms   target < 300 ms: {'met' if med < 0.3 else 'MISSED'}")
+    # a filter seen before in the session is served from the cache; a new one is computed
+    med_new, med_seen = statistics.median(new), statistics.median(seen)
+    print(f"{name:<20} first load {first * 1000:6.0f} ms | new filter median {med_new * 1000:5.0f} ms "
+          f"(worst {max(new) * 1000:5.0f}) | filter seen before {med_seen * 1000:5.0f} ms | "
+          f"target < 300 ms: new {'met' if med_new < 0.3 else 'MISSED'}, seen {'met' if med_seen < 0.3 else 'MISSED'}")

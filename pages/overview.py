@@ -3,7 +3,6 @@ import streamlit as st
 
 from ui import data, fmt
 from ui.auth import EVERYONE, current_role
-from ui.charts import sparkline
 from ui.page import guarded, start
 from yj_metrics.indicators import INDICATORS, reporting_period
 from yj_metrics.narrative import indicator_sentence
@@ -50,9 +49,12 @@ def body():
             bench += f"; rank {r.rank} of {r.rank_of}"
         cols[4].caption(bench or "no benchmark")
         series = [cards[q][r.indicator] for q in quarters if r.indicator in cards[q]]
-        if any(x.value is not None for x in series):
-            cols[5].plotly_chart(sparkline(series, r.unit), key=f"spark_{r.indicator}",
-                                 config={"displayModeBar": False, "staticPlot": True})
+        line = fmt.spark([x.value for x in series])
+        if line:
+            first, last = series[0], series[-1]
+            cols[5].markdown(f"<span style='font-size:1.6rem;letter-spacing:1px;color:#0072B2' "
+                             f"title='oldest to newest'>{line}</span>", unsafe_allow_html=True)
+            cols[5].caption(f"{fmt.short_value(first.value, r.unit)} → {fmt.short_value(last.value, r.unit)}")
         cols[6].caption(indicator_sentence(r, previous.get(r.indicator), year_ago.get(r.indicator), d))
 
     st.divider()

@@ -67,3 +67,23 @@ def small_base_note(results) -> str | None:
     if small:
         return "Some figures rest on fewer than 10 children: read them with care."
     return None
+
+
+_BLOCKS = "▁▂▃▄▅▆▇█"
+
+
+def spark(values) -> str:
+    """A text sparkline (``▂▄▅▃▇``) for a short series; gaps for missing values."""
+    known = [v for v in values if v is not None and not (isinstance(v, float) and math.isnan(v))]
+    if not known:
+        return ""
+    lo, hi = min(known), max(known)
+    out = []
+    for v in values:
+        if v is None or (isinstance(v, float) and math.isnan(v)):
+            out.append(" ")
+        elif hi == lo:
+            out.append(_BLOCKS[3])
+        else:
+            out.append(_BLOCKS[round((v - lo) / (hi - lo) * (len(_BLOCKS) - 1))])
+    return "".join(out)
