@@ -52,7 +52,7 @@ def body():
         line = fmt.spark([x.value for x in series])
         if line:
             first, last = series[0], series[-1]
-            cols[5].markdown(f"<span style='font-size:1.6rem;letter-spacing:1px;color:#0072B2' "
+            cols[5].markdown(f"<span style='font-size:1.05rem;white-space:nowrap;color:#0072B2' "
                              f"title='oldest to newest'>{line}</span>", unsafe_allow_html=True)
             cols[5].caption(f"{fmt.short_value(first.value, r.unit)} → {fmt.short_value(last.value, r.unit)}")
         cols[6].caption(indicator_sentence(r, previous.get(r.indicator), year_ago.get(r.indicator), d))
