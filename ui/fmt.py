@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 
+from yj_metrics.narrative import fmt
 from yj_metrics.periods import fmt_date  # noqa: F401  (re-exported for pages)
 
 RAG_COLOURS = {"Green": "#009E73", "Amber": "#E69F00", "Red": "#D55E00"}  # Okabe-Ito
@@ -11,20 +12,8 @@ SMALL_BASE = 10
 
 
 def value(v, unit: str) -> str:
-    """``31.7%``, ``229 per 100,000``, ``0.17 per 1,000``, ``£12,345``, ``41``."""
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return "–"
-    if unit == "%":
-        return f"{v:.1f}%"
-    if unit == "£":
-        return f"£{v:,.0f}"
-    if unit == "count" or unit == "nights":
-        return f"{v:,.0f}" + (" nights" if unit == "nights" else "")
-    if unit.startswith("per 1,000") or unit == "per 10,000":
-        return f"{v:.2f} {unit}"
-    if unit.startswith("per 100,000"):
-        return f"{v:,.0f} {unit}"
-    return f"{v:,.2f} {unit}"
+    """``31.7%``, ``229 per 100,000``, ``0.17 per 1,000``, ``£12,345``, ``41`` (as the narrative writes them)."""
+    return "–" if v is None or (isinstance(v, float) and math.isnan(v)) else fmt(v, unit)
 
 
 def short_value(v, unit: str) -> str:

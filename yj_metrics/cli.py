@@ -195,10 +195,14 @@ def cmd_report(args) -> int:
     return 0
 
 
-def _source(p):
+def _source(p, period: bool = True):
+    """The data source (a database or a workbook) and, for calculations, the period."""
     g = p.add_mutually_exclusive_group(required=True)
     g.add_argument("--db", help="database URL (default: YJ_DATABASE_URL or data/yj_dashboard.db)")
     g.add_argument("--workbook", help="compute straight from a workbook, without a database")
+    if period:
+        p.add_argument("--start", type=_date, required=True, help="first day, YYYY-MM-DD")
+        p.add_argument("--end", type=_date, required=True, help="last day, YYYY-MM-DD")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -234,8 +238,6 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("kpis", help="compute the indicators for a period")
     _source(p)
-    p.add_argument("--start", type=_date, required=True)
-    p.add_argument("--end", type=_date, required=True)
     p.add_argument("--by", default=None)
     p.add_argument("--indicator", action="append", help="indicator id (repeat for several)")
     p.add_argument("--json", action="store_true")
@@ -243,8 +245,6 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("disproportionality", help="rates and relative rate index, stage by stage")
     _source(p)
-    p.add_argument("--start", type=_date, required=True)
-    p.add_argument("--end", type=_date, required=True)
     p.add_argument("--stage", default=None)
     p.add_argument("--base", default="previous", help="population, previous, or a stage name")
     p.add_argument("--by", default="ethnicity")
@@ -255,7 +255,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(fn=cmd_disproportionality)
 
     p = sub.add_parser("report", help="write the board pack (PowerPoint and PDF)")
-    _source(p)
+    _source(p, period=False)
     p.add_argument("--quarter", required=True, help="e.g. 2023-24Q4")
     p.add_argument("--role", choices=("manager", "board", "partner"), default="board")
     p.add_argument("--out", required=True, help="output folder")
