@@ -76,3 +76,14 @@ def test_working_days_skip_weekends_and_bank_holidays():
 def test_reporting_quarter_counts_the_last_fortnight_as_complete():
     assert p.reporting_quarter(dt.date(2024, 3, 18)) == p.quarter(2023, 4)
     assert p.reporting_quarter(dt.date(2024, 3, 16)) == p.quarter(2023, 3)
+
+
+def test_add_months_is_calendar_months():
+    s = pd.Series(pd.to_datetime(["2023-01-31", "2023-03-15", None, "2024-02-29"]))
+    out = p.add_months(s, 12)
+    expected = [pd.Timestamp(x) + pd.DateOffset(months=12) if x is not None else None
+                for x in ["2023-01-31", "2023-03-15", None, "2024-02-29"]]
+    assert out.iloc[0] == expected[0] and out.iloc[1] == expected[1] and pd.isna(out.iloc[2])
+    assert out.iloc[3] == pd.Timestamp("2025-02-28")
+    assert p.add_months(s, 1).iloc[0] == pd.Timestamp("2023-02-28")
+    assert p.add_months(s, 18).iloc[1] == pd.Timestamp("2024-09-15")

@@ -111,6 +111,18 @@ def _valid_outcomes(ds: Dataset) -> pd.DataFrame:
     return o[o["child_id"].isin(resident)]
 
 
+def enriched_outcomes(ds: Dataset) -> pd.DataFrame:
+    """Valid outcomes with the child columns and breakdowns (on the outcome date), once per dataset."""
+    return ds.memo("enriched_outcomes", lambda: with_breakdowns(
+        valid_outcomes(ds), ds, "outcome_date", type_col="outcome_type", looked_after_col="looked_after"))
+
+
+def enriched_interventions(ds: Dataset) -> pd.DataFrame:
+    """All interventions with the child columns and breakdowns (age on the start date), once per dataset."""
+    return ds.memo("enriched_interventions", lambda: with_breakdowns(
+        ds.interventions, ds, "start_date", type_col="intervention_type", looked_after_col="looked_after"))
+
+
 def _select_one_per_child(frame: pd.DataFrame) -> pd.DataFrame:
     """Most serious tier, then most recent end, per child (YJB KPI rule)."""
     ranked = frame.assign(_seriousness=frame["tier"].map(c.TIER_SERIOUSNESS).fillna(0))
@@ -131,17 +143,12 @@ def orders_ending(ds: Dataset, period) -> pd.DataFrame:
 
 
 def _orders_ending(ds: Dataset, period) -> pd.DataFrame:
-    iv = ds.interventions
+    iv = enriched_interventions(ds)
     iv = iv[period.contains(iv["end_date"]) & iv["tier"].notna() & (iv["tier"] != "Prevention")]
     overturned = ds.outcomes.loc[ds.outcomes["overturned_on_appeal"].fillna(False).astype(bool), "outcome_id"]
     iv = iv[~iv["outcome_id"].isin(overturned)]
-    iv = with_child_columns(iv, ds)
-    iv = iv[iv["resident"].fillna(True).astype(bool)]
-    age = age_on(iv["date_of_birth"], iv["start_date"])
-    iv = iv[age.between(10, 17).fillna(False).to_numpy()]
-    iv = _select_one_per_child(iv)
-    out = with_breakdowns(iv, ds, "start_date", type_col="intervention_type",
-                          looked_after_col="looked_after")
+    iv = iv[iv["resident"].fillna(True).astype(bool) & iv["age"].between(10, 17).fillna(False)]
+    out = _select_one_per_child(iv).copy()
     school = is_school_age(out["date_of_birth"], out["end_date"])
     out["school_age"] = np.where(school, SCHOOL_AGE_GROUPS[0], SCHOOL_AGE_GROUPS[1])
     return out.reset_index(drop=True)

@@ -14,8 +14,9 @@ import pandas as pd
 
 from . import contract as c
 from . import counting as k
-from .dataset import Dataset
+from .dataset import Dataset, age_band_of, age_on
 from .filters import population_by, population_total
+from .periods import add_months
 from .results import IndicatorDefinition, IndicatorResult
 from .settings import Settings
 from .targets import attach_benchmarks, benchmarks_frame
@@ -121,13 +122,16 @@ def first_time_entrants(ds: Dataset, period) -> pd.DataFrame:
 
 
 def _first_time_entrants(ds: Dataset, period) -> pd.DataFrame:
-    o = k.valid_outcomes(ds)
-    o = o[o["tier"].isin(c.SUBSTANTIVE_TIERS)]
-    o = o.sort_values(["child_id", "outcome_date", "outcome_id"]).drop_duplicates("child_id")
+    o = ds.memo("first_substantive", lambda: _first_substantive(ds))
     o = o[period.contains(o["outcome_date"])]
-    o = k.with_breakdowns(o, ds, "outcome_date", type_col="outcome_type", looked_after_col="looked_after")
     o = o[~o["prior_substantive_outcome"].fillna(False).astype(bool) & o["age"].between(10, 17)]
     return o.reset_index(drop=True)
+
+
+def _first_substantive(ds: Dataset) -> pd.DataFrame:
+    o = k.enriched_outcomes(ds)
+    o = o[o["tier"].isin(c.SUBSTANTIVE_TIERS)]
+    return o.sort_values(["child_id", "outcome_date", "outcome_id"]).drop_duplicates("child_id")
 
 
 def _fte(ds, period, by, settings):
@@ -150,10 +154,9 @@ def custodial_sentences(ds: Dataset, period) -> pd.DataFrame:
 
 
 def _custodial_sentences(ds: Dataset, period) -> pd.DataFrame:
-    o = k.valid_outcomes(ds)
+    o = k.enriched_outcomes(ds)
     o = o[(o["tier"] == "Custody") & period.contains(o["outcome_date"])]
     o = o.drop_duplicates(["child_id", "outcome_type", "outcome_date"])
-    o = k.with_breakdowns(o, ds, "outcome_date", type_col="outcome_type", looked_after_col="looked_after")
     return o[o["age"].between(10, 17)].reset_index(drop=True)
 
 
@@ -183,36 +186,34 @@ def reoffending_cohort(ds: Dataset, period) -> pd.DataFrame:
 
 
 def _reoffending_cohort(ds: Dataset, period) -> pd.DataFrame:
-    o = k.valid_outcomes(ds)
+    o = k.enriched_outcomes(ds)  # valid outcomes, breakdowns on the outcome date
     idx_out = o[o["tier"].isin(("Pre-court", "First-tier", "Community")) & period.contains(o["outcome_date"])]
-    idx_out = idx_out.assign(index_date=idx_out["outcome_date"], index_type=idx_out["outcome_type"],
-                             looked_after_at_index=idx_out["looked_after"])
-    iv = ds.interventions
-    rel = iv[(iv["tier"] == "Custody") & period.contains(iv["end_date"])]
-    rel = rel.assign(index_date=rel["end_date"], index_type="Release from custody",
-                     looked_after_at_index=rel["looked_after"])
-    cols = ["child_id", "index_date", "index_type", "looked_after_at_index"]
-    events = pd.concat([idx_out[cols], rel[cols]], ignore_index=True)
-    resident = ds.children.loc[ds.children["resident"].fillna(True).astype(bool), "child_id"]
-    events = events[events["child_id"].isin(resident)]
+    idx_out = idx_out.assign(index_date=idx_out["outcome_date"], index_type=idx_out["outcome_type"])
+    iv = k.enriched_interventions(ds)
+    rel = iv[(iv["tier"] == "Custody") & period.contains(iv["end_date"]) & iv["resident"].fillna(True).astype(bool)]
+    age = age_on(rel["date_of_birth"], rel["end_date"])  # age and school age on release
+    school = k.is_school_age(rel["date_of_birth"], rel["end_date"])
+    rel = rel.assign(index_date=rel["end_date"], index_type="Release from custody", age=age,
+                     age_band=age_band_of(age),
+                     school_age=np.where(school, k.SCHOOL_AGE_GROUPS[0], k.SCHOOL_AGE_GROUPS[1]))
+    events = pd.concat([idx_out, rel], ignore_index=True)
     events = events.sort_values(["child_id", "index_date"]).drop_duplicates("child_id")
-    cohort = k.with_breakdowns(events, ds, "index_date", type_col="index_type",
-                               looked_after_col="looked_after_at_index")
-    cohort["disposal"] = cohort["index_type"].map(c.DISPOSAL_GROUP_OF_TYPE).fillna("Custodial sentence")
-    cohort = cohort[cohort["age"].between(10, 17)].reset_index(drop=True)
+    events["disposal"] = events["index_type"].map(c.DISPOSAL_GROUP_OF_TYPE).fillna("Custodial sentence")
+    cols = ["child_id", "index_date", "index_type", "date_of_birth", "age", *k.BREAKDOWNS]
+    cohort = events.loc[events["age"].between(10, 17), cols].reset_index(drop=True)
 
     subs = o[o["tier"].isin(c.SUBSTANTIVE_TIERS)][["child_id", "offence_date", "outcome_date"]]
     subs = subs.assign(offence_date=subs["offence_date"].fillna(subs["outcome_date"]))
     m = cohort[["child_id", "index_date"]].merge(subs, on="child_id", how="inner")
-    window_end = m["index_date"] + pd.DateOffset(months=12)
-    proven_by = m["index_date"] + pd.DateOffset(months=18)
+    window_end = add_months(m["index_date"], 12)
+    proven_by = add_months(m["index_date"], 18)
     is_re = (m["offence_date"] > m["index_date"]) & (m["offence_date"] <= window_end) & (m["outcome_date"] <= proven_by)
     counts = m[is_re.to_numpy()].groupby("child_id").size()
     cohort["reoffences"] = cohort["child_id"].map(counts).fillna(0).astype(int)
     cohort["reoffender"] = cohort["reoffences"] > 0
     last = ds.covers[1]
     last_ts = pd.Timestamp(last) if last else pd.Timestamp.min
-    cohort["follow_up_complete"] = (cohort["index_date"] + pd.DateOffset(months=18)) <= last_ts
+    cohort["follow_up_complete"] = add_months(cohort["index_date"], 18) <= last_ts
     return cohort
 
 
@@ -251,12 +252,11 @@ def _ro_timeliness(ds, period, by, settings):
     """Referral orders made in the period whose initial panel met within 20 working days."""
     from .periods import working_days_between
 
-    o = k.valid_outcomes(ds)
+    o = k.enriched_outcomes(ds)
     ro = o[(o["outcome_type"] == "Referral Order") & period.contains(o["outcome_date"])]
     panels = ds.interventions[ds.interventions["intervention_type"] == "Referral Order"]
     panels = panels.groupby("outcome_id")["panel_date"].min()
     ro = ro.assign(panel_date=ro["outcome_id"].map(panels))
-    ro = k.with_breakdowns(ro, ds, "outcome_date", type_col="outcome_type", looked_after_col="looked_after")
     ro = ro[ro["age"].between(10, 17)]
     days = working_days_between(ro["outcome_date"], ro["panel_date"])
     return k.proportion_results(ro, (days <= 20).fillna(False), "ro_panel_timeliness", period, by, settings, ds=ds)
@@ -279,11 +279,10 @@ DISPOSAL_TABLE_ORDER = ("Community resolutions and diversion", "Youth cautions a
 
 
 def _disposal_outcomes(ds, period) -> pd.DataFrame:
-    o = k.valid_outcomes(ds)
+    o = k.enriched_outcomes(ds)
     o = o[period.contains(o["outcome_date"])]
     group = o["outcome_type"].map(DISPOSAL_TABLE_GROUPS).fillna(o["tier"].map(DISPOSAL_TABLE_GROUPS))
-    o = o.assign(disposal_table_group=group)
-    return k.with_breakdowns(o, ds, "outcome_date", type_col="outcome_type", looked_after_col="looked_after")
+    return o.assign(disposal_table_group=group)
 
 
 def disposal_table(ds: Dataset, period) -> pd.DataFrame:
@@ -314,9 +313,8 @@ def _disposals(ds, period, by, settings):
 def open_interventions(ds: Dataset, on) -> pd.DataFrame:
     """Interventions open on a date (started on or before it, not ended before it)."""
     on = pd.Timestamp(on)
-    iv = ds.interventions
-    iv = iv[(iv["start_date"] <= on) & (iv["end_date"].isna() | (iv["end_date"] >= on))]
-    return k.with_breakdowns(iv, ds, "start_date", type_col="intervention_type", looked_after_col="looked_after")
+    iv = k.enriched_interventions(ds)
+    return iv[(iv["start_date"] <= on) & (iv["end_date"].isna() | (iv["end_date"] >= on))]
 
 
 def caseload_table(ds: Dataset, on, by: str = "team") -> pd.DataFrame:

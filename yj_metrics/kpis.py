@@ -154,12 +154,9 @@ def _need_kpi(prefix: str, indicator: str):
 def oocd_endings(ds: Dataset, period) -> pd.DataFrame:
     """Out-of-court disposal interventions (Diversion and Pre-court types) ending in the period,
     one per child (the most recent), resident children aged 10-17 at the start."""
-    iv = ds.interventions
+    iv = k.enriched_interventions(ds)
     iv = iv[iv["tier"].isin(("Diversion", "Pre-court")) & period.contains(iv["end_date"])]
-    iv = k.with_child_columns(iv, ds)
-    iv = iv[iv["resident"].fillna(True).astype(bool)]
-    iv = k.with_breakdowns(iv, ds, "start_date", type_col="intervention_type", looked_after_col="looked_after")
-    iv = iv[iv["age"].between(10, 17)]
+    iv = iv[iv["resident"].fillna(True).astype(bool) & iv["age"].between(10, 17)]
     iv = iv.sort_values(["child_id", "end_date", "intervention_id"]).drop_duplicates("child_id", keep="last")
     return iv.reset_index(drop=True)
 
@@ -226,9 +223,8 @@ def _kpi8(ds, period, by, settings):
 def serious_violence(ds: Dataset, period) -> pd.DataFrame:
     """Proven offences in the period: substantive outcomes, with a ``serious_violence`` flag
     (gravity 5+ in Drugs offences, Robbery or Violence against the person)."""
-    o = k.valid_outcomes(ds)
+    o = k.enriched_outcomes(ds)
     o = o[o["tier"].isin(c.SUBSTANTIVE_TIERS) & period.contains(o["outcome_date"])]
-    o = k.with_breakdowns(o, ds, "outcome_date", type_col="outcome_type", looked_after_col="looked_after")
     o = o[o["age"].between(10, 17)].reset_index(drop=True)
     sv = o["offence_category"].isin(SERIOUS_VIOLENCE_CATEGORIES) & (o["gravity_score"].fillna(0) >= 5)
     return o.assign(serious_violence=sv.astype(bool))

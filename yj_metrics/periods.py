@@ -168,6 +168,20 @@ def reporting_quarter(last_date: dt.date) -> Period:
     return latest_complete_quarter(pd.Timestamp(last_date).date() + dt.timedelta(days=14))
 
 
+def add_months(dates: pd.Series, months: int) -> pd.Series:
+    """Each date plus whole calendar months, vectorised (31 Jan + 1 month = 29 Feb or 28 Feb)."""
+    if dates.empty:
+        return dates.astype("datetime64[ns]")
+    y, m, d = dates.dt.year, dates.dt.month - 1 + months, dates.dt.day
+    year = (y + m // 12).fillna(2000).astype(int)
+    month = (m % 12 + 1).fillna(1).astype(int)
+    first = pd.to_datetime(pd.DataFrame({"year": year, "month": month, "day": 1}))
+    last_day = (first + pd.offsets.MonthEnd(0)).dt.day
+    day = pd.concat([d.fillna(1).astype(int), last_day], axis=1).min(axis=1)
+    out = first + pd.to_timedelta(day - 1, unit="D")
+    return out.where(dates.notna()).astype("datetime64[ns]")
+
+
 @lru_cache(maxsize=1)
 def _bank_holidays() -> np.ndarray:
     days = holidays.country_holidays("GB", subdiv="ENG", years=range(1990, 2051))
