@@ -1,5 +1,4 @@
 """Disproportionality: stage-by-stage relative rate index with intervals, composition, table."""
-import pandas as pd
 import streamlit as st
 
 from ui import data

@@ -1,5 +1,4 @@
 """Reoffending: the live tracker of cohorts, binary and frequency rates, breakdowns, prolific share."""
-import pandas as pd
 import streamlit as st
 
 from ui import data, fmt

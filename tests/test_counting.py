@@ -1,5 +1,4 @@
 """Shared counting rules: the YJB once-per-child selection, school age, result builders."""
-import datetime as dt
 
 import pandas as pd
 import pytest

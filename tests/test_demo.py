@@ -1,6 +1,5 @@
 """The demo service: valid, deterministic, and shaped like the source plans."""
 import pandas as pd
-import pytest
 
 from yj_metrics import demo, validation
 from yj_metrics.writing import dataset_to_xlsx

@@ -1,5 +1,4 @@
 """The blank template: every sheet and column, dropdown lists, instructions."""
-import io
 
 import openpyxl
 

@@ -64,16 +64,6 @@ def trend_chart(results, title: str, unit: str, target=None) -> go.Figure:
     return _layout(fig, title, unit)
 
 
-def sparkline(results, unit: str) -> go.Figure:
-    y = [_num(r.value) for r in results]
-    fig = go.Figure(go.Scatter(x=[r.end.strftime("%b %y") for r in results], y=y, mode="lines+markers",
-                               line=dict(color=PALETTE[0], width=2), marker=dict(size=5),
-                               hovertemplate="%{x}: %{y:.2f}<extra></extra>"))
-    fig.update_layout(height=70, margin=dict(l=0, r=0, t=0, b=0), showlegend=False, plot_bgcolor="white",
-                      xaxis=dict(visible=False), yaxis=dict(visible=False))
-    return fig
-
-
 def rri_chart(results, title: str) -> go.Figure:
     """RRI per group and stage with intervals; the reference line at 1; flags in the labels."""
     fig = go.Figure()

@@ -109,7 +109,6 @@ def demo_dataset(seed: int = 7, children: int = 1500, end: dt.date = dt.date(202
     })
 
     # ------------------------------------------------------------------ outcomes
-    just = child_frame.iloc[:n_just]
     counts = rng.choice([1, 2, 3, 4, 5, 6, 8, 10], size=n_just, p=[.66, .15, .08, .04, .03, .02, .01, .01])
     child_idx = np.repeat(np.arange(n_just), counts)
     seq = np.concatenate([np.arange(k) for k in counts])
