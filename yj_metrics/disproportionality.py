@@ -19,7 +19,7 @@ from scipy import stats
 from . import contract as c
 from . import counting as k
 from .dataset import Dataset
-from .filters import population_year
+from .filters import population_by, population_year
 from .periods import Period, custom
 
 STAGES = ("population", "caseload", "outcomes", "diversion", "fte", "substantive", "court",
@@ -36,6 +36,14 @@ DEFAULT_REFERENCE = {"ethnicity": "White", "gender": "Male", "age_band": "15-17"
                      "locality": None, "ethnicity_gender": "White Male"}
 SMALL_COUNT = 20
 NOT_KNOWN = ("Not known", "Not known Male", "Not known Female")
+#: Not a stage of the system but the base of the reoffending stage (``base="previous"``).
+COHORT = "reoffending_cohort"
+STAGE_LABELS[COHORT] = "Reoffending cohort"
+
+
+def is_not_known(group) -> bool:
+    """Groups with an unrecorded attribute (``Not known``, ``Not known Male``, ``White Not known``)."""
+    return group is None or "Not known" in str(group)
 
 
 @dataclass(frozen=True)
@@ -86,63 +94,69 @@ def _child_dims(frame: pd.DataFrame) -> pd.DataFrame:
 
 def stage_children(ds: Dataset, period: Period, stage: str) -> pd.DataFrame:
     """One row per child at a stage in the period, with the breakdown columns."""
-    if stage not in STAGES or stage == "population":
+    if (stage not in STAGES and stage != COHORT) or stage == "population":
         raise ValueError(f"'{stage}' is not a counted stage; choose one of {', '.join(STAGES[1:])}.")
     return ds.memo(("stage", stage, period.start, period.end), lambda: _stage_children(ds, period, stage))
 
 
 def _stage_children(ds: Dataset, period: Period, stage: str) -> pd.DataFrame:
+    """Stage membership (YJB counting rules as in :mod:`counting`): outcomes overturned on
+    appeal are ignored, children living outside the area (``resident`` = N) are excluded and
+    the child must be 10-17 on the event date (outcome date, intervention or remand start)."""
     from . import indicators
 
-    o = k.valid_outcomes(ds)
-    o = o[period.contains(o["outcome_date"])]
-    if stage == "caseload":
-        iv = ds.interventions
-        start, end = period.ts()
-        iv = iv[(iv["start_date"] <= end) & (iv["end_date"].isna() | (iv["end_date"] >= start))]
-        frame = k.with_breakdowns(iv, ds, "start_date", type_col="intervention_type", looked_after_col="looked_after")
-        frame = frame[frame["resident"].fillna(True).astype(bool)]
+    start, end = period.ts()
+    if stage in ("caseload", "breach"):
+        iv = k.enriched_interventions(ds)
+        if stage == "caseload":  # any intervention open at some time in the period
+            iv = iv[(iv["start_date"] <= end) & (iv["end_date"].isna() | (iv["end_date"] >= start))]
+        else:  # intervention ended Breached or Revoked in the period
+            iv = iv[iv["completion"].isin(["Breached", "Revoked"]) & period.contains(iv["end_date"])]
+        overturned = ds.memo("overturned_outcome_ids", lambda: set(
+            ds.outcomes.loc[ds.outcomes["overturned_on_appeal"].fillna(False).astype(bool), "outcome_id"]))
+        frame = iv[~iv["outcome_id"].isin(overturned) & iv["resident"].fillna(True).astype(bool)]
     elif stage in ("outcomes", "diversion", "substantive", "court", "custody"):
         tiers = {"outcomes": c.TIERS, "diversion": ("Diversion",), "substantive": c.SUBSTANTIVE_TIERS,
                  "court": c.COURT_TIERS, "custody": ("Custody",)}[stage]
-        frame = o[o["tier"].isin(tiers)]
-        frame = k.with_breakdowns(frame, ds, "outcome_date", type_col="outcome_type", looked_after_col="looked_after")
+        o = k.enriched_outcomes(ds)  # valid outcomes: not overturned, resident children
+        frame = o[o["tier"].isin(tiers) & period.contains(o["outcome_date"])]
     elif stage == "fte":
         frame = indicators.first_time_entrants(ds, period)
     elif stage == "remand":
         r = ds.remands
-        start, end = period.ts()
         r = r[r["remand_type"].isin(c.YDA_REMAND_TYPES) & (r["start_date"] <= end)
               & (r["end_date"].isna() | (r["end_date"] >= start))]
         frame = k.with_breakdowns(r, ds, "start_date")
         frame = frame[frame["resident"].fillna(True).astype(bool)]
-    elif stage == "breach":
-        iv = ds.interventions
-        iv = iv[iv["completion"].isin(["Breached", "Revoked"]) & period.contains(iv["end_date"])]
-        frame = k.with_breakdowns(iv, ds, "start_date", type_col="intervention_type", looked_after_col="looked_after")
-        frame = frame[frame["resident"].fillna(True).astype(bool)]
-    else:  # reoffending
+    elif stage == COHORT:
+        frame = indicators.reoffending_cohort(ds, period)
+    else:  # reoffending: reoffenders among the reoffending cohort
         cohort = indicators.reoffending_cohort(ds, period)
         frame = cohort[cohort["reoffender"]]
-    frame = frame[frame["age"].between(10, 17)] if "age" in frame.columns else frame
+    if "age" in frame.columns:
+        frame = frame[frame["age"].between(10, 17).fillna(False).astype(bool)]
     frame = frame.drop_duplicates("child_id")
     return _child_dims(frame)[["child_id", "ethnicity", "gender", "age_band", "looked_after", "locality",
                                "ethnicity_gender"]].reset_index(drop=True)
 
 
 def _population_counts(ds: Dataset, period: Period, by: str) -> pd.Series:
+    """10-17 residents per group for the mid-year estimate of the period's end; none are
+    kept by looked-after status. Ethnicity x gender groups the population by both."""
+    if by != "ethnicity_gender":
+        return population_by(ds, period.end, by)
     year = population_year(ds.population, period.end)
-    if year is None or by == "looked_after":
+    if year is None:
         return pd.Series(dtype="float64")
     pop = ds.population[ds.population["year"] == year]
-    if by == "ethnicity_gender":
-        keys = pop["ethnicity"].fillna("Not known") + " " + pop["gender"].fillna("Not known")
-    else:
-        keys = pop[by].fillna("Not known")
+    keys = pop["ethnicity"].fillna("Not known").astype(str) + " " + pop["gender"].fillna("Not known").astype(str)
     return pop.groupby(keys)["population"].sum().astype("float64")
 
 
 def _pooled_periods(period: Period, pool_years: int) -> list[Period]:
+    """The period and the same period in each of the ``pool_years - 1`` years before it (for a
+    financial year: the N financial years ending with it). Events and bases are summed over
+    them (child-years against resident-years)."""
     out = [period]
     for n in range(1, max(1, pool_years)):
         s = (pd.Timestamp(period.start) - pd.DateOffset(years=n)).date()
@@ -213,8 +227,11 @@ def rri_test(a: float, n1: float, b: float, n0: float) -> tuple[float, str]:
     return (float(chi.pvalue), "chi-square")
 
 
-def _flag(rri, lo, hi, p) -> str:
-    if rri is None or lo is None or hi is None or any(map(lambda x: x != x, (lo, hi))):
+def _flag(lo, hi, p) -> str:
+    """"higher" / "lower" only when the test is significant at 5% AND the interval lies
+    wholly on one side of 1; never when the interval contains 1."""
+    if lo is None or hi is None or (isinstance(lo, float) and math.isnan(lo)) or \
+            (isinstance(hi, float) and math.isnan(hi)):
         return ""
     if p is not None and p < 0.05 and lo > 1:
         return "higher"
@@ -227,69 +244,121 @@ def _none(x):
     return None if x is None or (isinstance(x, float) and (math.isnan(x) or math.isinf(x))) else float(x)
 
 
+def _base_stage(stage: str, base: str, chain: tuple[str, ...]) -> str:
+    if base != "previous":
+        if base not in STAGES and base != COHORT:
+            raise ValueError(f"'{base}' is not a base; use population, previous or one of {', '.join(STAGES)}.")
+        return base
+    if stage in chain and chain.index(stage) > 0:
+        return chain[chain.index(stage) - 1]
+    if stage == "reoffending":
+        return COHORT  # reoffenders among the cohort: the proven reoffending rate
+    return "population"
+
+
+def _reference(by: str, reference: str | None, groups: list[str], bases: pd.Series) -> str:
+    if reference is not None and reference in groups:
+        return reference
+    if reference is not None and not (reference == "White" and by != "ethnicity"):
+        raise ValueError(f"'{reference}' is not a group of {by}; choose one of {', '.join(groups)}.")
+    default = DEFAULT_REFERENCE.get(by)
+    if default in groups:
+        return default
+    known = [g for g in groups if not is_not_known(g)] or groups
+    return max(known, key=lambda g: (float(bases.get(g, 0.0)), g)) if known else ""
+
+
+def _combine(counts: pd.Series, combine: dict[str, tuple[str, ...]]) -> pd.Series:
+    out = counts.copy()
+    for name, members in combine.items():
+        members = [m for m in members if m in out.index]
+        total = float(out[members].sum()) if members else 0.0
+        out = out.drop(members)
+        out[name] = total
+    return out
+
+
 def disproportionality(ds: Dataset, period: Period, stage: str = "custody", base: str = "previous",
                        by: str = "ethnicity", reference: str | None = None, pool_years: int = 1,
-                       chain: tuple[str, ...] = DEFAULT_CHAIN) -> list["DisproportionalityResult"]:
-    """One result per group for a stage against a base (``population``, ``previous`` in the
-    chain, or any stage name)."""
+                       chain: tuple[str, ...] = DEFAULT_CHAIN,
+                       combine: dict[str, tuple[str, ...]] | None = None) -> list["DisproportionalityResult"]:
+    """One result per group for a stage against a base.
+
+    ``base``: ``population`` (rate per 10,000 residents aged 10-17), ``previous`` (the stage
+    before in ``chain``; the reoffending cohort for ``reoffending``; else the population) or
+    any stage name (rate as a % of that stage). ``reference``: the comparison group (White
+    by default for ethnicity; see ``DEFAULT_REFERENCE``). ``pool_years``: events and bases
+    summed over this many years ending with the period. ``combine`` merges groups, e.g.
+    ``{"Black and minority ethnic": ("Mixed", "Asian", "Black", "Other")}`` as the
+    inspectorate reports. "Not known" is shown (with shares) but gets no RRI, interval or flag.
+    """
     if by not in DIMENSIONS:
         raise ValueError(f"'{by}' is not a disproportionality dimension; choose one of {', '.join(DIMENSIONS)}.")
     if stage not in STAGES:
         raise ValueError(f"'{stage}' is not a stage; choose one of {', '.join(STAGES)}.")
-    if base == "previous":
-        if stage in chain and chain.index(stage) > 0:
-            base_stage = chain[chain.index(stage) - 1]
-        else:
-            base_stage = "population"
-    else:
-        base_stage = base
-    if base_stage not in STAGES:
-        raise ValueError(f"'{base}' is not a base; use population, previous or a stage name.")
-    events = _counts(ds, period, stage, by, pool_years)
+    if int(pool_years) < 1:
+        raise ValueError(f"pool_years must be 1 or more (got {pool_years}).")
+    base_stage = _base_stage(stage, base, chain)
     bases = _counts(ds, period, base_stage, by, pool_years)
-    if stage == "population":
-        events = bases
+    events = bases if stage == "population" else _counts(ds, period, stage, by, pool_years)
+    if combine:
+        events, bases = _combine(events, combine), _combine(bases, combine)
     groups = list(stage_counts_index(ds, by, events, bases))
-    reference = reference or DEFAULT_REFERENCE.get(by) or (max(groups, key=lambda g: bases.get(g, 0)) if groups else "")
+    reference = _reference(by, reference, groups, bases)
     per_pop = base_stage == "population"
     unit, mult = ("per 10,000", 10_000.0) if per_pop else ("%", 100.0)
-    ev = np.array([float(events.get(g, 0.0)) for g in groups])
-    bs = np.array([float(bases.get(g, 0.0)) for g in groups])
-    known = np.array([g not in NOT_KNOWN for g in groups])
-    tot_e, tot_b = ev[known].sum(), bs[known].sum()
+    ev = events.reindex(groups).fillna(0.0).to_numpy(dtype="float64")
+    bs = bases.reindex(groups).fillna(0.0).to_numpy(dtype="float64")
+    tot_e, tot_b = ev.sum(), bs.sum()
     a0 = float(events.get(reference, 0.0))
     n0 = float(bases.get(reference, 0.0))
     ref_rate = a0 / n0 if n0 > 0 else math.nan
+    pooled = f"{pool_years} years pooled" if pool_years > 1 else ""
     out = []
-    for g, a, n1, kn in zip(groups, ev, bs, known):
+    for g, a, n1 in zip(groups, ev, bs):
         rate = a / n1 * mult if n1 > 0 else None
-        note = ""
+        notes = [pooled] if pooled else []
         if n1 == 0:
-            note = "no base for this group" + (" in the population figures" if per_pop else "")
+            notes.append("no base for this group" + (" in the population figures" if per_pop else ""))
+        elif a > n1 and not per_pop:
+            notes.append("more events than base: check the data")
+        rri = lo = hi = p = expected = excess = None
+        method = test = ""
         if g == reference:
-            rri, lo, hi, method, p, test, flag = (1.0 if n1 > 0 and a0 > 0 else None), None, None, "", None, "", "reference"
-        elif not kn:
-            rri = lo = hi = p = None
-            method = test = flag = ""
-            note = note or "not known: shown, never compared"
+            rri, flag = (1.0 if n1 > 0 and a0 > 0 else None), "reference"
+            if n0 > 0 and a0 == 0:
+                notes.append("no events in the reference group: no ratio")
+            expected, excess = (a, 0.0) if n0 > 0 else (None, None)
+        elif is_not_known(g):
+            flag = ""
+            notes.append("not known: shown, never compared")
         else:
-            rri = (a / n1) / ref_rate if n1 > 0 and ref_rate and ref_rate == ref_rate and ref_rate > 0 else None
-            if n1 > 0 and n0 > 0 and a0 == 0:
-                note = note or "no events in the reference group: no ratio"
+            if n1 > 0 and n0 > 0:
+                if a0 > 0:
+                    rri = (a / n1) / ref_rate
+                else:
+                    notes.append("no events in the reference group: the ratio is unbounded" if a > 0
+                                 else "no events in either group: no ratio")
+            elif n0 == 0:
+                notes.append("no base for the reference group")
             lo, hi, method = rri_interval(a, n1, a0, n0)
             p, test = rri_test(a, n1, a0, n0)
-            lo, hi, p = _none(lo), _none(hi), _none(p)
-            flag = _flag(rri, lo, hi, p)
-        expected = n1 * ref_rate if ref_rate == ref_rate else None
+            lo = 0.0 if lo == 0 else _none(lo)
+            hi_inf = isinstance(hi, float) and math.isinf(hi)
+            hi, p = _none(hi), _none(p)
+            flag = _flag(lo, math.inf if hi_inf else hi, p)
+            if ref_rate == ref_rate:
+                expected = n1 * ref_rate
+                excess = a - expected
         out.append(DisproportionalityResult(
             stage=stage, base_stage=base_stage, by=by, group=g, events=float(a), base=float(n1),
-            rate=_none(rate), rate_unit=unit, rri=_none(rri), ci_low=_none(lo), ci_high=_none(hi),
-            ci_method=method, p_value=_none(p), test=test, flag=flag,
-            expected=_none(expected), excess=_none(a - expected) if expected is not None else None,
-            share_of_events=_none(a / tot_e * 100) if kn and tot_e > 0 else (_none(a / ev.sum() * 100) if ev.sum() > 0 else None),
-            share_of_base=_none(n1 / tot_b * 100) if kn and tot_b > 0 else (_none(n1 / bs.sum() * 100) if bs.sum() > 0 else None),
+            rate=_none(rate), rate_unit=unit, rri=_none(rri), ci_low=lo, ci_high=hi,
+            ci_method=method, p_value=p, test=test, flag=flag,
+            expected=_none(expected), excess=_none(excess),
+            share_of_events=_none(a / tot_e * 100) if tot_e > 0 else None,
+            share_of_base=_none(n1 / tot_b * 100) if tot_b > 0 else None,
             reference=reference, is_reference=g == reference,
-            start=period.start.isoformat(), end=period.end.isoformat(), note=note,
+            start=period.start.isoformat(), end=period.end.isoformat(), note="; ".join(notes),
         ))
     return out
 
@@ -307,13 +376,15 @@ def stage_counts_index(ds, by, events, bases):
 
 def stage_table(ds: Dataset, period: Period, by: str = "ethnicity", reference: str | None = None,
                 chain: tuple[str, ...] = DEFAULT_CHAIN, pool_years: int = 1,
-                base: str = "previous") -> list[DisproportionalityResult]:
-    """Every stage of the chain (after the population), each against its base."""
+                base: str = "previous", combine: dict[str, tuple[str, ...]] | None = None
+                ) -> list[DisproportionalityResult]:
+    """Every stage of the chain (after the population), each against its base
+    (``previous``: the stage before it in the chain)."""
     out = []
     for stage in chain:
         if stage == "population":
             continue
-        out += disproportionality(ds, period, stage, base, by, reference, pool_years, chain)
+        out += disproportionality(ds, period, stage, base, by, reference, pool_years, chain, combine)
     return out
 
 
