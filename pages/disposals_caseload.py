@@ -7,13 +7,11 @@ from ui.auth import EVERYONE, suppressed_view
 from ui.charts import stacked_bars
 from ui.page import guarded, start
 from yj_metrics.periods import financial_year, fy_start_year
-from yj_metrics.suppression import suppress_table
-
 role, period, filters = start("Disposals and caseload", EVERYONE)
 
 
-def _show(df, counts, derived=None, name="table"):
-    shown = suppress_table(df, counts, derived or {}, threshold=data.settings().suppression_threshold) if suppressed_view() else df
+def _show(shown, name="table"):
+    """A table as it may be shown to this viewer (the data layer protects it for partners)."""
     st.dataframe(shown, hide_index=True)
     st.download_button("Download (CSV)", shown.to_csv(index=False).encode(), f"{name}.csv", key=f"dl_{name}")
 
@@ -27,22 +25,24 @@ def body():
     for fy in years:
         t = data.table("disposals", fy, filters)
         frames.append(t[t["disposal_type"] != "Total"].assign(year=fy.label))
-    mix = pd.concat(frames)
+    mix = fmt.plottable(pd.concat(frames), ["disposals"])
     wide = mix.pivot(index="year", columns="disposal_type", values="disposals").reset_index()
     st.plotly_chart(stacked_bars(wide, "year", [c for c in wide.columns if c != "year"],
                                  "Disposals by type and financial year (number)", "disposals"), key="mix")
     table = data.table("disposals", period, filters)
     st.caption(f"{period.label}: disposals, children (once per type) and share of all disposals, like the "
                "published plans' tables.")
-    _show(table, ["disposals", "children"], {"share_pct": ["disposals"]}, "disposals")
+    _show(table, "disposals")
 
     st.subheader(f"Open caseload on {fmt.fmt_date(period.end)}")
     c1, c2 = st.columns(2)
     with c1:
         by = st.radio("By", ["team", "locality", "scaled_approach"], horizontal=True, key="case_by",
                       format_func={"team": "Team", "locality": "Locality", "scaled_approach": "Scaled approach"}.get)
-        _show(data.table("caseload", period, filters, by), ["interventions", "children"],
-              {"share_pct": ["interventions"]}, f"caseload_{by}")
+        if suppressed_view():
+            _show(_partner_caseload(by), f"caseload_{by}")
+        else:
+            _show(data.table("caseload", period, filters, by), f"caseload_{by}")
     with c2:
         res = {r.indicator: r for r in data.compute(period, filters, ["caseload_open", "caseload_per_worker"])}
         prev = {r.indicator: r for r in data.compute(period.previous(), filters, ["caseload_open"])}
@@ -52,7 +52,8 @@ def body():
             delta = f"{cur.value - before.value:+,.0f} on {period.previous().label}"
         st.metric("Open interventions", fmt.count(cur.value if cur else None), delta=delta, delta_color="off")
         w = res.get("caseload_per_worker")
-        st.metric("Per case worker", fmt.short_value(w.value if w else None, "per worker"))
+        if not suppressed_view():
+            st.metric("Per case worker", fmt.short_value(w.value if w else None, "per worker"))
         if not suppressed_view():
             per_worker = data.table("caseload", period, filters, "case_worker")
             st.caption("Caseload per worker")
@@ -61,10 +62,20 @@ def body():
     st.subheader("Remands")
     rem = data.table("remands", period, filters)
     st.caption(f"Nights remanded within {period.label}, costed at the per-night rates in Settings.")
-    _show(rem, ["remands", "children"], {"nights": ["remands"], "cost": ["remands"]}, "remands")
-    total = rem["cost"].sum()
-    if not suppressed_view() or rem["remands"].sum() > 4:
-        st.metric("Remand cost in the period", fmt.value(total, "£"))
+    _show(rem, "remands")
+    if not suppressed_view():
+        st.metric("Remand cost in the period", fmt.value(rem["cost"].sum(), "£"))
+
+
+def _partner_caseload(by: str) -> pd.DataFrame:
+    """Open interventions by team, locality or scaled approach at the financial year end, from
+    the protected caseload figures (partners see breakdowns by financial year only)."""
+    fy = financial_year(fy_start_year(period.end))
+    st.caption(f"Partners compare groups by financial year: caseload on {fmt.fmt_date(fy.end)}.")
+    rs = [r for r in data.compute(fy, filters, ["caseload_open"], by) if r.indicator == "caseload_open"]
+    return pd.DataFrame({by: [r.group for r in rs],
+                         "interventions": [fmt.protected_marker(r) if fmt.is_protected(r) else fmt.count(r.numerator)
+                                           for r in rs]})
 
 
 body()

@@ -1,7 +1,7 @@
 """Disproportionality: stage-by-stage relative rate index with intervals, composition, table."""
 import streamlit as st
 
-from ui import data
+from ui import data, fmt
 from ui.auth import EVERYONE
 from ui.charts import clicked_x, grouped_bars, rri_chart
 from ui.filters import narrow
@@ -14,15 +14,26 @@ DIM_LABELS = {"ethnicity": "Ethnicity", "gender": "Gender", "age_band": "Age ban
               "locality": "Locality", "ethnicity_gender": "Ethnicity and gender"}
 
 
+def _rounded(df, n):
+    """Round the numeric columns only (protected cells hold the marker text)."""
+    return df.apply(lambda c: c.round(n) if c.dtype.kind == "f" else c)
+
+
 @guarded
 def body():
     c1, c2, c3, c4 = st.columns(4)
-    by = c1.selectbox("Compare by", dp.DIMENSIONS, format_func=DIM_LABELS.get, key="dp_by")
+    partner = role == "partner"
+    if partner:
+        from yj_metrics.disclosure import PARTNER_DP_DIMENSIONS
+    dims = [d for d in dp.DIMENSIONS if not partner or d in PARTNER_DP_DIMENSIONS]
+    by = c1.selectbox("Compare by", dims, format_func=DIM_LABELS.get, key="dp_by")
     base = c2.selectbox("Rate relative to", ["previous", "population"],
                         format_func={"previous": "the previous stage", "population": "the 10-17 population"}.get,
                         key="dp_base")
-    pool = c3.selectbox("Pool years", [1, 2, 3], format_func=lambda n: "one year" if n == 1 else f"{n} years pooled",
-                        key="dp_pool", help="Small numbers are unstable; pooling years steadies them.")
+    pool = c3.selectbox("Pool years", [1] if partner else [1, 2, 3],
+                        format_func=lambda n: "one year" if n == 1 else f"{n} years pooled",
+                        key="dp_pool", help="Small numbers are unstable; pooling years steadies them."
+                        + (" Partners see one financial year at a time." if partner else ""))
     fy = financial_year(fy_start_year(period.end)) if period.kind == "quarter" else period
     results = data.stage_table(fy, filters, by, None, dp.DEFAULT_CHAIN, pool, base)
     groups = [r.group for r in results if r.stage == dp.DEFAULT_CHAIN[1]]
@@ -35,31 +46,22 @@ def body():
                f"{ref} rate. Triangles mark a significant difference at 5% (▲ higher, ▼ lower); a circle means no "
                "clear difference. 'Not known' is shown in the table but never compared.")
     if any(r.suppressed for r in results):
-        st.caption("Some groups rest on 1 to 4 children and are hidden (suppressed).")
+        st.caption("Some groups are protected: their counts and everything built on them are hidden.")
     ev = st.plotly_chart(rri_chart(results, f"Relative rate index by stage ({DIM_LABELS[by].lower()}, {fy.label})"),
                          key="rri", on_select="rerun", selection_mode="points")
-    picked = clicked_x(ev)
+    picked = clicked_x(ev) if not partner else None
     if picked and by in ("ethnicity", "gender", "age_band", "locality"):
         narrow(by, picked)
 
     st.subheader("Who is in the caseload, against the 10-17 population")
     if by in ("ethnicity", "gender", "age_band", "locality"):
-        comp = data.table("composition", fy, filters, by)
-        if role == "partner":
-            from yj_metrics.suppression import suppress_table
-
-            shown = suppress_table(comp, ["children"], {"share_of_children_pct": ["children"]},
-                                   threshold=data.settings().suppression_threshold)
-        else:
-            shown = comp
-        plot_df = comp.copy()
-        if role == "partner":
-            plot_df.loc[shown["children"].astype(str).str.startswith("<"), "share_of_children_pct"] = float("nan")
+        shown = data.table("composition", fy, filters, by)
+        plot_df = fmt.plottable(shown, ["children", "share_of_children_pct", "share_of_population_pct"])
         st.plotly_chart(grouped_bars(plot_df, "group", ["share_of_children_pct", "share_of_population_pct"],
                                      ["Share of caseload", "Share of 10-17 population"],
                                      f"Caseload and population by {DIM_LABELS[by].lower()} (%)", "%"), key="composition",
                         on_select="rerun", selection_mode="points")
-        st.dataframe(shown.round(1), hide_index=True)
+        st.dataframe(_rounded(shown, 1), hide_index=True)
     else:
         st.caption("Population figures are not kept for this dimension.")
 
@@ -68,7 +70,14 @@ def body():
     cols = ["stage", "base_stage", "group", "events", "base", "rate", "rate_unit", "rri", "ci_low", "ci_high",
             "ci_method", "p_value", "flag", "expected", "excess", "share_of_events", "share_of_base", "note"]
     df = df[cols]
-    st.dataframe(df.round(3), hide_index=True)
+    if partner:  # the one marker where a count (or what is built on it) is protected
+        from yj_metrics.disclosure import marker
+
+        m = marker(data.settings().suppression_threshold)
+        hidden = df["note"].astype(str).str.startswith("protected")
+        for col in ("events", "base"):
+            df[col] = df[col].astype("object").where(df[col].notna() | ~hidden, m)
+    st.dataframe(_rounded(df, 3), hide_index=True)
     st.download_button("Download the table (CSV)", df.to_csv(index=False).encode(), f"disproportionality_{by}_{fy.label}.csv",
                        key="dl_dp")
 

@@ -3,10 +3,9 @@ import pandas as pd
 import streamlit as st
 
 from ui import data, fmt
-from ui.auth import EVERYONE, suppressed_view
+from ui.auth import EVERYONE
 from ui.charts import breakdown_bars, grouped_bars, stacked_bars
 from ui.page import guarded, start
-from yj_metrics.suppression import suppress_table
 
 role, period, filters = start("ETE and accommodation", EVERYONE)
 
@@ -44,7 +43,8 @@ def body():
                                               "kpi3_send", "kpi3_send_suitable_ete", "kpi4_mental_health",
                                               "kpi4_mental_health_attended", "kpi5_substance_misuse",
                                               "kpi5_substance_misuse_attended"]) if r is not None]
-    st.dataframe(pd.DataFrame([{"measure": r.label, "value": fmt.short_value(r.value, r.unit), "children": fmt.fraction(r),
+    st.dataframe(pd.DataFrame([{"measure": r.label, "value": fmt.protected_marker(r) if fmt.is_protected(r) else fmt.short_value(r.value, r.unit),
+                                "children": fmt.fraction(r),
                                 "RAG": r.rag or "", "note": r.note} for r in summary]), hide_index=True)
 
     c3, c4 = st.columns(2)
@@ -58,17 +58,11 @@ def body():
                     key="hours")
 
     st.subheader("ETE status of the open caseload at each month end")
-    t = data.table("ete_status", period, filters)
-    if suppressed_view():
-        counts = [c for c in t.columns if c not in ("month_end",)]
-        shown = suppress_table(t, [c for c in counts if c != "total"], lines="both", threshold=data.settings().suppression_threshold)
-        small_total = t["total"].between(1, data.settings().suppression_threshold)
-        shown["total"] = shown["total"].astype("object").where(~small_total, f"<{data.settings().suppression_threshold + 1}")
-    else:
-        shown = t
-    plot = t.assign(month=[fmt.fmt_date(d) for d in t["month_end"]])
-    st.plotly_chart(stacked_bars(plot, "month", [c for c in t.columns if c not in ("month_end", "total")],
-                                 "Open cases by ETE status at month end (children)", "children"), key="etestatus")
+    shown = data.table("ete_status", period, filters)  # protected for partners
+    counts = [c for c in shown.columns if c not in ("month_end", "total")]
+    plot = fmt.plottable(shown, counts).assign(month=[fmt.fmt_date(d) for d in shown["month_end"]])
+    st.plotly_chart(stacked_bars(plot, "month", counts, "Open cases by ETE status at month end (children)", "children"),
+                    key="etestatus")
     st.dataframe(shown, hide_index=True)
     st.download_button("Download (CSV)", shown.to_csv(index=False).encode(), "ete_status.csv", key="dl_ete")
 

@@ -9,7 +9,7 @@ from ui.page import guarded, start
 from yj_metrics.counting import BREAKDOWN_LABELS
 from yj_metrics.indicators import INDICATORS, reporting_period, supported_breakdowns
 from yj_metrics.narrative import indicator_sentence
-from yj_metrics.periods import last_quarters, quarter_of
+from yj_metrics.periods import financial_year, fy_start_year, last_quarters, quarter_of
 
 role, period, filters = start("KPI detail", EVERYONE)
 
@@ -17,6 +17,10 @@ role, period, filters = start("KPI detail", EVERYONE)
 @guarded
 def body():
     ids = list(INDICATORS)
+    if role == "partner":
+        from yj_metrics.disclosure import NOT_FOR_PARTNERS
+
+        ids = [i for i in ids if i not in NOT_FOR_PARTNERS]
     wanted = st.query_params.get("indicator") or st.session_state.get("detail_indicator") or "fte_rate"
     ind = st.selectbox("Indicator", ids, index=ids.index(wanted) if wanted in ids else 0,
                        format_func=lambda i: INDICATORS[i].label, key="detail_select")
@@ -50,17 +54,22 @@ def body():
     dims = [b for b in supported_breakdowns(ind) if b in BREAKDOWN_LABELS]
     if dims:
         by = st.radio("Break down by", dims, format_func=BREAKDOWN_LABELS.get, horizontal=True, key="detail_by")
+        if role == "partner" and read_period.kind != "financial_year":
+            read_period = financial_year(fy_start_year(read_period.end))
+            st.caption(f"Partners compare groups by financial year: showing {read_period.label}.")
         groups = [x for x in data.compute(read_period, filters, [ind], by) if x.indicator == ind]
         ev = st.plotly_chart(breakdown_bars(groups, f"{d.label} by {BREAKDOWN_LABELS[by].lower()} ({read_period.label})",
                                             r.unit), key=f"bars_{by}", on_select="rerun", selection_mode="points")
-        picked = clicked_x(ev)
+        picked = clicked_x(ev) if role != "partner" else None
         if picked and by in ("ethnicity", "gender", "age_band", "locality", "disposal"):
             narrow(by, picked)
         note = fmt.small_base_note(groups)
         if note:
             st.caption(note)
-        table = [{"group": x.group, "value": fmt.short_value(x.value, x.unit), "numerator": x.numerator,
-                  "denominator": x.denominator, "95% interval": "" if x.ci_low is None else
+        table = [{"group": x.group, "value": fmt.protected_marker(x) if fmt.is_protected(x) else
+                  fmt.short_value(x.value, x.unit),
+                  "numerator": fmt.protected_marker(x) if fmt.is_protected(x) else x.numerator,
+                  "denominator": fmt.protected_marker(x) if fmt.is_protected(x) else x.denominator, "95% interval": "" if x.ci_low is None else
                   f"{fmt.short_value(x.ci_low, x.unit)} to {fmt.short_value(x.ci_high, x.unit)}", "note": x.note}
                  for x in groups]
         import pandas as pd

@@ -26,8 +26,6 @@ def body():
     note = fmt.small_base_note(results)
     if note:
         st.caption(note)
-    if role == "partner":
-        st.caption("Partner view: figures based on 1 to 4 children are hidden (shown as 'suppressed').")
     header = st.columns([2.2, 1.2, 1.1, 1.0, 1.5, 1.3, 4.6])
     for col, text in zip(header, ["Indicator", "Value", "Children / events", "RAG", "Benchmarks", "Trend (5 quarters)", "What it says"]):
         col.markdown(f"**{text}**")
@@ -59,13 +57,23 @@ def body():
 
     st.divider()
     st.subheader("Board pack")
-    st.caption("A PowerPoint deck and a PDF with the scorecard, trends, disproportionality, ETE and accommodation "
-               "and data-quality notes" + (" (small numbers suppressed)." if role == "partner" else "."))
+    if role == "partner":
+        edition = "protected"
+        st.caption("A PowerPoint deck and a PDF with the scorecard, trends, disproportionality, ETE and "
+                   "accommodation and data-quality notes, with the same protected figures you see here.")
+    else:
+        edition = st.radio("Edition", ["board", "protected"], horizontal=True, key="pack_edition",
+                           format_func={"board": "Board edition (every figure; OFFICIAL-SENSITIVE)",
+                                        "protected": "Protected edition for circulation (as partners see it)"}.get)
+        st.caption("The board edition is for the meeting and must not be circulated. The protected edition hides "
+                   "small numbers exactly as the partner view does, and can go to partners. Both are built for "
+                   "the whole service" + (" (the protected edition ignores the sidebar filters)." if filters else "."))
     if st.button("Build the board pack", icon=":material/slideshow:", key="build_pack"):
         from yj_metrics.report import build_board_pack
 
+        ds = data.live_dataset(filters if edition == "board" else None)
         with st.spinner("Building the board pack..."):
-            pack = build_board_pack(data.live_dataset(filters), quarter, current_role(), settings=data.settings())
+            pack = build_board_pack(ds, quarter, current_role(), settings=data.settings(), edition=edition)
         st.session_state["board_pack"] = pack
     pack = st.session_state.get("board_pack")
     if pack is not None:

@@ -7,7 +7,7 @@ from ui.charts import breakdown_bars, clicked_x, trend_chart
 from ui.filters import narrow
 from ui.page import guarded, start
 from yj_metrics.counting import BREAKDOWN_LABELS, BREAKDOWNS
-from yj_metrics.periods import last_quarters, quarter_of, rolling_year
+from yj_metrics.periods import financial_year, fy_start_year, last_quarters, quarter_of, rolling_year
 
 role, period, filters = start("Reoffending", EVERYONE)
 IDS = ["reoffending_rate", "reoffences_per_reoffender", "reoffences_per_child", "reoffending_prolific_share"]
@@ -31,10 +31,14 @@ def body():
         col.metric(r.label, fmt.value(r.value, r.unit), help=fmt.fraction(r))
         col.caption(fmt.fraction(r))
     by = st.radio("Break down by", BREAKDOWNS, format_func=BREAKDOWN_LABELS.get, horizontal=True, key="re_by")
-    groups = [r for r in data.compute(cohort_period, filters, ["reoffending_rate"], by) if r.indicator == "reoffending_rate"]
+    by_period = cohort_period
+    if role == "partner" and by_period.kind != "financial_year":
+        by_period = financial_year(fy_start_year(by_period.end))
+        st.caption(f"Partners compare groups by financial year: showing the {by_period.label} cohort.")
+    groups = [r for r in data.compute(by_period, filters, ["reoffending_rate"], by) if r.indicator == "reoffending_rate"]
     ev = st.plotly_chart(breakdown_bars(groups, f"Binary reoffending rate by {BREAKDOWN_LABELS[by].lower()} (%)", "%"),
                          key=f"re_bars_{by}", on_select="rerun", selection_mode="points")
-    picked = clicked_x(ev)
+    picked = clicked_x(ev) if role != "partner" else None
     if picked and by in ("ethnicity", "gender", "age_band", "locality", "disposal"):
         narrow(by, picked)
     quarters = last_quarters(quarter_of(period.end), 8)

@@ -11,14 +11,16 @@ from pypdf import PdfReader
 from yj_metrics import indicators
 from yj_metrics.narrative import fmt
 from yj_metrics.periods import reporting_quarter
-from yj_metrics.report import DEMO_WARNING, build_board_pack
+from yj_metrics.report import CLASSIFICATION, DEMO_WARNING, build_board_pack
 
 
 @pytest.fixture(scope="module")
 def packs(demo_dataset, tmp_path_factory):
     q = reporting_quarter(demo_dataset.covers[1])
     out = tmp_path_factory.mktemp("packs")
-    return q, {role: build_board_pack(demo_dataset, q, role, out_dir=out) for role in ("board", "partner")}, out
+    packs = {role: build_board_pack(demo_dataset, q, role, out_dir=out) for role in ("board", "partner")}
+    packs["circulation"] = build_board_pack(demo_dataset, q, "board", out_dir=out / "circulation", edition="protected")
+    return q, packs, out
 
 
 def _slides(pptx: bytes):
@@ -36,11 +38,42 @@ def _slides(pptx: bytes):
     return out
 
 
-def test_files_are_written_with_service_quarter_and_role_in_the_name(packs):
+def test_files_are_written_with_service_quarter_and_edition_in_the_name(packs):
     q, by_role, out = packs
-    for role, pack in by_role.items():
-        assert pack.pptx_name == f"Demo_Youth_Justice_Service_{q.label.replace(' ', '_')}_{role}.pptx"
-        assert (out / pack.pptx_name).read_bytes() == pack.pptx and (out / pack.pdf_name).read_bytes() == pack.pdf
+    stem = f"Demo_Youth_Justice_Service_{q.label.replace(' ', '_')}"
+    assert by_role["board"].pptx_name == f"{stem}_board-OFFICIAL-SENSITIVE.pptx"
+    assert by_role["partner"].pptx_name == f"{stem}_protected-for-circulation.pptx"
+    assert by_role["circulation"].pdf_name == f"{stem}_protected-for-circulation.pdf"
+    for name, pack in by_role.items():
+        folder = out / "circulation" if name == "circulation" else out
+        assert (folder / pack.pptx_name).read_bytes() == pack.pptx and (folder / pack.pdf_name).read_bytes() == pack.pdf
+
+
+def test_every_slide_and_page_carries_its_edition_marking(packs):
+    _, by_role, _ = packs
+    for name, edition in (("board", "board"), ("partner", "protected"), ("circulation", "protected")):
+        slides = _slides(by_role[name].pptx)
+        assert all(CLASSIFICATION[edition] in s["text"] for s in slides), name
+        pages = PdfReader(io.BytesIO(by_role[name].pdf)).pages
+        assert all("OFFICIAL" in p.extract_text() for p in pages), name
+    assert "OFFICIAL-SENSITIVE" in CLASSIFICATION["board"] and "OFFICIAL-SENSITIVE" not in CLASSIFICATION["protected"]
+
+
+def test_the_circulation_edition_is_the_partner_edition(packs):
+    _, by_role, _ = packs
+    partner, circulation = _slides(by_role["partner"].pptx), _slides(by_role["circulation"].pptx)
+    assert [s["tables"] for s in partner] == [s["tables"] for s in circulation]
+    assert [s["title"] for s in partner] == [s["title"] for s in circulation]
+
+
+def test_protected_edition_shows_what_the_partner_view_shows(packs, demo_dataset):
+    from yj_metrics.disclosure import PartnerProtection, marker
+
+    q, by_role, _ = packs
+    rows = {row[0]: row for row in _slides(by_role["partner"].pptx)[1]["tables"][0][1:]}
+    for r in PartnerProtection(demo_dataset).protect_results(indicators.scorecard(demo_dataset, q)):
+        label = indicators.INDICATORS[r.indicator].label
+        assert rows[label][2] == (marker() if r.value is None else fmt(r.value, r.unit)), label
 
 
 def test_slides_titles_and_scorecard_values_match_the_engine(packs, demo_dataset):
@@ -78,14 +111,20 @@ def test_pdf_has_the_same_scorecard_values(packs, demo_dataset):
 
 def test_partner_pack_has_no_count_from_one_to_the_threshold(packs):
     _, by_role, _ = packs
+    board = indicators.INDICATORS["kpi8_board_attendance"].label  # statutory partners, not children
+    checked = 0
     for slide in _slides(by_role["partner"].pptx):
         for table in slide["tables"]:
             header = table[0]
             for row in table[1:]:
                 for name, cell in zip(header, row):
-                    if name in ("Children / events", "Children"):
-                        for number in re.findall(r"\d[\d,]*", cell):
-                            assert not 1 <= int(number.replace(",", "")) <= 4, (slide["title"], row)
+                    if name in ("Children / events", "Children") and row[0] != board:
+                        numbers = [int(n.replace(",", "")) for n in re.findall(r"\d[\d,]*", cell)]
+                        checked += bool(numbers)
+                        assert not any(1 <= n <= 4 for n in numbers), (slide["title"], row)
+                        if len(numbers) == 2:  # a fraction: the complement is a count too
+                            assert not 1 <= numbers[1] - numbers[0] <= 4, (slide["title"], row)
+    assert checked >= 5
     quality = _slides(by_role["partner"].pptx)[-1]["text"]
     for number in re.findall(r": (\d+)\.", quality):
         assert not 1 <= int(number) <= 4

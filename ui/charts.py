@@ -5,7 +5,7 @@ import math
 
 import plotly.graph_objects as go
 
-from .fmt import RAG_COLOURS
+from .fmt import RAG_COLOURS, is_protected, protected_marker
 
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
 HEIGHT = 340
@@ -29,7 +29,7 @@ def breakdown_bars(results, title: str, unit: str) -> go.Figure:
     vals = [_num(r.value) for r in results]
     hi = [(_num(r.ci_high) - v) if v is not None and _num(r.ci_high) is not None else None for r, v in zip(results, vals)]
     lo = [(v - _num(r.ci_low)) if v is not None and _num(r.ci_low) is not None else None for r, v in zip(results, vals)]
-    text = ["suppressed" if "suppressed" in (r.note or "") else ("" if v is None else f"{v:,.1f}") for r, v in zip(results, vals)]
+    text = [protected_marker(r) if is_protected(r) else ("" if v is None else f"{v:,.1f}") for r, v in zip(results, vals)]
     fig = go.Figure(go.Bar(x=groups, y=vals, name=unit, marker_color=PALETTE[0], text=text, textposition="outside",
                            error_y=dict(type="data", array=hi, arrayminus=lo, color="#555", thickness=1.2),
                            customdata=[[r.numerator, r.denominator] for r in results],
@@ -92,7 +92,7 @@ def grouped_bars(df, x: str, ys: list[str], names: list[str], title: str, y_titl
     fig = go.Figure()
     for i, (y, name) in enumerate(zip(ys, names)):
         fig.add_trace(go.Bar(x=df[x], y=df[y], name=name, marker_color=PALETTE[i % len(PALETTE)],
-                             text=[None if v != v else f"{v:,.1f}" for v in df[y]], textposition="outside"))
+                             text=[None if v is None or v != v else f"{v:,.1f}" for v in df[y]], textposition="outside"))
     fig.update_layout(barmode="group")
     return _layout(fig, title, y_title)
 

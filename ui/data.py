@@ -10,7 +10,7 @@ from yj_metrics.filters import Filters, apply_filters
 from yj_metrics.periods import Period
 from yj_metrics.settings import Settings
 from yj_metrics.store import Store, default_url
-from yj_metrics.suppression import suppress_disproportionality, suppress_results
+from yj_metrics.disclosure import PartnerProtection
 
 from .auth import suppressed_view
 
@@ -49,6 +49,22 @@ def live_dataset(filters: Filters | None = None) -> Dataset:
     return _filtered(default_url(), live_snapshot_id(), filters or Filters())
 
 
+@st.cache_resource(show_spinner="Preparing the protected partner view...", max_entries=4)
+def _protection(url: str, snapshot_id: int, settings_json: str) -> PartnerProtection:
+    """One protection per snapshot and settings, shared by every partner session (its masks are
+    computed once, over every view a partner can open)."""
+    return PartnerProtection(_dataset(url, snapshot_id), Settings.from_json(settings_json))
+
+
+def protection() -> PartnerProtection:
+    return _protection(default_url(), live_snapshot_id(), settings().to_json())
+
+
+def _guard(partner: bool, filters: Filters) -> Filters:
+    """Partners never see a filtered view (see docs/DISCLOSURE.md): the whole service only."""
+    return Filters() if partner else filters
+
+
 @st.cache_data(show_spinner=False, ttl=60)
 def _settings_json(url: str) -> str:
     return _store(url).get_settings().to_json()
@@ -77,10 +93,10 @@ def demo_banner() -> None:
 
 @st.cache_data(show_spinner=False, max_entries=256)
 def _scorecard(url, snapshot_id, quarter: Period, filters: Filters, settings_json: str, partner: bool):
-    ds = _filtered(url, snapshot_id, filters)
+    ds = _filtered(url, snapshot_id, _guard(partner, filters))
     s = Settings.from_json(settings_json)
     res = indicators.scorecard(ds, quarter, s)
-    return suppress_results(res, s.suppression_threshold) if partner else res
+    return _protection(url, snapshot_id, settings_json).protect_results(res) if partner else res
 
 
 def scorecard(quarter: Period, filters: Filters):
@@ -89,10 +105,10 @@ def scorecard(quarter: Period, filters: Filters):
 
 @st.cache_data(show_spinner=False, max_entries=256)
 def _scorecard_trend(url, snapshot_id, indicator, quarter, filters, settings_json, partner, n):
-    ds = _filtered(url, snapshot_id, filters)
+    ds = _filtered(url, snapshot_id, _guard(partner, filters))
     s = Settings.from_json(settings_json)
     res = indicators.scorecard_trend(ds, indicator, quarter, n, s)
-    return suppress_results(res, s.suppression_threshold) if partner else res
+    return _protection(url, snapshot_id, settings_json).protect_results(res) if partner else res
 
 
 def scorecard_trend(indicator: str, quarter: Period, filters: Filters, n: int = 5):
@@ -102,10 +118,10 @@ def scorecard_trend(indicator: str, quarter: Period, filters: Filters, n: int = 
 
 @st.cache_data(show_spinner=False, max_entries=512)
 def _compute(url, snapshot_id, period: Period, filters: Filters, ids: tuple | None, by, settings_json, partner):
-    ds = _filtered(url, snapshot_id, filters)
+    ds = _filtered(url, snapshot_id, _guard(partner, filters))
     s = Settings.from_json(settings_json)
     res = indicators.compute(ds, period, list(ids) if ids else None, by, s)
-    return suppress_results(res, s.suppression_threshold) if partner else res
+    return _protection(url, snapshot_id, settings_json).protect_results(res) if partner else res
 
 
 def compute(period: Period, filters: Filters, ids=None, by=None):
@@ -116,10 +132,10 @@ def compute(period: Period, filters: Filters, ids=None, by=None):
 
 @st.cache_data(show_spinner=False, max_entries=256)
 def _trend(url, snapshot_id, indicator, periods: tuple, filters, settings_json, partner):
-    ds = _filtered(url, snapshot_id, filters)
+    ds = _filtered(url, snapshot_id, _guard(partner, filters))
     s = Settings.from_json(settings_json)
     res = indicators.trend(ds, indicator, list(periods), s)
-    return suppress_results(res, s.suppression_threshold) if partner else res
+    return _protection(url, snapshot_id, settings_json).protect_results(res) if partner else res
 
 
 def trend(indicator: str, periods: list[Period], filters: Filters):
@@ -128,20 +144,31 @@ def trend(indicator: str, periods: list[Period], filters: Filters):
 
 
 @st.cache_data(show_spinner=False, max_entries=128)
-def _stage_table(url, snapshot_id, period, filters, by, reference, chain, pool_years, base, partner, threshold):
-    ds = _filtered(url, snapshot_id, filters)
+def _stage_table(url, snapshot_id, period, filters, by, reference, chain, pool_years, base, partner, settings_json):
+    ds = _filtered(url, snapshot_id, _guard(partner, filters))
     res = dp.stage_table(ds, period, by, reference, chain, pool_years, base)
-    return suppress_disproportionality(res, threshold) if partner else res
+    return _protection(url, snapshot_id, settings_json).protect_disproportionality(res) if partner else res
 
 
 def stage_table(period, filters, by="ethnicity", reference=None, chain=dp.DEFAULT_CHAIN, pool_years=1,
                 base="previous"):
     return _stage_table(default_url(), live_snapshot_id(), period, filters, by, reference, tuple(chain), pool_years,
-                        base, suppressed_view(), settings().suppression_threshold)
+                        base, suppressed_view(), settings().to_json())
 
 
 @st.cache_data(show_spinner=False, max_entries=128)
-def _table(url, snapshot_id, name, period, filters, extra, settings_json):
+def _table(url, snapshot_id, name, period, filters, extra, settings_json, partner=False):
+    if partner:  # protected tables: the marker where a count is hidden
+        prot = _protection(url, snapshot_id, settings_json)
+        if name == "disposals":
+            return prot.disposal_table(period)
+        if name == "ete_status":
+            return prot.ete_status_table(period)
+        if name == "remands":
+            return prot.remand_table(period)
+        if name == "composition":
+            return prot.composition(period, extra)
+        raise PermissionError(f"The '{name}' table is not available to partners.")
     ds = _filtered(url, snapshot_id, filters)
     if name == "disposals":
         return indicators.disposal_table(ds, period)
@@ -160,9 +187,12 @@ def _table(url, snapshot_id, name, period, filters, extra, settings_json):
 
 def table(name: str, period: Period, filters: Filters, extra=None):
     """A local table (disposals, caseload, ETE status, remands, composition) as a DataFrame."""
-    return _table(default_url(), live_snapshot_id(), name, period, filters, extra, settings().to_json())
+    return _table(default_url(), live_snapshot_id(), name, period, filters, extra, settings().to_json(),
+                  suppressed_view())
 
 
 def children_behind(period, filters, indicator, by=None, group=None):
     """Child-level rows: managers only (callers check :func:`ui.auth.can_see_children`)."""
+    if suppressed_view():
+        raise PermissionError("Child-level rows are not available to partners.")
     return indicators.children_behind(live_dataset(filters), period, indicator, by, group)

@@ -79,16 +79,29 @@ def clear_filter(dimension: str) -> None:
     st.session_state.pop("w_" + dimension, None)
 
 
-def sidebar_filters(ds) -> tuple[Period, Filters]:
-    """Draw the shared sidebar filters; return the chosen period and filters."""
+PARTNER_PERIOD_KINDS = ("quarter", "fy")
+PARTNER_NOTE = ("Partners see the whole service, by quarter or financial year, and compare groups one "
+                "dimension at a time (the breakdowns on each page, by financial year). Combining filters or "
+                "choosing your own dates is for the service's own staff: combined views would let small "
+                "numbers about children be worked out by subtracting one view from another.")
+
+
+def sidebar_filters(ds, partner: bool = False) -> tuple[Period, Filters]:
+    """Draw the shared sidebar filters; return the chosen period and filters.
+
+    Partners choose a quarter or a financial year only, and no filters (see docs/DISCLOSURE.md)."""
     quarters = _quarters(ds)
     _init_from_url(quarters)
     labels = [q.label for q in quarters]
     opts = _options(ds)
+    kinds = list(PARTNER_PERIOD_KINDS) if partner else list(PERIOD_KINDS)
+    if partner and st.session_state[_STATE + "period"] not in kinds:
+        st.session_state[_STATE + "period"] = "quarter"
+        st.session_state.pop("w_period", None)
     with st.sidebar:
-        st.markdown("### Period and filters")
-        kind = st.selectbox("Period", list(PERIOD_KINDS), format_func=PERIOD_KINDS.get,
-                            index=list(PERIOD_KINDS).index(st.session_state[_STATE + "period"]), key="w_period")
+        st.markdown("### Period" if partner else "### Period and filters")
+        kind = st.selectbox("Period", kinds, format_func=PERIOD_KINDS.get,
+                            index=kinds.index(st.session_state[_STATE + "period"]), key="w_period")
         st.session_state[_STATE + "period"] = kind
         qlabel = st.session_state[_STATE + "q"]
         qlabel = st.selectbox("Quarter" if kind == "quarter" else "Ending with quarter", labels,
@@ -110,6 +123,17 @@ def sidebar_filters(ds) -> tuple[Period, Filters]:
             st.session_state[_STATE + "start"], st.session_state[_STATE + "end"] = s, e
             period = custom(s, e)
         chosen = {}
+        if partner:
+            asked = [DIMENSIONS[d] for d in DIMENSIONS if st.session_state.get(_STATE + d)]
+            st.caption(PARTNER_NOTE)
+            if asked:
+                st.info("This link asks for a filtered view (" + ", ".join(asked) + "), which partners cannot "
+                        "open: showing the whole service.", icon=":material/info:")
+            for d in DIMENSIONS:
+                st.session_state[_STATE + d] = []
+            filters = Filters()
+            _write_url(kind, q, period, filters)
+            return period, filters
         for dim, label in DIMENSIONS.items():
             current = [v for v in st.session_state.get(_STATE + dim, []) if v in opts[dim]]
             if "w_" + dim not in st.session_state:

@@ -35,10 +35,23 @@ def count(v) -> str:
     return f"{v:,.0f}"
 
 
+def is_protected(r) -> bool:
+    """A result hidden from partners (see yj_metrics.disclosure)."""
+    return "protected" in (getattr(r, "note", "") or "") or "suppressed" in (getattr(r, "note", "") or "")
+
+
+def protected_marker(r) -> str:
+    """The marker a hidden result carries in its note (``protected (<5)``), else ``<5``."""
+    note = getattr(r, "note", "") or ""
+    if "protected (" in note:
+        return note.split("protected (", 1)[1].split(")", 1)[0]
+    return "<5"
+
+
 def fraction(r) -> str:
-    """``84 / 265`` or the suppression note."""
-    if r.numerator is None and "suppressed" in (r.note or ""):
-        return "suppressed"
+    """``84 / 265`` or the protection marker."""
+    if r.numerator is None and is_protected(r):
+        return protected_marker(r)
     if r.denominator is None or r.unit in ("count", "£", "nights"):
         return count(r.numerator)
     return f"{count(r.numerator)} / {count(r.denominator)}"
@@ -76,3 +89,14 @@ def spark(values) -> str:
         else:
             out.append(_BLOCKS[round((v - lo) / (hi - lo) * (len(_BLOCKS) - 1))])
     return "".join(out)
+
+
+def plottable(df, columns):
+    """A copy with the protection marker (and any text) turned into gaps, for charts: a chart
+    never carries a protected number, not even in its tooltip or specification."""
+    import pandas as pd
+
+    out = df.copy()
+    for c in columns:
+        out[c] = pd.to_numeric(out[c], errors="coerce")
+    return out

@@ -7,8 +7,8 @@ import logging
 import streamlit as st
 from streamlit.runtime.scriptrunner_utils.exceptions import RerunException, StopException
 
-from .auth import ROLE_LABELS, require_role
-from .data import demo_banner, get_store, live_dataset
+from .auth import ROLE_LABELS, require_role, suppressed_view
+from .data import demo_banner, get_store, live_dataset, settings
 from .filters import breadcrumb, sidebar_filters
 from .nav import sidebar_links
 
@@ -33,9 +33,13 @@ def start(title: str, allowed: tuple[str, ...], filters: bool = True):
     with st.sidebar:
         st.caption(f"Signed in as **{ROLE_LABELS[role]}**" + (f" · live data: snapshot #{info.id}, "
                    f"{info.file_name}" if info else ""))
+    if suppressed_view():
+        from yj_metrics.disclosure import explanation
+
+        st.caption(explanation(settings().suppression_threshold))
     if not filters:
         return role, None, None
-    period, flt = sidebar_filters(base)
+    period, flt = sidebar_filters(base, partner=suppressed_view())
     breadcrumb(period, flt)
     return role, period, flt
 

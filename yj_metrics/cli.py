@@ -146,11 +146,18 @@ def cmd_kpis(args) -> int:
         if unknown:
             raise UserError(f"Unknown indicator(s) {', '.join(unknown)}; known: {', '.join(indicators.INDICATORS)}.")
     results = indicators.compute(ds, period, args.indicator or None, args.by, settings)
+    if args.suppress:  # exactly what a partner sees (a period or view outside the partner grid is hidden)
+        from .disclosure import PartnerProtection
+
+        results = PartnerProtection(ds, settings).protect_results(results)
     if args.json:
         print(json.dumps([r.to_dict() for r in results], indent=2, default=str))
         return 0
     for r in results:
         group = f" [{r.by}={r.group}]" if r.by else ""
+        if r.value is None and "protected" in (r.note or ""):
+            print(f"{r.indicator}{group}: {r.note}")
+            continue
         val = "-" if r.value is None else f"{r.value:,.2f}"
         print(f"{r.indicator}{group}: {val} {r.unit} ({r.numerator}/{r.denominator}) {r.rag or ''}")
     return 0
@@ -159,7 +166,6 @@ def cmd_kpis(args) -> int:
 def cmd_disproportionality(args) -> int:
     from . import disproportionality as dp
     from .periods import custom
-    from .suppression import suppress_disproportionality
 
     ds, store = _dataset(args)
     period = custom(args.start, args.end)
@@ -167,14 +173,22 @@ def cmd_disproportionality(args) -> int:
         results = dp.disproportionality(ds, period, args.stage, args.base, args.by, args.reference, args.pool_years)
     else:
         results = dp.stage_table(ds, period, args.by, args.reference, pool_years=args.pool_years, base=args.base)
-    if args.suppress:
-        threshold = store.get_settings().suppression_threshold if store else 4
-        results = suppress_disproportionality(results, threshold)
+    if args.suppress:  # the partner view: financial years, one dimension, counts protected
+        from .disclosure import PartnerProtection, marker
+
+        settings = store.get_settings() if store else None
+        prot = PartnerProtection(ds, settings)
+        results = prot.protect_disproportionality(results)
     if args.json:
         print(json.dumps([r.to_dict() for r in results], indent=2, default=str))
         return 0
-    print(dp.results_frame(results)[["stage", "base_stage", "group", "events", "base", "rate", "rri",
-                                      "ci_low", "ci_high", "ci_method", "flag"]].to_string(index=False))
+    frame = dp.results_frame(results)[["stage", "base_stage", "group", "events", "base", "rate", "rri",
+                                       "ci_low", "ci_high", "ci_method", "flag", "note"]]
+    if args.suppress:
+        hidden = frame["note"].astype(str).str.startswith("protected")
+        for col in ("events", "base"):
+            frame[col] = frame[col].astype("object").where(frame[col].notna() | ~hidden, marker(prot.threshold))
+    print(frame.to_string(index=False))
     return 0
 
 
@@ -190,7 +204,7 @@ def cmd_report(args) -> int:
     settings = store.get_settings() if store else None
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    pack = build_board_pack(ds, quarter, args.role, settings=settings, out_dir=out)
+    pack = build_board_pack(ds, quarter, args.role, settings=settings, out_dir=out, edition=args.edition)
     print(f"Wrote {out / pack.pptx_name} and {out / pack.pdf_name}")
     return 0
 
@@ -240,6 +254,8 @@ def build_parser() -> argparse.ArgumentParser:
     _source(p)
     p.add_argument("--by", default=None)
     p.add_argument("--indicator", action="append", help="indicator id (repeat for several)")
+    p.add_argument("--suppress", action="store_true",
+                   help="the partner view: protected figures (see docs/DISCLOSURE.md)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(fn=cmd_kpis)
 
@@ -258,6 +274,9 @@ def build_parser() -> argparse.ArgumentParser:
     _source(p, period=False)
     p.add_argument("--quarter", required=True, help="e.g. 2023-24Q4")
     p.add_argument("--role", choices=("manager", "board", "partner"), default="board")
+    p.add_argument("--edition", choices=("board", "protected"), default=None,
+                   help="board (every figure, OFFICIAL-SENSITIVE) or protected (the partner view, for "
+                        "circulation); partners always get the protected edition")
     p.add_argument("--out", required=True, help="output folder")
     p.set_defaults(fn=cmd_report)
     return ap

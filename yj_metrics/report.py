@@ -1,7 +1,12 @@
 """The board pack: a PowerPoint deck (python-pptx) and a PDF (reportlab) with the same content.
 
-Built from a snapshot, a quarter and a role. Partners get every figure through small-number
-suppression; managers and board members get the unsuppressed pack.
+Built from a snapshot, a quarter and an edition:
+
+* the **board edition** (managers and board members) carries every figure and is marked
+  OFFICIAL-SENSITIVE on every slide and page;
+* the **protected edition** (for partners, and for the board to circulate) shows every figure
+  through the partner disclosure control (:mod:`yj_metrics.disclosure`), exactly as partners
+  see it in the app, and says so in its file name. It is always built for the whole service.
 """
 from __future__ import annotations
 
@@ -20,10 +25,13 @@ from .narrative import fmt, indicator_sentence
 from .periods import Period, fmt_date
 from .settings import Settings
 from .store import completeness
-from .suppression import marker, suppress_disproportionality, suppress_results, suppress_table
+from .disclosure import PartnerProtection, marker
 
 DEMO_WARNING = "DEMO DATA: synthetic figures, not real children"
 ROLES = ("manager", "board", "partner")
+EDITIONS = ("board", "protected")
+CLASSIFICATION = {"board": "OFFICIAL-SENSITIVE: contains small numbers about children; do not circulate",
+                  "protected": "OFFICIAL: protected figures, small numbers hidden; may be circulated to partners"}
 
 
 @dataclass(frozen=True)
@@ -50,21 +58,35 @@ class _Content:
     ete_rows: list[list[str]]
     quality_lines: list[str]
     role: str
+    edition: str = "board"
+    marker: str = "<5"
+
+    @property
+    def classification(self) -> str:
+        return CLASSIFICATION[self.edition]
 
 
 SCORECARD_HEADER = ["Indicator", "Period", "Value", "Children / events", "RAG", "Change on previous quarter",
                     "National", "Rank"]
 
 
+def _protected(r) -> bool:
+    return r is not None and "protected" in (r.note or "")
+
+
+def _marker_of(r) -> str:
+    return (r.note or "").split("protected (", 1)[-1].split(")", 1)[0]
+
+
 def _value(r) -> str:
     if r is None or r.value is None:
-        return "suppressed" if r is not None and "suppressed" in (r.note or "") else "–"
+        return _marker_of(r) if _protected(r) else "–"
     return fmt(r.value, r.unit)
 
 
 def _fraction(r) -> str:
     if r.numerator is None:
-        return "suppressed" if "suppressed" in (r.note or "") else "–"
+        return _marker_of(r) if _protected(r) else "–"
     if r.denominator is None or r.unit in ("count", "£", "nights"):
         return f"{r.numerator:,.0f}"
     return f"{r.numerator:,.0f} / {r.denominator:,.0f}"
@@ -82,10 +104,11 @@ def _safe(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9-]+", "_", text).strip("_")
 
 
-def _content(ds: Dataset, quarter: Period, role: str, settings: Settings) -> _Content:
-    partner = role == "partner"
+def _content(ds: Dataset, quarter: Period, role: str, settings: Settings, edition: str = "board") -> _Content:
+    partner = edition == "protected"
     t = settings.suppression_threshold
-    sup = (lambda rs: suppress_results(rs, t)) if partner else (lambda rs: rs)
+    prot = PartnerProtection(ds, settings) if partner else None
+    sup = prot.protect_results if partner else (lambda rs: rs)
     card = sup(indicators.scorecard(ds, quarter, settings))
     prev = {r.indicator: r for r in sup(indicators.scorecard(ds, quarter.previous(), settings))}
     year = {r.indicator: r for r in sup(indicators.scorecard(ds, quarter.year_earlier(), settings))}
@@ -110,11 +133,11 @@ def _content(ds: Dataset, quarter: Period, role: str, settings: Settings) -> _Co
     stages = dp.stage_table(ds, fy, "ethnicity")
     comp = dp.composition(ds, fy, "caseload", "ethnicity")
     if partner:
-        stages = suppress_disproportionality(stages, t)
-        comp_shown = suppress_table(comp, ["children"], {"share_of_children_pct": ["children"]}, t)
-        hidden = comp_shown["children"].astype(str).str.startswith("<")
-        comp = comp.assign(share_of_children_pct=comp["share_of_children_pct"].where(~hidden))
-    dp_rows = [[dp.STAGE_LABELS.get(r.stage, r.stage), r.group, "suppressed" if r.suppressed else f"{r.events:,.0f}",
+        stages = prot.protect_disproportionality(stages)
+        comp = prot.composition(fy, "ethnicity")
+        for col in ("children", "share_of_children_pct", "share_of_population_pct"):
+            comp[col] = pd.to_numeric(comp[col], errors="coerce")  # charts never carry a protected number
+    dp_rows = [[dp.STAGE_LABELS.get(r.stage, r.stage), r.group, marker(t) if r.events is None else f"{r.events:,.0f}",
                 "–" if r.rate is None else f"{r.rate:.1f} {r.rate_unit}",
                 "reference" if r.is_reference else ("–" if r.rri is None else f"{r.rri:.2f}"),
                 "–" if r.ci_low is None or r.ci_high is None else f"{r.ci_low:.2f} to {r.ci_high:.2f}",
@@ -163,9 +186,13 @@ def _content(ds: Dataset, quarter: Period, role: str, settings: Settings) -> _Co
     title = f"{settings.service_name if settings.service_name != Settings().service_name else ds.service_name}"
     snap = f"snapshot #{ds.snapshot_id}" if ds.snapshot_id else (ds.file_name or "workbook")
     subtitle = (f"Board pack {quarter.label} ({fmt_date(quarter.start)} to {fmt_date(quarter.end)}) · data: {snap}, "
-                f"covering {fmt_date(ds.covers[0])} to {fmt_date(ds.covers[1])} · {role} edition")
+                f"covering {fmt_date(ds.covers[0])} to {fmt_date(ds.covers[1])} · "
+                + ("protected edition for circulation" if partner else "board edition"))
+    if partner:
+        lines.append(f"'{marker(t)}' marks a protected figure: it rests on 1 to {t} children, or would let such a "
+                     "number be worked out from the figures around it.")
     return _Content(title, subtitle, ds.is_demo, rows, slides, f"Disproportionality by ethnicity, {fy.label}",
-                    dp_rows, dp_charts, ete_chart, ete_rows, lines, role)
+                    dp_rows, dp_charts, ete_chart, ete_rows, lines, role, edition, marker(t))
 
 
 # --------------------------------------------------------------------------- PowerPoint
@@ -186,6 +213,11 @@ def _pptx(c: _Content) -> bytes:
         p = tb.text_frame.paragraphs[0]
         p.text = text
         p.font.size, p.font.bold = Pt(28), True
+        mark = s.shapes.add_textbox(Inches(0.5), Inches(0.02), Inches(12.3), Inches(0.3))
+        mark.name = "Classification"
+        mark.text_frame.text = c.classification
+        mark.text_frame.paragraphs[0].font.size = Pt(12)
+        mark.text_frame.paragraphs[0].font.bold = True
         if c.demo:
             w = s.shapes.add_textbox(Inches(8.3), Inches(7.0), Inches(4.8), Inches(0.4))
             w.text_frame.text = DEMO_WARNING
@@ -267,6 +299,9 @@ def _pdf(c: _Content) -> bytes:
     buf = io.BytesIO()
 
     def on_page(canvas, doc):
+        canvas.setFillColor(colors.black)
+        canvas.setFont("Helvetica-Bold", 9)
+        canvas.drawCentredString(landscape(A4)[0] / 2, landscape(A4)[1] - 0.8 * cm, c.classification)
         if c.demo:
             canvas.setFillColor(colors.HexColor("#D55E00"))
             canvas.setFont("Helvetica-Bold", 10)
@@ -314,13 +349,21 @@ def _pdf(c: _Content) -> bytes:
 
 
 def build_board_pack(ds: Dataset, quarter: Period, role: str = "board", settings: Settings | None = None,
-                     out_dir: str | Path | None = None) -> BoardPack:
-    """Write the board pack for a quarter and role; optionally save both files in ``out_dir``."""
+                     out_dir: str | Path | None = None, edition: str | None = None) -> BoardPack:
+    """Write the board pack for a quarter; optionally save both files in ``out_dir``.
+
+    ``edition``: ``board`` (every figure, OFFICIAL-SENSITIVE) or ``protected`` (the partner
+    view, for circulation). Partners always get the protected edition. Pass the whole-service
+    dataset for the protected edition: it is what partners can see."""
     if role not in ROLES:
         raise ValueError(f"Role must be one of {', '.join(ROLES)}, not '{role}'.")
+    edition = "protected" if role == "partner" else (edition or "board")
+    if edition not in EDITIONS:
+        raise ValueError(f"Edition must be one of {', '.join(EDITIONS)}, not '{edition}'.")
     settings = settings or Settings()
-    content = _content(ds, quarter, role, settings)
-    stem = f"{_safe(content.title)}_{_safe(quarter.label)}_{role}"
+    content = _content(ds, quarter, role, settings, edition)
+    name = "protected-for-circulation" if edition == "protected" else "board-OFFICIAL-SENSITIVE"
+    stem = f"{_safe(content.title)}_{_safe(quarter.label)}_{name}"
     pack = BoardPack(_pptx(content), _pdf(content), f"{stem}.pptx", f"{stem}.pdf")
     if out_dir is not None:
         out = Path(out_dir)
@@ -330,4 +373,4 @@ def build_board_pack(ds: Dataset, quarter: Period, role: str = "board", settings
     return pack
 
 
-__all__ = ["BoardPack", "build_board_pack"]
+__all__ = ["BoardPack", "EDITIONS", "build_board_pack"]

@@ -1,0 +1,286 @@
+"""The determined partner: works back to hidden counts from everything a partner is shown.
+
+Not a test module. It is written independently of ``yj_metrics.disclosure``: it never reads
+the protection's masks, only the figures a partner receives (protected results and tables),
+and it uses every relation an attacker who knows the counting rules can rely on, checked
+against the true data first (a relation that does not hold is not used):
+
+* complements: numerator + (denominator - numerator) = denominator;
+* differencing across views: the groups of a breakdown add up to the whole service;
+* differencing across periods: a financial or rolling year is the sum of its quarters
+  (only where that is true of the count);
+* the same count shown in two places (a denominator shared by several KPIs, first-time
+  entrants as an indicator and as a disproportionality stage, a stage's events as the next
+  stage's base) is one unknown;
+* shares times totals: a shown share ties a hidden count to its (hidden or shown) total.
+
+A count is *recovered* when the published figures and these relations leave it exactly one
+integer value (linear algebra for exact determination, then linear programming with counts
+>= 0 for bounds).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.linalg import null_space
+from scipy.optimize import linprog
+
+from yj_metrics import disproportionality as dp
+from yj_metrics import indicators
+from yj_metrics.disclosure import (NOT_FOR_PARTNERS, NOT_PERSONAL, PARTNER_DIMENSIONS, PARTNER_DP_DIMENSIONS,
+                                   PartnerProtection, partner_periods)
+from yj_metrics.indicators import REOFFENDING_INDICATORS, ROLLING_YEAR_INDICATORS
+
+PUBLIC = ("per 100,000", "per 1,000", "per 10,000", "per worker")
+
+
+@dataclass
+class Knowledge:
+    """What the attacker sees (``known``), what is hidden (``unknown``), and the truth the
+    engine knows (for scoring only)."""
+
+    known: dict = field(default_factory=dict)     # cell -> value shown
+    truth: dict = field(default_factory=dict)     # cell -> true value
+    hidden: set = field(default_factory=set)      # cells the partner was not shown
+    relations: list = field(default_factory=list)  # [(cell, coefficient), ...] summing to 0
+    targets: set = field(default_factory=set)     # hidden cells that are counts of children 1..t
+
+    def add(self, cell, true_value, shown_value, target: bool = True, threshold: int = 4):
+        if true_value is None or (isinstance(true_value, float) and math.isnan(true_value)):
+            return
+        self.truth.setdefault(cell, float(true_value))
+        if shown_value is None or (isinstance(shown_value, float) and math.isnan(shown_value)):
+            if cell not in self.known:
+                self.hidden.add(cell)
+                if target and 1 <= true_value <= threshold:
+                    self.targets.add(cell)
+        else:
+            self.known[cell] = float(shown_value)
+            self.hidden.discard(cell)
+            self.targets.discard(cell)
+
+
+def _col(start, end):
+    return (start, end)
+
+
+def gather(ds, settings, max_quarters: int = 40) -> Knowledge:
+    """Every figure the partner view allows, with the truth behind it, and the relations."""
+    t = int(settings.suppression_threshold)
+    prot = PartnerProtection(ds, settings, max_quarters=max_quarters)
+    periods = partner_periods(ds.covers, max_quarters)
+    k = Knowledge()
+    ids = [i for i in indicators.INDICATORS if i not in NOT_FOR_PARTNERS and i not in NOT_PERSONAL]
+    calls = [(p, None) for p in periods.quarters]
+    calls += [(p, None) for p in periods.rolling]
+    for fy in periods.years:
+        calls.append((fy, None))
+        calls += [(fy, by) for by in PARTNER_DIMENSIONS]
+    for p, by in calls:
+        wanted = ids if by is not None or p in periods.quarters or p in periods.years else \
+            [i for i in ids if i in ROLLING_YEAR_INDICATORS or i in REOFFENDING_INDICATORS]
+        try:
+            true = indicators.compute(ds, p, wanted, by, settings)
+        except ValueError:
+            continue
+        shown = prot.protect_results(true)
+        for r, s in zip(true, shown):
+            if r.indicator in NOT_PERSONAL or r.indicator in NOT_FOR_PARTNERS:
+                continue
+            if by is not None and r.by != by:
+                continue
+            row, col = (r.by, r.group), _col(r.start, r.end)
+            k.add(("num", r.indicator, row, col), r.numerator, s.numerator, threshold=t)
+            if r.denominator is not None and r.unit not in PUBLIC:
+                k.add(("den", r.indicator, row, col), r.denominator, s.denominator, threshold=t)
+                if r.unit == "%" and r.numerator is not None:
+                    comp_shown = None if s.numerator is None or s.denominator is None else s.denominator - s.numerator
+                    k.add(("comp", r.indicator, row, col), r.denominator - r.numerator, comp_shown, threshold=t)
+                    k.relations.append([(("num", r.indicator, row, col), 1.0), (("comp", r.indicator, row, col), 1.0),
+                                        (("den", r.indicator, row, col), -1.0)])
+    # local tables
+    from yj_metrics.indicators import disposal_table, remand_table
+
+    for p in periods.quarters + periods.years:
+        col = _col(p.start, p.end)
+        true, shown = disposal_table(ds, p), prot.disposal_table(p)
+        for (_, a), (_, b) in zip(true.iterrows(), shown.iterrows()):
+            row = (None, None) if a["disposal_type"] == "Total" else ("disposal_type", a["disposal_type"])
+            for c in ("disposals", "children"):
+                k.add((f"disposal_table_{c}", "table", row, col), a[c], _num(b[c]), threshold=t)
+        true, shown = remand_table(ds, p, settings), prot.remand_table(p)
+        for c in ("remands", "children"):
+            k.add((f"remand_{c}", "table", (None, None), col), float(true[c].sum()), None, threshold=t)
+            for (_, a), (_, b) in zip(true.iterrows(), shown.iterrows()):
+                k.add((f"remand_{c}", "table", ("remand_type", a["remand_type"]), col), a[c], _num(b[c]), threshold=t)
+    # disproportionality, every partner dimension and both bases, each financial year
+    for fy in periods.years:
+        for by in PARTNER_DP_DIMENSIONS:
+            for base in ("previous", "population"):
+                true = dp.stage_table(ds, fy, by, None, dp.DEFAULT_CHAIN, 1, base)
+                shown = prot.protect_disproportionality(true)
+                _dp_knowledge(k, true, shown, fy, t)
+            comp_true = dp.composition(ds, fy, "caseload", by)
+            comp_shown = prot.composition(fy, by)
+            col = _col(fy.start, fy.end)
+            for (_, a), (_, b) in zip(comp_true.iterrows(), comp_shown.iterrows()):
+                cell = ("stage", "caseload", (by, a["group"]), col)
+                k.add(cell, a["children"], _num(b["children"]), threshold=t)
+                share = _num(b["share_of_children_pct"])
+                if share is not None and cell in k.hidden:
+                    k.relations.append([(cell, 1.0), (("stage", "caseload", (None, None), col), -share / 100)])
+            k.add(("stage", "caseload", (None, None), col), float(comp_true["children"].sum()), None, threshold=t)
+    _relations(k)
+    return k
+
+
+def _num(v):
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(f) else f
+
+
+def _dp_knowledge(k: Knowledge, true, shown, fy, t):
+    col = _col(fy.start, fy.end)
+    totals = defaultdict(float)
+    for r in true:
+        totals[r.stage] += r.events or 0.0
+    for r, s in zip(true, shown):
+        ev = ("stage", r.stage, (r.by, r.group), col)
+        k.add(ev, r.events, s.events, threshold=t)
+        k.add(("stage", r.stage, (None, None), col), totals[r.stage], None, threshold=t)
+        if r.base_stage != "population":
+            k.add(("stage", r.base_stage, (r.by, r.group), col), r.base, s.base, threshold=t)
+        if s.share_of_events is not None and (ev in k.hidden or ("stage", r.stage, (None, None), col) in k.hidden):
+            k.relations.append([(ev, 1.0), (("stage", r.stage, (None, None), col), -s.share_of_events / 100)])
+        if s.rate is not None and s.base is not None and s.events is None:  # rate x base gives the events
+            k.add(ev, r.events, s.rate * s.base / (10_000 if r.base_stage == "population" else 100), threshold=t)
+
+
+def _relations(k: Knowledge):
+    """Group sums, period sums and identical counts, each used only where true of the data."""
+    by_fam_col = defaultdict(dict)
+    by_fam_row = defaultdict(dict)
+    for cell in k.truth:
+        fam, ind, row, col = cell
+        by_fam_col[(fam, ind, col)][row] = cell
+        by_fam_row[(fam, ind, row)][col] = cell
+    for (fam, ind, col), rows in by_fam_col.items():
+        whole = rows.get((None, None))
+        if whole is None:
+            continue
+        dims = defaultdict(list)
+        for row, cell in rows.items():
+            if row != (None, None):
+                dims[row[0]].append(cell)
+        for cells in dims.values():
+            if abs(sum(k.truth[c] for c in cells) - k.truth[whole]) < 1e-6:
+                k.relations.append([(whole, 1.0)] + [(c, -1.0) for c in cells])
+    for (fam, ind, row), cols in by_fam_row.items():
+        quarters = {c: cell for c, cell in cols.items() if _is_quarter(c)}
+        for c, cell in cols.items():
+            if c in quarters:
+                continue
+            parts = [q for q in quarters if c[0] <= q[0] and q[1] <= c[1]]
+            if len(parts) == 4 and abs(sum(k.truth[quarters[q]] for q in parts) - k.truth[cell]) < 1e-6:
+                k.relations.append([(cell, 1.0)] + [(quarters[q], -1.0) for q in parts])
+    # the same count under two names (same counting rule): one unknown
+    sig = defaultdict(list)
+    groups = defaultdict(dict)
+    for cell in k.truth:
+        fam, ind, row, col = cell
+        groups[(fam, ind)][(row, col)] = k.truth[cell]
+    for key, cells in groups.items():
+        sig[tuple(sorted(cells.items(), key=repr))].append(key)
+    for same in sig.values():
+        for a, b in zip(same, same[1:]):
+            for (row, col) in groups[a]:
+                k.relations.append([((a[0], a[1], row, col), 1.0), ((b[0], b[1], row, col), -1.0)])
+    # a first-time-entrants stage is the FTE count; a shared denominator is one count
+    for cell in list(k.truth):
+        fam, ind, row, col = cell
+        if fam == "stage" and ind == "fte":
+            other = ("num", "fte_count", row, col)
+            if other in k.truth and abs(k.truth[other] - k.truth[cell]) < 1e-9:
+                k.relations.append([(cell, 1.0), (other, -1.0)])
+
+
+def _is_quarter(c) -> bool:
+    from yj_metrics.periods import quarter_of
+
+    q = quarter_of(c[0])
+    return q.start == c[0] and q.end == c[1]
+
+
+def attack(k: Knowledge, lp_limit: int = 400) -> dict:
+    """{cell: value} of every target the attacker pins down exactly."""
+    unknown = sorted(k.hidden, key=repr)
+    index = {c: n for n, c in enumerate(unknown)}
+    rows, rhs = [], []
+    for rel in k.relations:
+        coef = np.zeros(len(unknown))
+        const = 0.0
+        for cell, a in rel:
+            if cell in index:
+                coef[index[cell]] += a
+            elif cell in k.known:
+                const += a * k.known[cell]
+            else:
+                coef = None
+                break
+        if coef is None or not coef.any():
+            continue
+        rows.append(coef)
+        rhs.append(-const)
+    recovered = {}
+    if not rows:
+        return recovered
+    a, b = np.vstack(rows), np.array(rhs)
+    # components of the relation graph keep each solve small
+    parent = list(range(len(unknown)))
+
+    def find(x):
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for r in a:
+        nz = np.flatnonzero(r)
+        for x in nz[1:]:
+            parent[find(x)] = find(nz[0])
+    comps = defaultdict(list)
+    for n in range(len(unknown)):
+        comps[find(n)].append(n)
+    budget = lp_limit
+    for members in comps.values():
+        targets = [n for n in members if unknown[n] in k.targets]
+        if not targets:
+            continue
+        eq = [i for i in range(len(a)) if np.any(a[i, members])]
+        sub, sb = a[np.ix_(eq, members)], b[eq]
+        basis = null_space(sub)
+        pos = {n: i for i, n in enumerate(members)}
+        for n in targets:
+            i = pos[n]
+            if basis.size == 0 or np.all(np.abs(basis[i]) < 1e-7):
+                sol = np.linalg.lstsq(sub, sb, rcond=None)[0]
+                if abs(sol[i] - k.truth[unknown[n]]) < 1e-6:
+                    recovered[unknown[n]] = float(sol[i])
+                continue
+            if budget <= 0:
+                continue
+            budget -= 1
+            c = np.zeros(len(members))
+            c[i] = 1.0
+            lo = linprog(c, A_eq=sub, b_eq=sb, bounds=(0, None), method="highs")
+            hi = linprog(-c, A_eq=sub, b_eq=sb, bounds=(0, None), method="highs")
+            if lo.status == 0 and hi.status == 0 and math.floor(-hi.fun + 1e-6) == math.ceil(lo.fun - 1e-6):
+                recovered[unknown[n]] = float(round(lo.fun))
+    return recovered

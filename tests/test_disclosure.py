@@ -1,0 +1,239 @@
+"""Disclosure control for partners (yj_metrics.disclosure).
+
+The protection is checked without trusting its own reasoning: small tables by brute force
+(every filling of the hidden cells with counts >= 0 that matches what is shown), and whole
+services by the determined partner of ``tests/attacker.py``, which works from the figures a
+partner receives, never from the protection's masks.
+"""
+from __future__ import annotations
+
+import itertools
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.builders import Service
+from yj_metrics import disproportionality as dp
+from yj_metrics import indicators
+from yj_metrics.demo import demo_dataset as make_demo
+from yj_metrics.disclosure import (Grid, PartnerProtection, determined_cells, marker, partner_periods, protect_grid,
+                                   time_relations)
+from yj_metrics.periods import financial_year, quarter
+from yj_metrics.settings import Settings
+
+sys.path.insert(0, str(Path(__file__).parent))
+from attacker import attack, gather  # noqa: E402
+
+
+# --------------------------------------------------------------------------- the grid engine
+
+def _table_grid(values: np.ndarray) -> Grid:
+    """A table with its row totals (last column) and column totals (last row) shown."""
+    r, c = values.shape
+    full = np.zeros((r + 1, c + 1))
+    full[:r, :c] = values
+    full[:r, c] = values.sum(axis=1)
+    full[r, :c] = values.sum(axis=0)
+    full[r, c] = values.sum()
+    rows, cols = list(range(r + 1)), list(range(c + 1))
+    return Grid(rows, cols, {"n": full}, [(r, list(range(r)))], [(c, list(range(c)))], avoid_rows=(r,))
+
+
+def _brute_force_recoverable(grid: Grid, mask: np.ndarray, cap: int) -> list[tuple[int, int]]:
+    """Every filling of the hidden cells (0..cap) that keeps every relation: a hidden non-zero
+    cell that takes one value in all of them is recoverable."""
+    v = grid.values["n"]
+    cells = [tuple(c) for c in np.argwhere(mask)]
+    seen = [set() for _ in cells]
+    lines = grid.lines("n")
+    for combo in itertools.product(range(cap + 1), repeat=len(cells)):
+        trial = v.copy()
+        for c, x in zip(cells, combo):
+            trial[c] = x
+        if all(abs(sum(trial[i, j] * a for i, j, a in line)) < 1e-9 for line in lines):
+            for s, x in zip(seen, combo):
+                s.add(x)
+        if all(len(s) > 1 for s in seen):
+            break
+    return [c for c, s in zip(cells, seen) if len(s) == 1 and v[c] != 0]
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_small_tables_by_brute_force(seed):
+    rng = np.random.default_rng(seed)
+    shape = tuple(rng.integers(2, 4, size=2))
+    values = rng.choice([0, 0, 1, 2, 3, 4, 5, 6, 8], size=shape).astype(float)
+    grid = _table_grid(values)
+    mask = protect_grid(grid, 4)
+    v = grid.values["n"]
+    assert mask[(v >= 1) & (v <= 4)].all()  # every small count, margins included, is hidden
+    hidden = int(mask.sum())
+    if hidden <= 7:  # keep the enumeration bounded
+        assert _brute_force_recoverable(grid, mask, cap=int(v.max())) == [], (values, mask)
+
+
+def test_brute_force_checker_can_fail():
+    # a lone hidden cell in a row whose total is shown is recoverable: the checker must say so
+    grid = _table_grid(np.array([[3.0, 9.0], [7.0, 8.0]]))
+    naive = np.zeros(grid.shape, dtype=bool)
+    naive[0, 0] = True
+    assert _brute_force_recoverable(grid, naive, cap=20) == [(0, 0)]
+    assert determined_cells(grid, naive)[0, 0]
+
+
+def test_complement_is_primary_and_zero_hidden_cells_count_as_known():
+    # 85 of 89: the 4 not suitable can be worked out, so the proportion is protected
+    grid = Grid([None], [0], {"num": np.array([[85.0]]), "comp": np.array([[4.0]])})
+    assert protect_grid(grid, 4).all()
+    # hidden 3 next to a hidden 0 on one line: with the zero known, the 3 is exposed
+    g = Grid([0, 1, 2], [0], {"n": np.array([[3.0], [0.0], [3.0]])}, [(2, [0, 1])], [], avoid_rows=(2,))
+    assert determined_cells(g, np.array([[True], [True], [False]]))[0, 0]
+
+
+def test_periods_add_up_and_secondary_protection_covers_them():
+    qs = [quarter(2023, n) for n in (1, 2, 3, 4)]
+    cols = [(q.start, q.end) for q in qs] + [(financial_year(2023).start, financial_year(2023).end)]
+    rel = time_relations(cols)
+    assert rel == [(4, [3, 2, 1, 0])]
+    # a year minus its visible quarters gives the hidden quarter, unless another quarter goes too
+    vals = np.array([[10.0, 3.0, 12.0, 9.0, 34.0]])
+    grid = Grid([None], cols, {"n": vals}, [], rel)
+    mask = protect_grid(grid, 4)
+    assert mask[0, 1] and mask.sum() >= 2 and not determined_cells(grid, mask).any()
+
+
+def test_partner_periods_are_quarters_years_and_rolling_years():
+    p = partner_periods((financial_year(2022).start, financial_year(2023).end))
+    assert len(p.quarters) == 8 and len(p.years) == 2 and len(p.rolling) == 8
+    assert p.years[0] == financial_year(2022)
+
+
+# --------------------------------------------------------------------------- whole services
+
+@pytest.fixture(scope="module")
+def demo600():
+    return make_demo(seed=7, children=600)
+
+
+def test_the_determined_partner_recovers_nothing_from_the_demo(demo600):
+    k = gather(demo600, Settings())
+    assert len(k.targets) > 100 and len(k.known) > 1000  # a real attack surface
+    recovered = attack(k, lp_limit=150)
+    assert recovered == {}, f"recovered hidden counts: {list(recovered.items())[:10]}"
+
+
+@pytest.mark.parametrize("seed,children,threshold", [(11, 150, 4), (23, 220, 4), (5, 200, 9)])
+def test_the_determined_partner_recovers_nothing_from_small_services(seed, children, threshold):
+    ds = make_demo(seed=seed, children=children)
+    s = Settings(suppression_threshold=threshold)
+    k = gather(ds, s, max_quarters=8)
+    assert k.targets
+    recovered = attack(k, lp_limit=150)
+    assert recovered == {}, f"recovered hidden counts: {list(recovered.items())[:10]}"
+
+
+def test_the_attacker_recovers_counts_from_primary_suppression_alone(demo600):
+    """Hiding only the small counts (what the first release did per table) gives counts away:
+    the attacker is strong enough to find that."""
+    from attacker import Knowledge, _relations
+
+    k = gather(demo600, Settings(), max_quarters=8)
+    naive = Knowledge(known={}, truth=dict(k.truth), relations=[r for r in k.relations])
+    for cell, v in k.truth.items():
+        small = 1 <= v <= 4
+        naive.add(cell, v, None if small else v)
+    naive.relations = []
+    _relations(naive)
+    naive.relations += [r for r in k.relations if len(r) == 3]  # num + comp = den
+    assert len(attack(naive, lp_limit=50)) > 0
+
+
+def test_same_cell_same_treatment_in_every_view(demo600):
+    prot = PartnerProtection(demo600)
+    fy = financial_year(2022)
+    fte = {r.group: r for r in prot.protect_results(indicators.compute(demo600, fy, ["fte_count"], "ethnicity"))
+           if r.indicator == "fte_count"}
+    stage = {r.group: r for r in prot.protect_disproportionality(
+        dp.stage_table(demo600, fy, "ethnicity", chain=("population", "fte", "substantive")))
+        if r.stage == "fte"}
+    for g, r in fte.items():
+        if g in stage and stage[g].base_stage == "population":
+            assert (r.numerator is None) == (stage[g].events is None), g
+    # a scorecard cell and the same cell from a KPI page are the same object of protection
+    q = quarter(2022, 3)
+    card = {r.indicator: r for r in prot.protect_results(indicators.scorecard(demo600, q))}
+    direct = {r.indicator: r for r in prot.protect_results(indicators.compute(demo600, q, ["kpi2_ete"]))}
+    assert (card["kpi2_ete"].value is None) == (direct["kpi2_ete"].value is None)
+
+
+def test_views_outside_the_partner_grid_are_hidden(demo600):
+    from yj_metrics.filters import Filters, apply_filters
+    from yj_metrics.periods import custom
+
+    prot = PartnerProtection(demo600)
+    odd = custom(financial_year(2022).start, quarter(2022, 2).end.replace(day=15))
+    assert all(r.value is None for r in prot.protect_results(indicators.compute(demo600, odd, ["fte_count"])))
+    q = quarter(2022, 3)
+    by_quarter = prot.protect_results(indicators.compute(demo600, q, ["fte_count"], "ethnicity"))
+    assert all(r.value is None for r in by_quarter if r.by == "ethnicity")  # breakdowns: years only
+    # a filtered dataset is not the partner's: protection is computed on the whole service only
+    north = apply_filters(demo600, Filters(locality=("North",)))
+    assert PartnerProtection(north).periods == prot.periods
+
+
+# --------------------------------------------------------------------------- disproportionality
+
+def _dp_service(custody: dict[str, int], court: dict[str, int]):
+    s = Service()
+    for eth, n in (("White", 5000), ("Black", 600), ("Asian", 700), ("Mixed", 500), ("Other", 200)):
+        s.population.append({"locality": "N", "gender": "Male", "ethnicity": eth, "age": 14, "population": n,
+                             "year": 2020})
+    codes = {"White": "White - British", "Black": "Black - African", "Asian": "Asian - Indian",
+             "Mixed": "Mixed - Other", "Other": "Other - Arab"}
+    for eth, n in court.items():
+        for i in range(n):
+            cid = s.child(dob="2005-01-01", ethnicity=codes[eth])
+            s.outcome(cid, "2020-09-01", "Detention and Training Order" if i < custody.get(eth, 0) else "Referral Order")
+    return s.build()
+
+
+def test_disproportionality_hides_counts_bases_chains_and_comparisons():
+    ds = _dp_service(custody={"White": 30, "Black": 3}, court={"White": 80, "Black": 9, "Asian": 12, "Mixed": 2})
+    fy = financial_year(2020)
+    out = PartnerProtection(ds).protect_disproportionality(dp.stage_table(ds, fy, "ethnicity"))
+    by = {(r.stage, r.group): r for r in out}
+    black = by[("custody", "Black")]
+    assert black.suppressed and black.events is None and black.rate is None and black.rri is None
+    assert black.ci_low is None and black.expected is None and black.share_of_events is None
+    # a count hidden at one stage is hidden where it is the next stage's base, and vice versa
+    for (stage, group), r in by.items():
+        nxt = dp.DEFAULT_CHAIN[dp.DEFAULT_CHAIN.index(stage) + 1] if stage != dp.DEFAULT_CHAIN[-1] else None
+        if nxt and (nxt, group) in by:
+            assert (r.events is None) == (by[(nxt, group)].base is None), (stage, group)
+    # custody: Black's 3 is not alone (the reference White is chosen last)
+    custody_hidden = [r.group for r in out if r.stage == "custody" and r.events is None and r.events != 0]
+    assert len([g for g in custody_hidden]) >= 2 and by[("custody", "White")].events == 30
+    # every stage whose reference is hidden shows no comparison at all
+    for r in out:
+        ref = by.get((r.stage, r.reference))
+        if ref is not None and (ref.events is None or ref.base is None):
+            assert r.rri is None and r.flag in ("", "reference")
+
+
+def test_shares_do_not_give_back_a_hidden_count():
+    ds = _dp_service(custody={"White": 30, "Black": 3}, court={"White": 80, "Black": 9, "Asian": 12, "Mixed": 2})
+    out = PartnerProtection(ds).protect_disproportionality(dp.stage_table(ds, financial_year(2020), "ethnicity"))
+    for stage in {r.stage for r in out}:
+        rows = [r for r in out if r.stage == stage]
+        shown = [r for r in rows if r.events is not None and r.share_of_events]
+        hidden = [r for r in rows if r.events is None]
+        if shown and hidden:  # total = events / share, then total minus the shown = the hidden ones
+            total = shown[0].events / shown[0].share_of_events * 100
+            rest = total - sum(r.events for r in rows if r.events is not None)
+            assert len(hidden) >= 2 or not 1 <= round(rest) <= 4, stage
+
+
+def test_marker_follows_the_threshold():
+    assert marker(4) == "<5" and marker(9) == "<10"
