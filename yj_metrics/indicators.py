@@ -17,70 +17,10 @@ from . import counting as k
 from .dataset import Dataset, age_band_of, age_on
 from .filters import population_by, population_total
 from .periods import add_months
-from .results import IndicatorDefinition, IndicatorResult
+from .registry import INDICATORS
+from .results import IndicatorResult
 from .settings import Settings
 from .targets import attach_benchmarks, benchmarks_frame
-
-D = IndicatorDefinition
-INDICATORS: dict[str, IndicatorDefinition] = {d.id: d for d in (
-    D("fte_rate", "First-time entrants", "per 100,000", "lower", True,
-      "Children receiving their first caution or conviction, per 100,000 children aged 10-17."),
-    D("fte_count", "First-time entrants (number)", "count", "lower", False,
-      "Children whose first substantive outcome falls in the period."),
-    D("reoffending_rate", "Reoffending (binary rate)", "%", "lower", True,
-      "Share of the cohort who reoffended within 12 months (proven within a further 6)."),
-    D("reoffences_per_reoffender", "Reoffences per reoffender", "per reoffender", "lower", False,
-      "Proven reoffences divided by the number of reoffenders."),
-    D("reoffences_per_child", "Reoffences per child in the cohort", "per child", "lower", False,
-      "Proven reoffences divided by the cohort."),
-    D("reoffending_prolific_share", "Reoffences by children with 5 or more", "%", "lower", False,
-      "Share of all reoffences committed by children with five or more."),
-    D("custody_rate", "Use of custody", "per 1,000", "lower", True,
-      "New custodial sentences per 1,000 children aged 10-17."),
-    D("custody_count", "Custodial sentences (number)", "count", "lower", False,
-      "New custodial sentences; the same sentence type for a child on one day counts once."),
-    D("kpi1_accommodation", "KPI 1 Suitable accommodation", "%", "higher", True,
-      "Children in suitable accommodation at the end of their order."),
-    D("kpi2_ete", "KPI 2 Education, training and employment", "%", "higher", True,
-      "Children in suitable ETE at the end of their order."),
-    D("ete_engagement_hours", "ETE hours attended (25+ school age, 16+ above)", "%", "higher", False,
-      "Children attending at least 25 hours (school age) or 16 hours (above) at the end."),
-    D("kpi3_send", "KPI 3 SEND with a formal plan", "%", "higher", True,
-      "Children with identified SEND who have a formal plan."),
-    D("kpi4_mental_health", "KPI 4 Mental health: offered an intervention", "%", "higher", True,
-      "Children with an identified mental health need who were offered an intervention."),
-    D("kpi5_substance_misuse", "KPI 5 Substance misuse: offered an intervention", "%", "higher", True,
-      "Children with an identified substance misuse need who were offered an intervention."),
-    D("kpi6_oocd_completion", "KPI 6 Out-of-court disposals completed", "%", "higher", True,
-      "Out-of-court disposal interventions ending that were completed."),
-    D("kpi7_wider_services", "KPI 7 Management by wider services", "%", "none", True,
-      "Children with an order ending who are on an early help, child protection or child in need "
-      "plan, or looked after."),
-    D("kpi8_board_attendance", "KPI 8 Senior board attendance", "%", "higher", True,
-      "Statutory partners (of five) represented by a senior leader at board meetings."),
-    D("kpi9_serious_violence", "KPI 9 Serious violence", "per 10,000", "lower", True,
-      "Proven serious violence offences (gravity 5+) per 10,000 children aged 10-17."),
-    D("kpi10_victims", "KPI 10 Victims engaged with restorative justice", "%", "higher", True,
-      "Victims who consented to contact and engaged with restorative justice."),
-    D("rj_offered", "Victims offered restorative justice", "%", "higher", False,
-      "Victims who consented to contact and were offered restorative justice."),
-    D("rj_engaged", "Victims engaged with restorative justice (of those offered)", "%", "higher", False,
-      "Victims offered restorative justice who engaged."),
-    D("ro_panel_timeliness", "Referral order panels within 20 working days", "%", "higher", False,
-      "Initial panels held within 20 working days of the order (bank holidays excluded)."),
-    D("disposals", "Disposals", "count", "none", False,
-      "Outcomes given in the period, by disposal type."),
-    D("caseload_open", "Open caseload", "count", "none", False,
-      "Interventions open on the last day of the period."),
-    D("caseload_per_worker", "Caseload per case worker", "per worker", "none", False,
-      "Open interventions per case worker holding at least one."),
-    D("ete_status_open", "Open cases in education, training or employment", "%", "higher", False,
-      "Open cases at the period end whose ETE provision is not NEET or not known."),
-    D("remand_nights", "Remand nights", "nights", "lower", False,
-      "Nights children spent remanded, in the period."),
-    D("remand_cost", "Remand cost", "£", "lower", False,
-      "Remand nights in the period times the cost per night of each remand type."),
-)}
 
 HEADLINE: tuple[str, ...] = tuple(i for i, d in INDICATORS.items() if d.headline)
 

@@ -16,35 +16,9 @@ from . import contract as c
 from . import counting as k
 from .dataset import Dataset
 from .filters import population_by, population_total
-from .results import IndicatorDefinition, IndicatorResult
+from .registry import SUB_MEASURES
+from .results import IndicatorResult
 from .settings import Settings
-
-D = IndicatorDefinition
-SUB_MEASURES: dict[str, IndicatorDefinition] = {d.id: d for d in (
-    D("kpi1_accommodation_start", "Suitable accommodation at the start", "%", "higher"),
-    D("kpi1_accommodation_type", "Accommodation at the end, by type", "count", "none"),
-    D("kpi2_ete_start", "Suitable ETE at the start", "%", "higher"),
-    D("kpi2_ete_school_age", "Suitable ETE at the end: school age", "%", "higher"),
-    D("kpi2_ete_above_school_age", "Suitable ETE at the end: above school age", "%", "higher"),
-    D("kpi2_ete_provision", "ETE provision at the end, by type", "count", "none"),
-    D("kpi2_ete_hours", "Hours of ETE offered at the end", "count", "none"),
-    D("ete_engagement_hours_school_age", "ETE hours attended: school age (25+)", "%", "higher"),
-    D("ete_engagement_hours_above_school_age", "ETE hours attended: above school age (16+)", "%", "higher"),
-    D("kpi3_send_suitable_ete", "Children with SEND in suitable ETE", "%", "higher"),
-    D("kpi4_mental_health_attended", "Mental health: attended (of those offered)", "%", "higher"),
-    D("kpi5_substance_misuse_attended", "Substance misuse: attended (of those offered)", "%", "higher"),
-    D("kpi7_early_help", "On an early help plan", "%", "none"),
-    D("kpi7_child_protection", "On a child protection plan", "%", "none"),
-    D("kpi7_child_in_need", "Child in need", "%", "none"),
-    D("kpi7_looked_after", "Looked after", "%", "none"),
-    D("kpi8_board_attendance_meeting", "Senior attendance by meeting", "%", "higher"),
-    D("kpi8_data_contributed", "Partners contributing disproportionality data", "%", "higher"),
-    D("kpi9_serious_violence_count", "Serious violence offences (number)", "count", "lower"),
-    D("kpi9_serious_violence_share", "Serious violence as a share of proven offences", "%", "lower"),
-    D("kpi10_views_sought", "Victims whose views were sought", "%", "higher"),
-    D("kpi10_progress_info", "Victims given the progress information they asked for", "%", "higher"),
-    D("kpi10_support", "Victims given the support they asked for", "%", "higher"),
-)}
 
 SERIOUS_VIOLENCE_CATEGORIES = ("Drugs offences", "Robbery", "Violence against the person")
 HOURS_BANDS = ("0", "1-15", "16-24", "25+")
@@ -295,7 +269,7 @@ CALCULATORS: dict[str, Callable[[Dataset, object, str | None, Settings], list[In
 
 def kpi_frame(ds: Dataset, period, indicator: str) -> tuple[pd.DataFrame, list[str]]:
     """The child-level frame behind a KPI and the columns that decided it (managers only)."""
-    base = ["child_id", "intervention_id", "intervention_type", "end_date"]
+    base = ["child_id", "quarter", "intervention_id", "intervention_type", "order_type", "sentence_date", "end_date"]
     cols = {
         "kpi1_accommodation": ["accommodation_type_start", "accommodation_suitable_start",
                                "accommodation_type_end", "accommodation_suitable_end"],
