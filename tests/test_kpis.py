@@ -133,6 +133,8 @@ def test_victims_engaged_with_restorative_justice():
     s = Service()
     c = s.child()
     o = s.outcome(c, "2023-05-01")
+    # issue 12 rule 5: victims are placed by the end of the child's order (kpi10_victim_case_level_v8)
+    s.order(c, "Youth Caution", "2023-05-01", "2023-06-20", outcome_id=o)
     for consented, offered, engaged in ((True, True, True), (True, True, False), (True, False, False),
                                         (False, False, False)):
         s.victims.append({"victim_id": f"V{len(s.victims)}", "child_id": c, "outcome_id": o,

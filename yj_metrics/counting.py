@@ -103,15 +103,15 @@ def with_breakdowns(frame: pd.DataFrame, ds: Dataset, date_col: str, *,
 
 
 def valid_outcomes(ds: Dataset) -> pd.DataFrame:
-    """Outcomes that count: not overturned on appeal, for resident children."""
+    """Outcomes that count: not overturned on appeal, the child living in the area on the
+    outcome date (:func:`outcome_resident`)."""
     return ds.memo("valid_outcomes", lambda: _valid_outcomes(ds))
 
 
 def _valid_outcomes(ds: Dataset) -> pd.DataFrame:
     o = ds.outcomes
-    o = o[~o["overturned_on_appeal"].fillna(False).astype(bool)]
-    resident = ds.children.loc[ds.children["resident"].fillna(True).astype(bool), "child_id"]
-    return o[o["child_id"].isin(resident)]
+    resident = outcome_resident(ds).to_numpy(dtype=bool)
+    return o[~o["overturned_on_appeal"].fillna(False).astype(bool).to_numpy() & resident]
 
 
 def enriched_outcomes(ds: Dataset) -> pd.DataFrame:
@@ -142,8 +142,22 @@ def outcome_resident(ds: Dataset) -> pd.Series:
         child = lookup(o["child_id"], ds.children, "child_id", "resident")
         at = o["resident_at_outcome"] if "resident_at_outcome" in o.columns else pd.Series(pd.NA, index=o.index)
         res = at.astype("boolean").fillna(child.astype("boolean")).fillna(True).astype(bool)
-        return pd.Series(res.to_numpy(), index=o["outcome_id"].to_numpy())
+        return pd.Series(res.to_numpy(), index=o["outcome_id"].to_numpy(), dtype=bool)
     return ds.memo("outcome_resident", make)
+
+
+def yjb_outcome_age(o: pd.DataFrame) -> pd.Series:
+    """The age the YJB judges an outcome by: at the offence for a caution (Pre-court), at the
+    first hearing for a court outcome (``age_serious_violence`` in ``kpi9_sv_case_level_v8``,
+    pt7; ``age_at_first_hearing`` in ``custodies_since_2014``). A blank first hearing date
+    falls back to the outcome date, a blank offence date to the outcome date. Diversion
+    (no hearing) uses the offence date."""
+    offence = o["offence_date"].fillna(o["outcome_date"])
+    hearing = o["first_hearing_date"] if "first_hearing_date" in o.columns else pd.Series(pd.NaT, index=o.index)
+    hearing = hearing.fillna(o["outcome_date"])
+    court = o["tier"].isin(c.COURT_TIERS)
+    on = offence.where(~court, hearing)
+    return age_on(o["date_of_birth"], on)
 
 
 def kpi_orders(ds: Dataset) -> pd.DataFrame:
