@@ -275,12 +275,21 @@ def _results(indicator, period, by, groups, num, den, value, lo, hi, unit, setti
     return out
 
 
+def _group_codes(frame: pd.DataFrame, by: str, groups: list) -> np.ndarray:
+    """Position of each row's group in ``groups`` (-1 when not reported); blank is Not known."""
+    col = frame[by]
+    codes = pd.Categorical(col.astype("object"), categories=list(dict.fromkeys(groups))).codes.astype("int64")
+    if "Not known" in groups:
+        codes[col.isna().to_numpy()] = groups.index("Not known")
+    return codes
+
+
 def _grouped_sum(frame: pd.DataFrame, mask: pd.Series, by: str | None, groups: list) -> np.ndarray:
-    mask = pd.Series(np.asarray(mask, dtype=bool), index=frame.index)
+    mask = np.asarray(mask, dtype=bool)
     if by is None:
         return np.array([float(mask.sum())])
-    sums = mask.groupby(frame[by].astype("object").fillna("Not known")).sum()
-    return sums.reindex(groups, fill_value=0).to_numpy(dtype="float64")
+    codes = _group_codes(frame, by, groups)
+    return np.bincount(codes[mask & (codes >= 0)], minlength=len(groups))[:len(groups)].astype("float64")
 
 
 def _groups_for(frame, by, groups, ds=None):

@@ -177,6 +177,10 @@ def oocd_endings(ds: Dataset, period) -> pd.DataFrame:
     YJB (``kpi6_oocd_case_level_v8``, pt6): the six disposal types with YJS involvement
     (:data:`contract.KPI6_TYPES`); outcome not overturned; the child lived in the area on the
     outcome date and was 10-17 at the start; ``quarter`` is the quarter of the end date."""
+    return ds.memo(("oocd_endings", period.start, period.end), lambda: _oocd_endings(ds, period))
+
+
+def _oocd_endings(ds: Dataset, period) -> pd.DataFrame:
     iv = k.enriched_interventions(ds)
     iv = iv[iv["intervention_type"].isin(c.KPI6_TYPES) & period.contains(iv["end_date"])]
     overturned = ds.outcomes.loc[ds.outcomes["overturned_on_appeal"].fillna(False).astype(bool), "outcome_id"]
@@ -193,6 +197,10 @@ def oocd_children(ds: Dataset, period) -> pd.DataFrame:
     when any of them was completed successfully (``COUNT(DISTINCT kpi6_ypid_successful_oocd)``
     over ``COUNT(DISTINCT ypid)`` per quarter in ``kpi6_oocd_summary_v8``). The row shown is the
     child's most recent disposal in the quarter."""
+    return ds.memo(("oocd_children", period.start, period.end), lambda: _oocd_children(ds, period))
+
+
+def _oocd_children(ds: Dataset, period) -> pd.DataFrame:
     d = oocd_endings(ds, period)
     any_ok = d.groupby(["child_id", "quarter"])["successful"].transform("any")
     out = d.assign(successful=any_ok).drop_duplicates(["child_id", "quarter"], keep="last")
