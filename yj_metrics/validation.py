@@ -727,12 +727,17 @@ def validate(raw: RawWorkbook, today: dt.date | None = None) -> ValidationReport
         if out.present:
             _check_order(out, "offence_date", "outcome_date", problems,
                          "An outcome cannot come before the offence.")
+            _check_order(out, "first_hearing_date", "outcome_date", problems,
+                         "An outcome cannot come before the first hearing.")
         if out.present and ch.present:
             _check_ages(ch, out, problems)
         for d in (inter, rem):
             if d.present:
                 _check_order(d, "start_date", "end_date", problems,
                              "An end date cannot be before the start date.")
+        if inter.present:
+            _check_order(inter, "start_date", "release_date", problems,
+                         "A child cannot be released from custody before the order starts.")
         if data["Benchmarks"].present:
             _check_order(data["Benchmarks"], "period_start", "period_end", problems,
                          "A period cannot end before it starts.")
