@@ -410,10 +410,16 @@ def kpi_frame(ds: Dataset, period, indicator: str) -> tuple[pd.DataFrame, list[s
         "kpi7_wider_services": ["early_help", "child_protection", "child_in_need", "looked_after_flag"],
     }
     if indicator == "kpi6_oocd_completion":
-        return oocd_endings(ds, period), base + ["completion"]
+        return oocd_endings(ds, period), ["child_id", "quarter", "intervention_id", "intervention_type", "end_date",
+                                          "completion", "successful"]
     if indicator == "kpi9_serious_violence":
         o = serious_violence(ds, period)
-        return o[o["serious_violence"]], ["child_id", "outcome_id", "outcome_date", "offence_category", "gravity_score"]
+        return o[o["serious_violence"]], ["child_id", "quarter", "offence_key", "outcome_id", "outcome_date",
+                                          "outcome_type", "offence_category", "gravity_score", "age"]
+    if indicator in ("kpi10_victims", "rj_offered", "rj_engaged"):
+        v = victims_in_period(ds, period)
+        return v, ["victim_id", "child_id", "outcome_id", "quarter", "end_date", "consented_to_contact",
+                   "rj_offered", "rj_engaged"]
     if indicator in cols:
         return k.orders_ending(ds, period), base + cols[indicator]
     return pd.DataFrame(columns=["child_id"]), ["child_id"]
