@@ -338,3 +338,40 @@ def test_reoffending_ignores_breaches_and_indexes_custody_leavers_on_release():
     cohort = indicators.reoffending_cohort(s.build(), Q).set_index("child_id")
     assert cohort.loc[b, "index_date"] == pd.Timestamp("2023-05-15")
     assert bool(cohort.loc[b, "reoffender"]) and not bool(cohort.loc[a, "reoffender"])
+
+
+def test_custody_counts_by_the_age_at_first_hearing():
+    """custodies_since_2014 (ianda pt3): age_at_first_hearing BETWEEN 10 AND 17. Both children
+    are born 1 Jun 2005 and sentenced to a DTO on 20 Jun 2023 (aged 18): A's first hearing was
+    on 25 May 2023 (17) and counts; B's on 2 Jun 2023 (18) does not."""
+    s = Service()
+    a, b = s.child(dob="2005-06-01"), s.child(dob="2005-06-01")
+    s.outcome(a, "2023-06-20", "Detention and Training Order", first_hearing_date=pd.Timestamp("2023-05-25"))
+    s.outcome(b, "2023-06-20", "Detention and Training Order", first_hearing_date=pd.Timestamp("2023-06-02"))
+    assert indicators.custodial_sentences(s.build(), Q)["child_id"].tolist() == [a]
+
+
+def test_reoffending_offers_the_moj_three_month_cohort_and_says_which_is_shown():
+    """The MoJ's cohorts are three months long; the source plans read twelve. For the financial
+    year 2023-24, the 3-month cohort is the last quarter (Jan-Mar 2024). Child A (caution on
+    1 May 2023) is in the 12-month cohort only; child B (caution on 10 Feb 2024) is in both.
+    Neither reoffends: 12-month cohort 2, 3-month cohort 1."""
+    s = Service()
+    s.outcome(s.child(dob="2008-01-01"), "2023-05-01", "Youth Caution")
+    s.outcome(s.child(dob="2008-01-01"), "2024-02-10", "Youth Caution")
+    res = indicators.compute(s.build(), financial_year(2023), ["reoffending_rate"])
+    twelve, three = _one(res, "reoffending_rate"), _one(res, "reoffending_rate_3month")
+    assert twelve.denominator == 2 and "12-month cohort" in twelve.note
+    assert three.denominator == 1 and "3-month cohort" in three.note
+
+
+def test_kpi10_leaves_out_victims_of_children_living_elsewhere():
+    """kpi10_victim_case_level_v8 keeps residence_on_legal_outcome_date <> 'OTHER': the victim
+    of a child who lived outside the area on the outcome date is not counted."""
+    s = Service()
+    c = s.child(resident=False)
+    o = s.outcome(c, "2023-04-01", "Referral Order")
+    s.order(c, "Referral Order", "2023-04-01", "2023-06-01", outcome_id=o)
+    s.victims.append({"victim_id": "V1", "child_id": c, "outcome_id": o, "consented_to_contact": True,
+                      "rj_engaged": True})
+    assert _one(indicators.compute(s.build(), Q, ["kpi10_victims"]), "kpi10_victims").denominator == 0
