@@ -375,3 +375,17 @@ def test_kpi10_leaves_out_victims_of_children_living_elsewhere():
     s.victims.append({"victim_id": "V1", "child_id": c, "outcome_id": o, "consented_to_contact": True,
                       "rj_engaged": True})
     assert _one(indicators.compute(s.build(), Q, ["kpi10_victims"]), "kpi10_victims").denominator == 0
+
+
+def test_kpi3_send_share_and_kpi7_early_help_referral():
+    """kpi3_sendaln_summary_v8: children with SEND/ALN among all orders ending (1 of 2);
+    kpi7_wider_services_case_level_v8: kpi7_referred_to_early_help (1 of 2), which is not in the
+    headline (the four plans/statuses only: 0 of 2)."""
+    s = Service()
+    s.order(s.child(), "Referral Order", "2023-01-01", "2023-05-01", send_identified=True, early_help_referral=True)
+    s.order(s.child(), "Referral Order", "2023-01-01", "2023-05-01", send_identified=False)
+    res = indicators.compute(s.build(), Q, ["kpi3_send", "kpi7_wider_services"])
+    send = _one(res, "kpi3_send_identified")
+    assert (send.numerator, send.denominator) == (1, 2)
+    assert _one(res, "kpi7_early_help_referral").numerator == 1
+    assert _one(res, "kpi7_wider_services").numerator == 0
