@@ -276,11 +276,12 @@ def _results(indicator, period, by, groups, num, den, value, lo, hi, unit, setti
 
 
 def _group_codes(frame: pd.DataFrame, by: str, groups: list) -> np.ndarray:
-    """Position of each row's group in ``groups`` (-1 when not reported); blank is Not known."""
+    """Position of each row's group in ``groups`` (its first occurrence; -1 when not
+    reported); a blank counts as Not known."""
     col = frame[by]
     codes = pd.Categorical(col.astype("object"), categories=list(dict.fromkeys(groups))).codes.astype("int64")
     if "Not known" in groups:
-        codes[col.isna().to_numpy()] = groups.index("Not known")
+        codes[col.isna().to_numpy()] = list(dict.fromkeys(groups)).index("Not known")
     return codes
 
 
@@ -289,7 +290,9 @@ def _grouped_sum(frame: pd.DataFrame, mask: pd.Series, by: str | None, groups: l
     if by is None:
         return np.array([float(mask.sum())])
     codes = _group_codes(frame, by, groups)
-    return np.bincount(codes[mask & (codes >= 0)], minlength=len(groups))[:len(groups)].astype("float64")
+    unique = list(dict.fromkeys(groups))
+    counts = np.bincount(codes[mask & (codes >= 0)], minlength=len(unique)).astype("float64")
+    return counts[[unique.index(g) for g in groups]]
 
 
 def _groups_for(frame, by, groups, ds=None):
