@@ -6,6 +6,7 @@ from ui.auth import EVERYONE, can_see_children
 from ui.charts import breakdown_bars, clicked_x, trend_chart
 from ui.filters import narrow
 from ui.page import guarded, start
+from ui.yjb_return import return_panel
 from yj_metrics.counting import BREAKDOWN_LABELS
 from yj_metrics.indicators import INDICATORS, reporting_period, supported_breakdowns
 from yj_metrics.narrative import indicator_sentence
@@ -29,6 +30,10 @@ def body():
         st.query_params["indicator"] = ind
     d = INDICATORS[ind]
     st.caption(d.description)
+    if ind.startswith("kpi") or ind.startswith("ete_"):
+        st.caption("As the YJB counts: each child counts once per quarter, on their most serious order and then "
+                   "the most recent sentence; a year or a rolling year adds up its quarters, as the YJB adds up "
+                   "the quarterly returns. See docs/COUNTING_RULES.md.")
     quarter = quarter_of(period.end)
     read_period = reporting_period(ind, quarter) if period.kind == "quarter" else period
     current = [r for r in data.compute(read_period, filters, [ind]) if r.indicator == ind and r.by is None]
@@ -81,6 +86,7 @@ def body():
     if can_see_children():
         with st.expander("Children behind this figure (managers only)"):
             st.dataframe(data.children_behind(read_period, filters, ind), hide_index=True)
+    return_panel(quarter)
 
 
 body()

@@ -26,14 +26,14 @@ class Service:
         return cid
 
     def outcome(self, cid, date, otype="Youth Caution", offence_date=None, category="Theft and handling",
-                gravity=3, overturned=False, looked_after=False) -> str:
+                gravity=3, overturned=False, looked_after=False, **fields) -> str:
         oid = f"O{next(_ids):06d}"
         date = pd.Timestamp(date)
         self.outcomes.append({"outcome_id": oid, "child_id": cid,
                               "offence_date": pd.Timestamp(offence_date) if offence_date else date - pd.Timedelta(days=14),
                               "outcome_date": date, "outcome_type": otype, "offence_category": category,
                               "gravity_score": gravity, "overturned_on_appeal": overturned,
-                              "looked_after": looked_after})
+                              "looked_after": looked_after, **fields})
         return oid
 
     def order(self, cid, itype, start, end=None, outcome_id=None, **fields) -> str:

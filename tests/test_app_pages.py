@@ -146,3 +146,22 @@ def test_settings_save_changes_the_targets(store_url, monkeypatch):
     at.button[0].click().run()
     assert not at.exception
     assert Store(store_url).get_settings().service_name == "Northshire YJS"
+
+
+def test_kpi_detail_return_button_for_managers_only(store_url, monkeypatch, demo_dataset):
+    """The manager's button builds the quarterly YJB return (checks passed, download offered);
+    a board member does not see it."""
+    monkeypatch.setenv("YJ_ROLE", "manager")
+    at = AppTest.from_file(str(ROOT / "pages" / "kpi_detail.py"), default_timeout=90)
+    at.query_params["indicator"] = "kpi1_accommodation"
+    at.run()
+    assert not at.exception
+    at.button(key="yjb_return_button").click().run()
+    assert not at.exception
+    assert any("Internal checks passed" in s.value for s in at.success)
+    monkeypatch.setenv("YJ_ROLE", "board")
+    board = AppTest.from_file(str(ROOT / "pages" / "kpi_detail.py"), default_timeout=90)
+    board.query_params["indicator"] = "kpi1_accommodation"
+    board.run()
+    assert not board.exception
+    assert not [b for b in board.button if b.key == "yjb_return_button"]

@@ -20,7 +20,7 @@ def run(*args, cwd=None):
 
 
 @pytest.mark.parametrize("command", ["template", "demo", "validate", "load", "snapshots", "kpis",
-                                     "disproportionality", "report"])
+                                     "disproportionality", "report", "yjb-return"])
 def test_every_subcommand_has_help(command):
     out = run(command, "--help")
     assert out.returncode == 0 and "usage:" in out.stdout

@@ -92,3 +92,74 @@ def test_rate_results_per_population_group():
     assert by["North"].unit == "per 1,000"
     overall = counting.rate_results(frame, "x", Q, None, population=None, per=1000, label="X")[0]
     assert overall.numerator == 4 and overall.value is None
+
+
+# --------------------------------------------------------------------------- rule 1 (issue 12)
+
+def test_equal_seriousness_is_broken_by_the_latest_sentence_date_not_the_latest_end():
+    """person_details_v8 (pt2): ROW_NUMBER() OVER (PARTITION BY ypid, label_quarter ORDER BY
+    seriousness_ranking, outcome_date DESC). Two referral orders end in 2023-24 Q1: the one
+    sentenced on 1 Feb 2023 is picked over the one sentenced on 10 Jan 2023, although the
+    latter ends later (20 Jun against 1 May)."""
+    from tests.builders import Service
+
+    s = Service()
+    c = s.child(dob="2007-01-01")
+    early = s.outcome(c, "2023-01-10", "Referral Order")
+    late = s.outcome(c, "2023-02-01", "Referral Order")
+    s.order(c, "Referral Order", "2023-01-10", "2023-06-20", outcome_id=early)
+    picked = s.order(c, "Referral Order", "2023-02-01", "2023-05-01", outcome_id=late)
+    got = counting.orders_ending(s.build(), Q)
+    assert got["intervention_id"].tolist() == [picked]
+
+
+def test_a_child_counts_once_in_each_quarter_and_a_year_adds_up_the_quarters():
+    """The YJB de-duplicates within label_quarter and aggregates the quarterly returns, so
+    a child with a YRO ending in Q1 (suitable accommodation) and a referral order ending in
+    Q3 (unsuitable) counts in both quarters: the year is 1 suitable of 2, where picking once
+    over the year (the YRO, more serious) would have given 1 of 1."""
+    from tests.builders import Service
+    from yj_metrics import indicators
+    from yj_metrics.periods import financial_year
+
+    s = Service()
+    c = s.child(dob="2007-01-01")
+    s.order(c, "Youth Rehabilitation Order", "2022-10-01", "2023-05-01", accommodation_suitable_end="Suitable")
+    s.order(c, "Referral Order", "2023-03-01", "2023-11-01", accommodation_suitable_end="Unsuitable")
+    # a second referral order in Q3 for the same child still counts once in Q3
+    s.order(c, "Referral Order", "2023-04-01", "2023-12-01", accommodation_suitable_end="Unsuitable")
+    ds = s.build()
+    frame = counting.orders_ending(ds, financial_year(2023))
+    assert sorted(frame["quarter"]) == ["2023-24 Q1", "2023-24 Q3"]
+    r = [x for x in indicators.compute(ds, financial_year(2023), ["kpi1_accommodation"])
+         if x.indicator == "kpi1_accommodation"][0]
+    assert (r.numerator, r.denominator) == (1, 2)
+
+
+def test_residence_on_the_outcome_date_overrides_the_childs_resident_flag():
+    """SQL: residence_on_legal_outcome_date <> 'OTHER'. resident_at_outcome = N removes an
+    order of a resident child; = Y keeps the order of a child now living elsewhere."""
+    from tests.builders import Service
+
+    s = Service()
+    a, b = s.child(resident=True), s.child(resident=False)
+    oa = s.outcome(a, "2023-01-05", "Referral Order", resident_at_outcome=False)
+    ob = s.outcome(b, "2023-01-05", "Referral Order", resident_at_outcome=True)
+    s.order(a, "Referral Order", "2023-01-05", "2023-05-01", outcome_id=oa)
+    kept = s.order(b, "Referral Order", "2023-01-05", "2023-05-01", outcome_id=ob)
+    assert counting.orders_ending(s.build(), Q)["intervention_id"].tolist() == [kept]
+
+
+def test_only_the_kpi_templates_order_types_count():
+    """The KPI templates' total is the sum of six order types (kpi1_acc_template_v8:
+    out_court_no_yjs + yc_with_yjs + ycc + ro + yro + cust); a fine or a reparation order
+    has no column, so it is not an order ending. Outcome 20/21 is out of court."""
+    from tests.builders import Service
+
+    s = Service()
+    s.order(s.child(), "Fine", "2023-01-05", "2023-05-01")
+    s.order(s.child(), "Reparation Order", "2023-01-05", "2023-05-01")
+    o2021 = s.order(s.child(), "Outcome 20/21", "2023-01-05", "2023-05-01")
+    got = counting.orders_ending(s.build(), Q)
+    assert got["intervention_id"].tolist() == [o2021]
+    assert got["order_type"].tolist() == ["Out of court"]

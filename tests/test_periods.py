@@ -87,3 +87,18 @@ def test_add_months_is_calendar_months():
     assert out.iloc[3] == pd.Timestamp("2025-02-28")
     assert p.add_months(s, 1).iloc[0] == pd.Timestamp("2023-02-28")
     assert p.add_months(s, 18).iloc[1] == pd.Timestamp("2024-09-15")
+
+
+def test_quarter_labels_and_quarters_in_a_rolling_year():
+    """31 Mar 2024 is in 2023-24 Q4 and 1 Apr 2024 in 2024-25 Q1; the rolling year to
+    15 Feb 2024 touches five quarters (2022-23 Q4 to 2023-24 Q4)."""
+    import datetime as dt
+
+    import pandas as pd
+
+    from yj_metrics.periods import quarter_labels, quarters_in, rolling_year
+
+    labels = quarter_labels(pd.Series(pd.to_datetime(["2024-03-31", "2024-04-01", None, "2023-12-01"])))
+    assert labels.tolist() == ["2023-24 Q4", "2024-25 Q1", None, "2023-24 Q3"]
+    assert [q.label for q in quarters_in(rolling_year(dt.date(2024, 2, 15)))] == [
+        "2022-23 Q4", "2023-24 Q1", "2023-24 Q2", "2023-24 Q3", "2023-24 Q4"]

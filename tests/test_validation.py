@@ -603,3 +603,38 @@ def test_demo_dataset_round_trips_through_the_workbook(demo_xlsx_path, demo_data
         pd.testing.assert_frame_equal(getattr(got, frame).reset_index(drop=True),
                                       getattr(demo_dataset, frame).reset_index(drop=True),
                                       obj=frame)
+
+
+def _add_column(rows, sheet, column, values):
+    """Add a column to a sheet: ``values`` for its data rows (blank after them)."""
+    rows[sheet][0].append(column)
+    for i, r in enumerate(rows[sheet][1:]):
+        r.append(values[i] if i < len(values) else None)
+
+
+@pytest.mark.parametrize("hearing, ok", [
+    (D(2026, 5, 13), True),    # first hearing on the last day of being 17: an outcome at 18 is accepted
+    (D(2026, 5, 14), False),   # first hearing on the 18th birthday: rejected
+])
+def test_outcome_after_the_18th_birthday_is_accepted_when_the_first_hearing_was_before_it(hearing, ok):
+    """Issue 12 rule 8 (QS2-fte_redshift.sql: age at first hearing <= 17). C001 is born 14 May
+    2008; the outcome is on 1 Jun 2026 (aged 18), the offence date blank."""
+    rows = wb()
+    set_cell(rows, "Outcomes", 2, "offence_date", None)
+    set_cell(rows, "Outcomes", 2, "outcome_date", D(2026, 6, 1))
+    _add_column(rows, "Outcomes", "first_hearing_date", [hearing])
+    report = check(rows, today=D(2027, 1, 1))
+    assert where(report) == (set() if ok else {("Outcomes", 2, "outcome_date")})
+
+
+def test_new_optional_columns_are_read_and_checked():
+    """Issue 12 contract additions: offence_id, resident_at_outcome; release_date not before the
+    start; the YJB's further out-of-court and ETE types are valid values."""
+    rows = wb()
+    _add_column(rows, "Outcomes", "offence_id", ["OFF-1", "OFF-1"])
+    _add_column(rows, "Outcomes", "resident_at_outcome", ["N", "perhaps"])
+    _add_column(rows, "Interventions", "release_date", [None, D(2020, 1, 1)])
+    _add_column(rows, "Interventions", "early_help_referral", ["Y"])
+    set_cell(rows, "Interventions", 2, "ete_provision_end", "Supported internship")
+    report = check(rows)
+    assert where(report) == {("Outcomes", 3, "resident_at_outcome"), ("Interventions", 3, "release_date")}

@@ -209,6 +209,29 @@ def cmd_report(args) -> int:
     return 0
 
 
+def cmd_yjb_return(args) -> int:
+    from .periods import parse_quarter
+    from .yjb_return import build_return, return_xlsx
+
+    try:
+        quarter = parse_quarter(args.quarter)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    ds, _store = _dataset(args)
+    ret = build_return(ds, quarter)
+    if ret.problems:
+        for p in ret.problems:
+            print(f"CHECK FAILED {p}", file=sys.stderr)
+        print(f"{len(ret.problems)} internal check(s) failed; nothing was written.", file=sys.stderr)
+        return 1
+    out = Path(args.out)
+    if out.suffix.lower() != ".xlsx":
+        raise UserError(f"{out}: the return is an Excel workbook; give a file name ending .xlsx.")
+    out.write_bytes(return_xlsx(ret))
+    print(f"Wrote the YJB KPI return for {quarter.label} to {out} (internal checks passed).")
+    return 0
+
+
 def _source(p, period: bool = True):
     """The data source (a database or a workbook) and, for calculations, the period."""
     g = p.add_mutually_exclusive_group(required=True)
@@ -279,6 +302,12 @@ def build_parser() -> argparse.ArgumentParser:
                         "circulation); partners always get the protected edition")
     p.add_argument("--out", required=True, help="output folder")
     p.set_defaults(fn=cmd_report)
+
+    p = sub.add_parser("yjb-return", help="write the quarterly KPI return in the YJB summary-template layout")
+    _source(p, period=False)
+    p.add_argument("--quarter", required=True, help="e.g. 2024-25Q1")
+    p.add_argument("--out", required=True, help="OUT.xlsx")
+    p.set_defaults(fn=cmd_yjb_return)
     return ap
 
 

@@ -28,6 +28,8 @@ ETHNIC_GROUPS = ("White", "Mixed", "Asian", "Black", "Other", "Not known")
 OUTCOME_TIERS: dict[str, str] = {
     "Community Resolution": "Diversion",
     "Outcome 22": "Diversion",
+    "Outcome 22 deferred prosecution": "Diversion",
+    "Outcome 20/21": "Diversion",
     "Other diversion": "Diversion",
     "Youth Caution": "Pre-court",
     "Youth Conditional Caution": "Pre-court",
@@ -48,6 +50,36 @@ SUBSTANTIVE_TIERS = ("Pre-court", "First-tier", "Community", "Custody")
 COURT_TIERS = ("First-tier", "Community", "Custody")
 #: Seriousness used to pick one intervention per child (higher is more serious).
 TIER_SERIOUSNESS = {"Diversion": 1, "Pre-court": 2, "First-tier": 3, "Community": 4, "Custody": 5}
+#: Seriousness of each legal outcome (higher is more serious), used to pick one order per
+#: child per quarter. It follows the YJB's ranking of legal outcomes
+#: (``yjb_ianda_team.legal_outcome_seriousness_ranking``, joined in ``person_details_v8`` of
+#: ``recreate_kpi_case_level_views_pt2.sql``): the tier first, then within a tier the heavier
+#: outcome. The table's own rows are not published, so the order within a tier is ours.
+OUTCOME_SERIOUSNESS: dict[str, int] = {
+    "Other diversion": 10, "Community Resolution": 11, "Outcome 20/21": 12, "Outcome 22": 13,
+    "Outcome 22 deferred prosecution": 14,
+    "Youth Caution": 20, "Youth Conditional Caution": 21,
+    "Absolute Discharge": 30, "Conditional Discharge": 31, "Fine": 32, "Other first-tier": 33,
+    "Reparation Order": 34, "Referral Order": 35,
+    "Youth Rehabilitation Order": 40,
+    "Other custodial": 50, "Detention and Training Order": 51, "Section 250": 52,
+}
+#: The KPI template's order types (``type_of_order`` in the SQL: ``mapping_to_kpi_template``
+#: of ``count_in_kpi_legal_outcome``), in the template's column order.
+KPI_ORDER_TYPES = ("Out of court", "Youth caution", "Youth conditional caution", "Referral order",
+                   "Youth rehabilitation order", "Custody")
+KPI_ORDER_TYPE_OF = {
+    "Community Resolution": "Out of court", "Outcome 22": "Out of court",
+    "Outcome 22 deferred prosecution": "Out of court", "Outcome 20/21": "Out of court",
+    "Other diversion": "Out of court",
+    "Youth Caution": "Youth caution", "Youth Conditional Caution": "Youth conditional caution",
+    "Referral Order": "Referral order", "Youth Rehabilitation Order": "Youth rehabilitation order",
+    "Detention and Training Order": "Custody", "Section 250": "Custody", "Other custodial": "Custody",
+}
+#: Out-of-court disposals KPI 6 counts (``kpi6_oocd_case_level_v8``, pt6: the six
+#: ``disposal_type_fixed`` values with YJS involvement).
+KPI6_TYPES = ("Community Resolution", "Outcome 20/21", "Outcome 22", "Outcome 22 deferred prosecution",
+              "Youth Caution", "Youth Conditional Caution")
 
 INTERVENTION_ONLY_TYPES = ("Prevention", "Turnaround", "Bail supervision")
 INTERVENTION_TYPES = OUTCOME_TYPES + INTERVENTION_ONLY_TYPES
@@ -66,6 +98,8 @@ DISPOSAL_GROUPS = (
 DISPOSAL_GROUP_OF_TYPE = {
     "Community Resolution": "Out-of-court with YJS intervention",
     "Outcome 22": "Out-of-court with YJS intervention",
+    "Outcome 22 deferred prosecution": "Out-of-court with YJS intervention",
+    "Outcome 20/21": "Out-of-court with YJS intervention",
     "Other diversion": "Out-of-court with YJS intervention",
     "Youth Caution": "Youth caution",
     "Youth Conditional Caution": "Youth conditional caution",
@@ -97,6 +131,9 @@ ETE_PROVISIONS = (
     "School", "Special school", "Alternative provision/PRU", "College", "Training",
     "Apprenticeship", "Employment", "Elective home education", "Re-engagement",
     "Education in custody", "NEET", "Not known",
+    # the YJB KPI 2 template's further types
+    "University", "Traineeship", "Supported internship", "Self-employment", "Voluntary work",
+    "Mentoring circle",
 )
 SUITABILITY = ("Suitable", "Unsuitable", "Unknown")
 ACCOMMODATION_TYPES = (
@@ -351,6 +388,11 @@ OUTCOMES = SheetSpec(
         ColumnSpec("court", "vocab", vocab=COURTS),
         _yn("looked_after", None, "Care status at the outcome date"),
         _yn("overturned_on_appeal", False),
+        ColumnSpec("offence_id", "id",
+                   description="The offence; the same offence sentenced again keeps its id (KPI 9 counts offences)"),
+        ColumnSpec("first_hearing_date", "date", description="First court hearing (YJB age rule)"),
+        _yn("resident_at_outcome", None,
+            "Lived in the area on the outcome date; overrides the child's resident for this outcome"),
     ),
 )
 
@@ -384,6 +426,11 @@ INTERVENTIONS = SheetSpec(
         _yn("early_help"), _yn("child_protection"), _yn("child_in_need"), _yn("looked_after"),
         ColumnSpec("completion", "vocab", vocab=COMPLETION, description="Blank = open"),
         ColumnSpec("panel_date", "date", description="Referral order initial panel"),
+        ColumnSpec("release_date", "date", description="Custodial orders: release from custody"),
+        _yn("mh_in_treatment_at_start", None, "Already in mental health treatment when the order started"),
+        _yn("sm_in_treatment_at_start", None, "Already in substance misuse treatment when the order started"),
+        ColumnSpec("ete_hours_offered_start", "number", minimum=0, maximum=60),
+        _yn("early_help_referral", None, "Referred to early help during the order"),
     ),
 )
 

@@ -1,10 +1,11 @@
 """Counting rules and result builders shared by :mod:`indicators` and :mod:`kpis`.
 
-The YJB KPI rules (``recreate_kpi_case_level_views_pt*.sql``): a KPI period is chosen by
-the intervention's end date (orders closing in the period); each child counts once per
-period, using the most serious and then the most recent intervention; the child must be
-10-17 at the intervention's start; children living outside the area (``resident`` = N)
-are excluded, and outcomes overturned on appeal are ignored.
+The YJB KPI rules (``recreate_kpi_case_level_views_pt*.sql``, ``_v8`` views): a KPI
+period is chosen by the order's end date (orders closing in the period); each child counts
+once per quarter, on the most serious order and then the most recent outcome (sentence)
+date; longer periods add up the quarters; the child must be 10-17 at the order's start and
+live in the area on the outcome date; outcomes overturned on appeal are ignored. See
+``docs/COUNTING_RULES.md`` for every rule beside the YJB's.
 """
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ import pandas as pd
 
 from . import contract as c
 from .dataset import Dataset, age_band_of, age_on
+from .periods import quarter_labels
+from .registry import definition
 from .results import IndicatorResult
 from .stats import poisson_intervals, wilson_intervals
 
@@ -100,15 +103,15 @@ def with_breakdowns(frame: pd.DataFrame, ds: Dataset, date_col: str, *,
 
 
 def valid_outcomes(ds: Dataset) -> pd.DataFrame:
-    """Outcomes that count: not overturned on appeal, for resident children."""
+    """Outcomes that count: not overturned on appeal, the child living in the area on the
+    outcome date (:func:`outcome_resident`)."""
     return ds.memo("valid_outcomes", lambda: _valid_outcomes(ds))
 
 
 def _valid_outcomes(ds: Dataset) -> pd.DataFrame:
     o = ds.outcomes
-    o = o[~o["overturned_on_appeal"].fillna(False).astype(bool)]
-    resident = ds.children.loc[ds.children["resident"].fillna(True).astype(bool), "child_id"]
-    return o[o["child_id"].isin(resident)]
+    resident = outcome_resident(ds).to_numpy(dtype=bool)
+    return o[~o["overturned_on_appeal"].fillna(False).astype(bool).to_numpy() & resident]
 
 
 def enriched_outcomes(ds: Dataset) -> pd.DataFrame:
@@ -123,35 +126,100 @@ def enriched_interventions(ds: Dataset) -> pd.DataFrame:
         ds.interventions, ds, "start_date", type_col="intervention_type", looked_after_col="looked_after"))
 
 
-def _select_one_per_child(frame: pd.DataFrame) -> pd.DataFrame:
-    """Most serious tier, then most recent end, per child (YJB KPI rule)."""
-    ranked = frame.assign(_seriousness=frame["tier"].map(c.TIER_SERIOUSNESS).fillna(0))
-    ranked = ranked.sort_values(["child_id", "_seriousness", "end_date", "start_date", "intervention_id"])
-    return ranked.drop_duplicates("child_id", keep="last").drop(columns="_seriousness")
+def lookup(keys: pd.Series, frame: pd.DataFrame, key: str, column: str) -> pd.Series:
+    """``frame[column]`` for each of ``keys`` matched on ``frame[key]`` (missing keys give NA)."""
+    table = frame.drop_duplicates(key).set_index(key)[column]
+    return pd.Series(table.reindex(keys.to_numpy()).to_numpy(), index=keys.index, dtype=table.dtype)
+
+
+def outcome_resident(ds: Dataset) -> pd.Series:
+    """Per outcome id: did the child live in the area on the outcome date?
+
+    ``resident_at_outcome`` when recorded, else the child's ``resident`` (YJB:
+    ``residence_on_legal_outcome_date <> 'OTHER'`` in every KPI view)."""
+    def make():
+        o = ds.outcomes
+        child = lookup(o["child_id"], ds.children, "child_id", "resident")
+        at = o["resident_at_outcome"] if "resident_at_outcome" in o.columns else pd.Series(pd.NA, index=o.index)
+        res = at.astype("boolean").fillna(child.astype("boolean")).fillna(True).astype(bool)
+        return pd.Series(res.to_numpy(), index=o["outcome_id"].to_numpy(), dtype=bool)
+    return ds.memo("outcome_resident", make)
+
+
+def yjb_outcome_age(o: pd.DataFrame) -> pd.Series:
+    """The age the YJB judges an outcome by: at the offence for a caution (Pre-court), at the
+    first hearing for a court outcome (``age_serious_violence`` in ``kpi9_sv_case_level_v8``,
+    pt7; ``age_at_first_hearing`` in ``custodies_since_2014``). A blank first hearing date
+    falls back to the outcome date, a blank offence date to the outcome date. Diversion
+    (no hearing) uses the offence date."""
+    offence = o["offence_date"].fillna(o["outcome_date"])
+    hearing = o["first_hearing_date"] if "first_hearing_date" in o.columns else pd.Series(pd.NaT, index=o.index)
+    hearing = hearing.fillna(o["outcome_date"])
+    court = o["tier"].isin(c.COURT_TIERS)
+    on = offence.where(~court, hearing)
+    return age_on(o["date_of_birth"], on)
+
+
+def kpi_orders(ds: Dataset) -> pd.DataFrame:
+    """Every order that can count in the order-based KPIs, before one is picked per child.
+
+    YJB rule (``person_details_v8``, ``recreate_kpi_case_level_views_pt2.sql``): the order is
+    one of the KPI template's types (:data:`contract.KPI_ORDER_TYPE_OF`: out of court with
+    YJS intervention, youth caution, youth conditional caution, referral order, YRO,
+    custody); its outcome was not overturned on appeal; the child lived in the area on the
+    outcome date; the child was 10-17 at the order's start. Adds ``order_type``,
+    ``seriousness``, ``sentence_date`` (the outcome date) and ``quarter`` (of the end date).
+    """
+    return ds.memo("kpi_orders", lambda: _kpi_orders(ds))
+
+
+def _kpi_orders(ds: Dataset) -> pd.DataFrame:
+    iv = enriched_interventions(ds)
+    iv = iv[iv["intervention_type"].isin(list(c.KPI_ORDER_TYPE_OF)) & iv["end_date"].notna()]
+    overturned = ds.outcomes.loc[ds.outcomes["overturned_on_appeal"].fillna(False).astype(bool), "outcome_id"]
+    iv = iv[~iv["outcome_id"].isin(overturned)]
+    resident = pd.Series(outcome_resident(ds).reindex(iv["outcome_id"]).to_numpy(), index=iv.index, dtype="boolean")
+    resident = resident.fillna(iv["resident"].astype("boolean")).fillna(True).astype(bool)
+    iv = iv[resident & iv["age"].between(10, 17).fillna(False)].copy()
+    iv["order_type"] = iv["intervention_type"].map(c.KPI_ORDER_TYPE_OF)
+    iv["seriousness"] = iv["intervention_type"].map(c.OUTCOME_SERIOUSNESS).fillna(0)
+    iv["sentence_date"] = lookup(iv["outcome_id"], ds.outcomes, "outcome_id", "outcome_date")
+    iv["quarter"] = quarter_labels(iv["end_date"])
+    school = is_school_age(iv["date_of_birth"], iv["end_date"])
+    iv["school_age"] = np.where(school, SCHOOL_AGE_GROUPS[0], SCHOOL_AGE_GROUPS[1])
+    start_school = is_school_age(iv["date_of_birth"], iv["start_date"])
+    iv["school_age_start"] = np.where(start_school, SCHOOL_AGE_GROUPS[0], SCHOOL_AGE_GROUPS[1])
+    return iv.reset_index(drop=True)
+
+
+def _select_one_per_child_quarter(frame: pd.DataFrame) -> pd.DataFrame:
+    """Most serious order, then the most recent outcome (sentence) date, per child and quarter.
+
+    YJB: ``ROW_NUMBER() OVER (PARTITION BY ypid, label_quarter ORDER BY seriousness_ranking,
+    outcome_date DESC)`` in ``person_details_v8``. Later end date and then the id break any
+    remaining tie, so the pick is deterministic."""
+    ranked = frame.sort_values(["child_id", "quarter", "seriousness", "sentence_date", "end_date", "intervention_id"],
+                               na_position="first")
+    return ranked.drop_duplicates(["child_id", "quarter"], keep="last")
 
 
 def orders_ending(ds: Dataset, period) -> pd.DataFrame:
-    """One row per child whose order (intervention) ended in the period.
+    """One row per child per quarter whose order ended in the period (:func:`kpi_orders`).
 
-    YJB rule: intervention ``end_date`` in the period; Prevention work (Prevention,
-    Turnaround, Bail supervision) excluded; interventions for outcomes overturned on appeal
-    ignored; non-resident children excluded; age 10-17 at the intervention start; then the
-    most serious tier and most recent end per child. Breakdown columns are added
-    (age band on the start date, school age on the end date).
+    YJB rule: within each financial-year quarter of the order's end date, the child counts
+    once, on the most serious order and then the one with the most recent outcome
+    (sentence) date (``person_details_v8``). A period longer than a quarter (a financial
+    year, a rolling year) is the sum of its quarters, as the YJB adds up the quarterly
+    returns: a child whose orders end in two quarters counts in both. Breakdown columns are
+    added (age band on the start date, school age on the end date).
     """
     return ds.memo(("orders_ending", period.start, period.end), lambda: _orders_ending(ds, period))
 
 
 def _orders_ending(ds: Dataset, period) -> pd.DataFrame:
-    iv = enriched_interventions(ds)
-    iv = iv[period.contains(iv["end_date"]) & iv["tier"].notna() & (iv["tier"] != "Prevention")]
-    overturned = ds.outcomes.loc[ds.outcomes["overturned_on_appeal"].fillna(False).astype(bool), "outcome_id"]
-    iv = iv[~iv["outcome_id"].isin(overturned)]
-    iv = iv[iv["resident"].fillna(True).astype(bool) & iv["age"].between(10, 17).fillna(False)]
-    out = _select_one_per_child(iv).copy()
-    school = is_school_age(out["date_of_birth"], out["end_date"])
-    out["school_age"] = np.where(school, SCHOOL_AGE_GROUPS[0], SCHOOL_AGE_GROUPS[1])
-    return out.reset_index(drop=True)
+    iv = kpi_orders(ds)
+    iv = iv[period.contains(iv["end_date"])]
+    return _select_one_per_child_quarter(iv).sort_values(["quarter", "child_id"]).reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------- groups
@@ -179,20 +247,8 @@ def group_values(by: str, ds: Dataset | None = None, frame: pd.DataFrame | None 
 
 
 def _definition(indicator: str):
-    """Label and unit of an indicator id from the registries (imported late: no cycle)."""
-    try:
-        from . import indicators
-
-        d = indicators.INDICATORS.get(indicator)
-    except ImportError:  # pragma: no cover - registry absent
-        d = None
-    if d is None:
-        try:
-            from .kpis import SUB_MEASURES
-        except ImportError:  # pragma: no cover - kpis absent
-            SUB_MEASURES = {}
-        d = SUB_MEASURES.get(indicator)
-    return d
+    """Label and unit of an indicator id from the registry."""
+    return definition(indicator)
 
 
 def _rag(settings, indicator: str, value):
@@ -219,12 +275,24 @@ def _results(indicator, period, by, groups, num, den, value, lo, hi, unit, setti
     return out
 
 
+def _group_codes(frame: pd.DataFrame, by: str, groups: list) -> np.ndarray:
+    """Position of each row's group in ``groups`` (its first occurrence; -1 when not
+    reported); a blank counts as Not known."""
+    col = frame[by]
+    codes = pd.Categorical(col.astype("object"), categories=list(dict.fromkeys(groups))).codes.astype("int64")
+    if "Not known" in groups:
+        codes[col.isna().to_numpy()] = list(dict.fromkeys(groups)).index("Not known")
+    return codes
+
+
 def _grouped_sum(frame: pd.DataFrame, mask: pd.Series, by: str | None, groups: list) -> np.ndarray:
-    mask = pd.Series(np.asarray(mask, dtype=bool), index=frame.index)
+    mask = np.asarray(mask, dtype=bool)
     if by is None:
         return np.array([float(mask.sum())])
-    sums = mask.groupby(frame[by].astype("object").fillna("Not known")).sum()
-    return sums.reindex(groups, fill_value=0).to_numpy(dtype="float64")
+    codes = _group_codes(frame, by, groups)
+    unique = list(dict.fromkeys(groups))
+    counts = np.bincount(codes[mask & (codes >= 0)], minlength=len(unique)).astype("float64")
+    return counts[[unique.index(g) for g in groups]]
 
 
 def _groups_for(frame, by, groups, ds=None):

@@ -328,11 +328,65 @@ def demo_dataset(seed: int = 7, children: int = 1500, end: dt.date = dt.date(202
                 bench_rows.append((ind, ps, pe, comp, round(v, 2 if ind == "custody_rate" else 1)))
     benchmarks = pd.DataFrame(bench_rows, columns=["indicator", "period_start", "period_end", "comparator", "value"])
 
+    outcomes, iv = _yjb_fields(seed, outcomes, iv, end_ts)
+
     return Dataset.from_frames(
         children=child_frame, outcomes=outcomes, interventions=iv, victims=victims, remands=remands,
         board_attendance=board, population=population, benchmarks=benchmarks,
         is_demo=True, service_name=SERVICE_NAME, file_name="demo",
     )
+
+
+def _yjb_fields(seed: int, outcomes: pd.DataFrame, iv: pd.DataFrame, end_ts: pd.Timestamp):
+    """The optional fields of issue 12, from their own random stream (so every value drawn
+    before stays the same): the YJB's extra out-of-court types, offence ids (a few offences
+    sentenced again), first hearings, residence at the outcome, release from custody,
+    treatment at the start, ETE hours at the start, early help referrals, the template's
+    further ETE types."""
+    rng = np.random.default_rng(seed + 1_000)
+    outcomes, iv = outcomes.copy(), iv.copy()
+    m, k = len(outcomes), len(iv)
+    otype = outcomes["outcome_type"].to_numpy(dtype=object)
+    otype = np.where((otype == "Outcome 22") & _yn(rng, m, 0.25), "Outcome 22 deferred prosecution", otype)
+    otype = np.where((otype == "Community Resolution") & _yn(rng, m, 0.08), "Outcome 20/21", otype)
+    outcomes["outcome_type"] = otype
+    new_type = outcomes.set_index("outcome_id")["outcome_type"]
+    linked = iv["outcome_id"].notna()
+    iv.loc[linked, "intervention_type"] = iv.loc[linked, "outcome_id"].map(new_type)
+    # offence ids: each outcome its own offence, except ~3% of a child's later court outcomes
+    # that re-sentence the previous offence (e.g. after a breach)
+    oid = np.array([f"F{i:07d}" for i in range(1, m + 1)], dtype=object)
+    order = outcomes.sort_values(["child_id", "outcome_date", "outcome_id"]).index.to_numpy()
+    prev_same_child = np.r_[False, outcomes.loc[order, "child_id"].to_numpy()[1:] == outcomes.loc[order, "child_id"].to_numpy()[:-1]]
+    court = outcomes.loc[order, "outcome_type"].map(c.OUTCOME_TIERS).isin(c.COURT_TIERS).to_numpy()
+    again = prev_same_child & court & _yn(rng, m, 0.03)
+    ids_sorted = oid[order]
+    for i in np.flatnonzero(again):  # few rows; keeps the chain of a re-sentenced offence
+        ids_sorted[i] = ids_sorted[i - 1]
+    oid[order] = ids_sorted
+    outcomes["offence_id"] = oid
+    tier = outcomes["outcome_type"].map(c.OUTCOME_TIERS)
+    gap = (outcomes["outcome_date"] - outcomes["offence_date"]).dt.days.fillna(0)
+    hearing = outcomes["offence_date"] + pd.to_timedelta(np.floor(gap * rng.uniform(0.2, 0.9, m)), unit="D")
+    outcomes["first_hearing_date"] = hearing.where(tier.isin(c.COURT_TIERS).to_numpy())
+    moved = _yn(rng, m, 0.02)
+    outcomes["resident_at_outcome"] = pd.array(np.where(moved, False, True), dtype="boolean")
+    outcomes.loc[~(moved | _yn(rng, m, 0.5)), "resident_at_outcome"] = pd.NA
+    # custody: release half-way through the order (the rest on licence in the community)
+    custody = iv["intervention_type"].map(c.OUTCOME_TIERS).eq("Custody").to_numpy()
+    half = iv["start_date"] + (iv["end_date"].fillna(end_ts) - iv["start_date"]) / 2
+    iv["release_date"] = half.dt.normalize().where(custody & (half <= end_ts).to_numpy())
+    for prefix, p in (("mh", 0.12), ("sm", 0.08)):
+        iv[f"{prefix}_in_treatment_at_start"] = _yn(rng, k, p)
+    school = iv["ete_provision_start"].isin(["School", "Special school", "Alternative provision/PRU"]).to_numpy()
+    start_hours = np.where(school, rng.choice([10, 15, 20, 25, 30], size=k), rng.choice([0, 8, 12, 16, 24, 30], size=k))
+    iv["ete_hours_offered_start"] = np.where(iv["ete_provision_start"].eq("NEET").to_numpy(), 0, start_hours).astype(float)
+    iv["early_help_referral"] = _yn(rng, k, 0.06)
+    older = iv["ete_provision_start"].isin(["College", "Training", "Employment"]).to_numpy() & _yn(rng, k, 0.1)
+    extra = _pick(rng, [("Traineeship", 30), ("Supported internship", 20), ("Self-employment", 10),
+                        ("Voluntary work", 25), ("University", 5), ("Mentoring circle", 10)], k)
+    iv["ete_provision_start"] = np.where(older, extra, iv["ete_provision_start"].to_numpy(dtype=object))
+    return outcomes, iv
 
 
 def demo_xlsx(seed: int = 7, children: int = 1500) -> bytes:

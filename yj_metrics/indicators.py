@@ -17,70 +17,10 @@ from . import counting as k
 from .dataset import Dataset, age_band_of, age_on
 from .filters import population_by, population_total
 from .periods import add_months
-from .results import IndicatorDefinition, IndicatorResult
+from .registry import INDICATORS
+from .results import IndicatorResult
 from .settings import Settings
 from .targets import attach_benchmarks, benchmarks_frame
-
-D = IndicatorDefinition
-INDICATORS: dict[str, IndicatorDefinition] = {d.id: d for d in (
-    D("fte_rate", "First-time entrants", "per 100,000", "lower", True,
-      "Children receiving their first caution or conviction, per 100,000 children aged 10-17."),
-    D("fte_count", "First-time entrants (number)", "count", "lower", False,
-      "Children whose first substantive outcome falls in the period."),
-    D("reoffending_rate", "Reoffending (binary rate)", "%", "lower", True,
-      "Share of the cohort who reoffended within 12 months (proven within a further 6)."),
-    D("reoffences_per_reoffender", "Reoffences per reoffender", "per reoffender", "lower", False,
-      "Proven reoffences divided by the number of reoffenders."),
-    D("reoffences_per_child", "Reoffences per child in the cohort", "per child", "lower", False,
-      "Proven reoffences divided by the cohort."),
-    D("reoffending_prolific_share", "Reoffences by children with 5 or more", "%", "lower", False,
-      "Share of all reoffences committed by children with five or more."),
-    D("custody_rate", "Use of custody", "per 1,000", "lower", True,
-      "New custodial sentences per 1,000 children aged 10-17."),
-    D("custody_count", "Custodial sentences (number)", "count", "lower", False,
-      "New custodial sentences; the same sentence type for a child on one day counts once."),
-    D("kpi1_accommodation", "KPI 1 Suitable accommodation", "%", "higher", True,
-      "Children in suitable accommodation at the end of their order."),
-    D("kpi2_ete", "KPI 2 Education, training and employment", "%", "higher", True,
-      "Children in suitable ETE at the end of their order."),
-    D("ete_engagement_hours", "ETE hours attended (25+ school age, 16+ above)", "%", "higher", False,
-      "Children attending at least 25 hours (school age) or 16 hours (above) at the end."),
-    D("kpi3_send", "KPI 3 SEND with a formal plan", "%", "higher", True,
-      "Children with identified SEND who have a formal plan."),
-    D("kpi4_mental_health", "KPI 4 Mental health: offered an intervention", "%", "higher", True,
-      "Children with an identified mental health need who were offered an intervention."),
-    D("kpi5_substance_misuse", "KPI 5 Substance misuse: offered an intervention", "%", "higher", True,
-      "Children with an identified substance misuse need who were offered an intervention."),
-    D("kpi6_oocd_completion", "KPI 6 Out-of-court disposals completed", "%", "higher", True,
-      "Out-of-court disposal interventions ending that were completed."),
-    D("kpi7_wider_services", "KPI 7 Management by wider services", "%", "none", True,
-      "Children with an order ending who are on an early help, child protection or child in need "
-      "plan, or looked after."),
-    D("kpi8_board_attendance", "KPI 8 Senior board attendance", "%", "higher", True,
-      "Statutory partners (of five) represented by a senior leader at board meetings."),
-    D("kpi9_serious_violence", "KPI 9 Serious violence", "per 10,000", "lower", True,
-      "Proven serious violence offences (gravity 5+) per 10,000 children aged 10-17."),
-    D("kpi10_victims", "KPI 10 Victims engaged with restorative justice", "%", "higher", True,
-      "Victims who consented to contact and engaged with restorative justice."),
-    D("rj_offered", "Victims offered restorative justice", "%", "higher", False,
-      "Victims who consented to contact and were offered restorative justice."),
-    D("rj_engaged", "Victims engaged with restorative justice (of those offered)", "%", "higher", False,
-      "Victims offered restorative justice who engaged."),
-    D("ro_panel_timeliness", "Referral order panels within 20 working days", "%", "higher", False,
-      "Initial panels held within 20 working days of the order (bank holidays excluded)."),
-    D("disposals", "Disposals", "count", "none", False,
-      "Outcomes given in the period, by disposal type."),
-    D("caseload_open", "Open caseload", "count", "none", False,
-      "Interventions open on the last day of the period."),
-    D("caseload_per_worker", "Caseload per case worker", "per worker", "none", False,
-      "Open interventions per case worker holding at least one."),
-    D("ete_status_open", "Open cases in education, training or employment", "%", "higher", False,
-      "Open cases at the period end whose ETE provision is not NEET or not known."),
-    D("remand_nights", "Remand nights", "nights", "lower", False,
-      "Nights children spent remanded, in the period."),
-    D("remand_cost", "Remand cost", "£", "lower", False,
-      "Remand nights in the period times the cost per night of each remand type."),
-)}
 
 HEADLINE: tuple[str, ...] = tuple(i for i, d in INDICATORS.items() if d.headline)
 
@@ -113,10 +53,12 @@ def _population(ds: Dataset, period, by):
 def first_time_entrants(ds: Dataset, period) -> pd.DataFrame:
     """One row per first-time entrant in the period.
 
-    Rule (YJB QS2 FTE): the child's first substantive outcome (youth caution or conviction:
-    Pre-court, First-tier, Community or Custody tier) in the data falls in the period, the
-    child had none before the data began (``prior_substantive_outcome`` = N), was 10-17 on
-    the outcome date and lives in the area; outcomes overturned on appeal do not count.
+    Rule (YJB ``QS2-fte_redshift.sql``): the child's first substantive outcome (youth caution
+    or conviction: Pre-court, First-tier, Community or Custody tier) in the data falls in the
+    period, the child had none before the data began (``prior_substantive_outcome`` = N), was
+    10-17 at the offence and under 18 at the first hearing (so a sentence after the 18th
+    birthday still counts), and lived in the area on the outcome date; outcomes overturned on
+    appeal do not count.
     """
     return ds.memo(("first_time_entrants", period.start, period.end), lambda: _first_time_entrants(ds, period))
 
@@ -124,8 +66,16 @@ def first_time_entrants(ds: Dataset, period) -> pd.DataFrame:
 def _first_time_entrants(ds: Dataset, period) -> pd.DataFrame:
     o = ds.memo("first_substantive", lambda: _first_substantive(ds))
     o = o[period.contains(o["outcome_date"])]
-    o = o[~o["prior_substantive_outcome"].fillna(False).astype(bool) & o["age"].between(10, 17)]
-    return o.reset_index(drop=True)
+    return o[~o["prior_substantive_outcome"].fillna(False).astype(bool) & _fte_age_ok(o)].reset_index(drop=True)
+
+
+def _fte_age_ok(o: pd.DataFrame) -> pd.Series:
+    """QS2-fte_redshift.sql: ``age_at_arrest_or_offence BETWEEN 10 AND 17 AND
+    age_at_first_hearing <= 17`` (a caution has no hearing: the offence decides)."""
+    at_offence = age_on(o["date_of_birth"], o["offence_date"].fillna(o["outcome_date"]))
+    at_hearing = k.yjb_outcome_age(o)
+    court = o["tier"].isin(c.COURT_TIERS)
+    return (at_offence.between(10, 17) & (~court | (at_hearing <= 17))).fillna(False).astype(bool)
 
 
 def _first_substantive(ds: Dataset) -> pd.DataFrame:
@@ -148,7 +98,9 @@ def custodial_sentences(ds: Dataset, period) -> pd.DataFrame:
     """New custodial sentences in the period (Custody tier outcomes; remands are not custody).
 
     The same custodial outcome type for a child on the same day counts once; 10-17 at the
-    outcome date, resident children, not overturned on appeal.
+    first hearing (``custodies_since_2014`` in ``recreate_ianda_team_views_pt3.sql``; the
+    outcome date when no hearing date is recorded); living in the area on the outcome date;
+    not overturned on appeal.
     """
     return ds.memo(("custodial_sentences", period.start, period.end), lambda: _custodial_sentences(ds, period))
 
@@ -157,7 +109,7 @@ def _custodial_sentences(ds: Dataset, period) -> pd.DataFrame:
     o = k.enriched_outcomes(ds)
     o = o[(o["tier"] == "Custody") & period.contains(o["outcome_date"])]
     o = o.drop_duplicates(["child_id", "outcome_type", "outcome_date"])
-    return o[o["age"].between(10, 17)].reset_index(drop=True)
+    return o[k.yjb_outcome_age(o).between(10, 17).fillna(False).to_numpy()].reset_index(drop=True)
 
 
 def _custody(ds, period, by, settings):
@@ -175,12 +127,17 @@ def _custody(ds, period, by, settings):
 def reoffending_cohort(ds: Dataset, period) -> pd.DataFrame:
     """The reoffending cohort of a period, one row per child, with their proven reoffences.
 
-    Cohort (MoJ/YJB proven reoffending): children given a youth caution or conditional
-    caution or a non-custodial court sentence, or released from custody (end of a custodial
-    intervention), in the period; indexed at their first such event. A reoffence is an
-    offence committed in the 12 months after the index date and proven by a substantive
-    outcome within a further 6 months. ``follow_up_complete`` is False while the data do not
-    yet reach 18 months after the index date.
+    Cohort (Ministry of Justice, *Guide to proven reoffending statistics*, gov.uk, April 2019
+    and later editions): children given a youth caution or conditional caution or a
+    non-custodial court sentence, or released from custody, in the period; indexed at their
+    first such event. A custody leaver enters on release (``release_date``; the end of the
+    custodial order when it is blank). A reoffence is an offence committed in the 12 months
+    after the index date and proven by a substantive outcome within a further 6 months; a
+    breach of a statutory order is not a new offence, so it is not a proven reoffence.
+    The MoJ publishes 3-month cohorts (since October 2017); the source plans read 12-month
+    cohorts: any period can be given, and :func:`_reoffending` adds the 3-month cohort ending
+    with the period as ``reoffending_rate_3month``. ``follow_up_complete`` is False while the
+    data do not yet reach 18 months after the index date.
     """
     return ds.memo(("reoffending_cohort", period.start, period.end), lambda: _reoffending_cohort(ds, period))
 
@@ -190,10 +147,12 @@ def _reoffending_cohort(ds: Dataset, period) -> pd.DataFrame:
     idx_out = o[o["tier"].isin(("Pre-court", "First-tier", "Community")) & period.contains(o["outcome_date"])]
     idx_out = idx_out.assign(index_date=idx_out["outcome_date"], index_type=idx_out["outcome_type"])
     iv = k.enriched_interventions(ds)
-    rel = iv[(iv["tier"] == "Custody") & period.contains(iv["end_date"]) & iv["resident"].fillna(True).astype(bool)]
-    age = age_on(rel["date_of_birth"], rel["end_date"])  # age and school age on release
-    school = k.is_school_age(rel["date_of_birth"], rel["end_date"])
-    rel = rel.assign(index_date=rel["end_date"], index_type="Release from custody", age=age,
+    released = iv["release_date"].fillna(iv["end_date"]) if "release_date" in iv.columns else iv["end_date"]
+    iv = iv.assign(released=released)
+    rel = iv[(iv["tier"] == "Custody") & period.contains(iv["released"]) & iv["resident"].fillna(True).astype(bool)]
+    age = age_on(rel["date_of_birth"], rel["released"])  # age and school age on release
+    school = k.is_school_age(rel["date_of_birth"], rel["released"])
+    rel = rel.assign(index_date=rel["released"], index_type="Release from custody", age=age,
                      age_band=age_band_of(age),
                      school_age=np.where(school, k.SCHOOL_AGE_GROUPS[0], k.SCHOOL_AGE_GROUPS[1]))
     events = pd.concat([idx_out, rel], ignore_index=True)
@@ -202,7 +161,8 @@ def _reoffending_cohort(ds: Dataset, period) -> pd.DataFrame:
     cols = ["child_id", "index_date", "index_type", "date_of_birth", "age", *k.BREAKDOWNS]
     cohort = events.loc[events["age"].between(10, 17), cols].reset_index(drop=True)
 
-    subs = o[o["tier"].isin(c.SUBSTANTIVE_TIERS)][["child_id", "offence_date", "outcome_date"]]
+    subs = o[o["tier"].isin(c.SUBSTANTIVE_TIERS) & (o["offence_category"] != "Breach of statutory order")]
+    subs = subs[["child_id", "offence_date", "outcome_date"]]
     subs = subs.assign(offence_date=subs["offence_date"].fillna(subs["outcome_date"]))
     m = cohort[["child_id", "index_date"]].merge(subs, on="child_id", how="inner")
     window_end = add_months(m["index_date"], 12)
@@ -243,7 +203,15 @@ def _reoffending(ds, period, by, settings):
                       settings, INDICATORS["reoffending_prolific_share"].label, note)
     from dataclasses import replace
 
-    return [replace(r, incomplete=incomplete) for r in out]
+    from .periods import custom, quarter_of
+
+    last3 = custom(max(quarter_of(period.end).start, period.start), period.end)
+    c3 = reoffending_cohort(ds, last3)
+    out += k.proportion_results(c3, c3["reoffender"], "reoffending_rate_3month", last3, by, settings, ds=ds,
+                                note="MoJ 3-month cohort " + last3.label)
+    note12 = "12-month cohort" if period.days >= 365 else f"cohort {period.label}"
+    return [replace(r, incomplete=incomplete, note="; ".join(x for x in (r.note, note12) if x)
+                    if r.indicator != "reoffending_rate_3month" else r.note) for r in out]
 
 
 # --------------------------------------------------------------------------- referral order panels
@@ -506,7 +474,7 @@ def compute(ds: Dataset, period, indicators: Iterable[str] | None = None, by: st
 
 
 #: Indicators a board reads over a rolling year (population rates, as the YJB publishes them).
-ROLLING_YEAR_INDICATORS = ("fte_rate", "fte_count", "custody_rate", "custody_count", "kpi9_serious_violence")
+ROLLING_YEAR_INDICATORS = ("fte_rate", "fte_count", "custody_rate", "custody_count")
 #: Reoffending is read for the latest rolling-year cohort whose 18-month follow-up is complete.
 REOFFENDING_INDICATORS = ("reoffending_rate", "reoffences_per_reoffender", "reoffences_per_child",
                           "reoffending_prolific_share")
@@ -516,8 +484,8 @@ def reporting_period(indicator: str, quarter):
     """The period the board reads an indicator for in a quarter.
 
     Population rates: the rolling 12 months to the quarter end. Reoffending: the rolling
-    12-month cohort ending 18 months before the quarter end (follow-up complete). KPIs: the
-    quarter itself.
+    12-month cohort ending 18 months before the quarter end (follow-up complete). KPIs
+    (KPI 9 serious violence included, as the YJB's quarterly figure): the quarter itself.
     """
     from .periods import quarter_of, rolling_year
 

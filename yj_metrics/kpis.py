@@ -8,43 +8,19 @@ means Suitable, so Unknown counts as not suitable.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 
 from . import contract as c
 from . import counting as k
+from . import periods
 from .dataset import Dataset
 from .filters import population_by, population_total
-from .results import IndicatorDefinition, IndicatorResult
+from .registry import SUB_MEASURES
+from .results import IndicatorResult
 from .settings import Settings
-
-D = IndicatorDefinition
-SUB_MEASURES: dict[str, IndicatorDefinition] = {d.id: d for d in (
-    D("kpi1_accommodation_start", "Suitable accommodation at the start", "%", "higher"),
-    D("kpi1_accommodation_type", "Accommodation at the end, by type", "count", "none"),
-    D("kpi2_ete_start", "Suitable ETE at the start", "%", "higher"),
-    D("kpi2_ete_school_age", "Suitable ETE at the end: school age", "%", "higher"),
-    D("kpi2_ete_above_school_age", "Suitable ETE at the end: above school age", "%", "higher"),
-    D("kpi2_ete_provision", "ETE provision at the end, by type", "count", "none"),
-    D("kpi2_ete_hours", "Hours of ETE offered at the end", "count", "none"),
-    D("ete_engagement_hours_school_age", "ETE hours attended: school age (25+)", "%", "higher"),
-    D("ete_engagement_hours_above_school_age", "ETE hours attended: above school age (16+)", "%", "higher"),
-    D("kpi3_send_suitable_ete", "Children with SEND in suitable ETE", "%", "higher"),
-    D("kpi4_mental_health_attended", "Mental health: attended (of those offered)", "%", "higher"),
-    D("kpi5_substance_misuse_attended", "Substance misuse: attended (of those offered)", "%", "higher"),
-    D("kpi7_early_help", "On an early help plan", "%", "none"),
-    D("kpi7_child_protection", "On a child protection plan", "%", "none"),
-    D("kpi7_child_in_need", "Child in need", "%", "none"),
-    D("kpi7_looked_after", "Looked after", "%", "none"),
-    D("kpi8_board_attendance_meeting", "Senior attendance by meeting", "%", "higher"),
-    D("kpi8_data_contributed", "Partners contributing disproportionality data", "%", "higher"),
-    D("kpi9_serious_violence_count", "Serious violence offences (number)", "count", "lower"),
-    D("kpi9_serious_violence_share", "Serious violence as a share of proven offences", "%", "lower"),
-    D("kpi10_views_sought", "Victims whose views were sought", "%", "higher"),
-    D("kpi10_progress_info", "Victims given the progress information they asked for", "%", "higher"),
-    D("kpi10_support", "Victims given the support they asked for", "%", "higher"),
-)}
 
 SERIOUS_VIOLENCE_CATEGORIES = ("Drugs offences", "Robbery", "Violence against the person")
 HOURS_BANDS = ("0", "1-15", "16-24", "25+")
@@ -75,16 +51,31 @@ def _hours_band(hours: pd.Series) -> pd.Series:
 # --------------------------------------------------------------------------- order-based KPIs
 
 def _kpi1(ds, period, by, settings):
-    """KPI 1: children in suitable accommodation at the end of the order / orders ending."""
+    """KPI 1: children in suitable accommodation at the end of the order / orders ending.
+
+    Sub-measures as ``kpi1_acc_case_level_v8``/``kpi1_acc_summary_v8`` (pt2/pt3): suitable at
+    the start; unsuitable counts at start and end and their change; suitability by
+    accommodation type at the end; custody: suitable on release (the end accommodation of a
+    custodial order is where the child went on release)."""
     f = k.orders_ending(ds, period)
-    out = k.proportion_results(f, _is(f["accommodation_suitable_end"], "Suitable"), "kpi1_accommodation",
-                               period, by, settings, ds=ds)
-    out += k.proportion_results(f, _is(f["accommodation_suitable_start"], "Suitable"), "kpi1_accommodation_start",
-                                period, by, settings, ds=ds)
+    end_ok, start_ok = _is(f["accommodation_suitable_end"], "Suitable"), _is(f["accommodation_suitable_start"], "Suitable")
+    out = k.proportion_results(f, end_ok, "kpi1_accommodation", period, by, settings, ds=ds)
+    out += k.proportion_results(f, start_ok, "kpi1_accommodation_start", period, by, settings, ds=ds)
+    un_start = f["accommodation_suitable_start"].notna() & ~start_ok
+    un_end = f["accommodation_suitable_end"].notna() & ~end_ok
+    out += k.count_results(f, "kpi1_unsuitable_start", period, by, settings, numerator=un_start, ds=ds)
+    out += k.count_results(f, "kpi1_unsuitable_end", period, by, settings, numerator=un_end, ds=ds)
+    change = un_end.astype(float) - un_start.astype(float)
+    out += k.count_results(f, "kpi1_unsuitable_change", period, by, settings, weights=change, ds=ds)
+    custody = f["order_type"] == "Custody"
+    out += k.proportion_results(f, end_ok, "kpi1_custody_release_suitable", period, by, settings,
+                                denominator=custody, ds=ds)
     if by is None:
         f2 = f.assign(accommodation_type=f["accommodation_type_end"].fillna("Not recorded"))
-        out += k.count_results(f2, "kpi1_accommodation_type", period, "accommodation_type", settings,
-                               groups=[*c.ACCOMMODATION_TYPES, "Not recorded"])
+        types = [*c.ACCOMMODATION_TYPES, "Not recorded"]
+        out += k.count_results(f2, "kpi1_accommodation_type", period, "accommodation_type", settings, groups=types)
+        out += k.proportion_results(f2, end_ok, "kpi1_accommodation_type_suitable", period, "accommodation_type",
+                                    settings, groups=types)
     return out
 
 
@@ -99,6 +90,11 @@ def _kpi2(ds, period, by, settings):
     out += k.proportion_results(f, suitable, "kpi2_ete_school_age", period, by, settings, denominator=school, ds=ds)
     out += k.proportion_results(f, suitable, "kpi2_ete_above_school_age", period, by, settings,
                                 denominator=~school, ds=ds)
+    for when, hours_col, age_col in (("start", "ete_hours_offered_start", "school_age_start"),
+                                     ("end", "ete_hours_offered_end", "school_age")):
+        full, part, known = full_time(f, hours_col, age_col)
+        out += k.proportion_results(f, full, f"kpi2_full_time_{when}", period, by, settings, denominator=known, ds=ds)
+        out += k.proportion_results(f, part, f"kpi2_part_time_{when}", period, by, settings, denominator=known, ds=ds)
     if by is None:
         f2 = f.assign(ete_provision=f["ete_provision_end"].fillna("Not recorded"),
                       hours_band=_hours_band(f["ete_hours_offered_end"]).fillna("Not recorded"))
@@ -107,6 +103,18 @@ def _kpi2(ds, period, by, settings):
         out += k.count_results(f2, "kpi2_ete_hours", period, "hours_band", settings,
                                groups=[*HOURS_BANDS, "Not recorded"])
     return out
+
+
+def full_time(frame: pd.DataFrame, hours_col: str, age_col: str = "school_age"):
+    """(full time, part time, hours recorded) masks from hours offered: full time is 25+
+    hours for a child of school age and 16+ above it (``kpi2_offered_full_time_start/end`` in
+    ``kpi2_ete_case_level_v8``, pt4); part time is fewer hours but more than none."""
+    hours = frame[hours_col] if hours_col in frame.columns else pd.Series(np.nan, index=frame.index)
+    need = np.where(frame[age_col] == k.SCHOOL_AGE_GROUPS[0], 25, 16)
+    known = hours.notna()
+    full = (hours >= need).fillna(False).astype(bool)
+    part = ((hours > 0) & (hours < need)).fillna(False).astype(bool)
+    return full, part, known
 
 
 def engaged_hours(frame: pd.DataFrame) -> pd.Series:
@@ -136,108 +144,187 @@ def _kpi3(ds, period, by, settings):
     out = k.proportion_results(f, _flag(f["send_plan"]), "kpi3_send", period, by, settings, denominator=send, ds=ds)
     out += k.proportion_results(f, _is(f["ete_suitable_end"], "Suitable"), "kpi3_send_suitable_ete", period, by,
                                 settings, denominator=send, ds=ds)
+    out += k.proportion_results(f, send, "kpi3_send_identified", period, by, settings, ds=ds)
     return out
 
 
 def _need_kpi(prefix: str, indicator: str):
     def calc(ds, period, by, settings):
-        """Of children with an identified need, the share offered an intervention; of those, attending."""
+        """Of children with an identified need, the share offered an intervention; of those, attending.
+
+        YJB (``kpi4_mh_case_level_v8``/``kpi5_substance_m_case_level_v8``, pt6): a child already
+        in treatment when the order started (``f_inTreatmentPrior``) has a need, was offered and
+        attended. Sub-measures: the need share of all orders ending; in treatment at the start."""
         f = k.orders_ending(ds, period)
-        need, offered = _flag(f[f"{prefix}_need"]), _flag(f[f"{prefix}_offered"])
+        col = f"{prefix}_in_treatment_at_start"
+        prior = _flag(f[col]) if col in f.columns else pd.Series(False, index=f.index)
+        need = _flag(f[f"{prefix}_need"]) | prior
+        offered = _flag(f[f"{prefix}_offered"]) | prior
+        attended = _flag(f[f"{prefix}_attended"]) | prior
         out = k.proportion_results(f, offered, indicator, period, by, settings, denominator=need, ds=ds)
-        out += k.proportion_results(f, _flag(f[f"{prefix}_attended"]), f"{indicator}_attended", period, by,
+        out += k.proportion_results(f, attended, f"{indicator}_attended", period, by,
                                     settings, denominator=need & offered, ds=ds)
+        out += k.proportion_results(f, need, f"{indicator}_need", period, by, settings, ds=ds)
+        out += k.proportion_results(f, prior, f"{indicator}_treatment_start", period, by, settings,
+                                    denominator=need, ds=ds)
         return out
     return calc
 
 
 def oocd_endings(ds: Dataset, period) -> pd.DataFrame:
-    """Out-of-court disposal interventions (Diversion and Pre-court types) ending in the period,
-    one per child (the most recent), resident children aged 10-17 at the start."""
+    """Out-of-court disposals ending in the period, one row per disposal (intervention).
+
+    YJB (``kpi6_oocd_case_level_v8``, pt6): the six disposal types with YJS involvement
+    (:data:`contract.KPI6_TYPES`); outcome not overturned; the child lived in the area on the
+    outcome date and was 10-17 at the start; ``quarter`` is the quarter of the end date."""
+    return ds.memo(("oocd_endings", period.start, period.end), lambda: _oocd_endings(ds, period))
+
+
+def _oocd_endings(ds: Dataset, period) -> pd.DataFrame:
     iv = k.enriched_interventions(ds)
-    iv = iv[iv["tier"].isin(("Diversion", "Pre-court")) & period.contains(iv["end_date"])]
-    iv = iv[iv["resident"].fillna(True).astype(bool) & iv["age"].between(10, 17)]
-    iv = iv.sort_values(["child_id", "end_date", "intervention_id"]).drop_duplicates("child_id", keep="last")
-    return iv.reset_index(drop=True)
+    iv = iv[iv["intervention_type"].isin(c.KPI6_TYPES) & period.contains(iv["end_date"])]
+    overturned = ds.outcomes.loc[ds.outcomes["overturned_on_appeal"].fillna(False).astype(bool), "outcome_id"]
+    iv = iv[~iv["outcome_id"].isin(overturned)]
+    resident = pd.Series(k.outcome_resident(ds).reindex(iv["outcome_id"]).to_numpy(), index=iv.index, dtype="boolean")
+    resident = resident.fillna(iv["resident"].astype("boolean")).fillna(True).astype(bool)
+    iv = iv[resident & iv["age"].between(10, 17).fillna(False)]
+    iv = iv.assign(quarter=periods.quarter_labels(iv["end_date"]), successful=_is(iv["completion"], "Completed"))
+    return iv.sort_values(["quarter", "child_id", "end_date", "intervention_id"]).reset_index(drop=True)
+
+
+def oocd_children(ds: Dataset, period) -> pd.DataFrame:
+    """One row per child per quarter with an out-of-court disposal ending: ``successful``
+    when any of them was completed successfully (``COUNT(DISTINCT kpi6_ypid_successful_oocd)``
+    over ``COUNT(DISTINCT ypid)`` per quarter in ``kpi6_oocd_summary_v8``). The row shown is the
+    child's most recent disposal in the quarter."""
+    return ds.memo(("oocd_children", period.start, period.end), lambda: _oocd_children(ds, period))
+
+
+def _oocd_children(ds: Dataset, period) -> pd.DataFrame:
+    d = oocd_endings(ds, period)
+    any_ok = d.groupby(["child_id", "quarter"])["successful"].transform("any")
+    out = d.assign(successful=any_ok).drop_duplicates(["child_id", "quarter"], keep="last")
+    return out.reset_index(drop=True)
 
 
 def _kpi6(ds, period, by, settings):
-    """KPI 6: out-of-court disposals ending Completed / all out-of-court disposals ending."""
-    f = oocd_endings(ds, period)
-    return k.proportion_results(f, _is(f["completion"], "Completed"), "kpi6_oocd_completion", period, by,
-                                settings, ds=ds)
+    """KPI 6: children with any successful out-of-court disposal ending / children with any ending
+    (per quarter, added up over longer periods); sub-measure: successful disposals / all."""
+    f = oocd_children(ds, period)
+    out = k.proportion_results(f, f["successful"], "kpi6_oocd_completion", period, by, settings, ds=ds)
+    d = oocd_endings(ds, period)
+    out += k.proportion_results(d, d["successful"], "kpi6_oocd_disposals", period, by, settings, ds=ds)
+    return out
 
 
 _WIDER = {"kpi7_early_help": "early_help", "kpi7_child_protection": "child_protection",
-          "kpi7_child_in_need": "child_in_need", "kpi7_looked_after": "looked_after_flag"}
+          "kpi7_child_in_need": "child_in_need", "kpi7_looked_after": "looked_after_flag",
+          "kpi7_early_help_referral": "early_help_referral"}
 
 
 def _kpi7(ds, period, by, settings):
-    """KPI 7: children with an order ending who are managed by wider services (any of four)."""
+    """KPI 7: children with an order ending supported by wider services during the order (early
+    help plan, child protection plan, child in need, looked after: ``kpi7_supported_by_wider_services``
+    in ``kpi7_wider_services_case_level_v8``, pt7). The flags are read as "during the order";
+    early help referral and looked after at the start are sub-measures."""
     f = k.orders_ending(ds, period)
-    flags = {i: _flag(f[col]) for i, col in _WIDER.items()}
+    flags = {i: _flag(f[col]) if col in f.columns else pd.Series(False, index=f.index) for i, col in _WIDER.items()}
     anyf = flags["kpi7_early_help"] | flags["kpi7_child_protection"] | flags["kpi7_child_in_need"] | flags["kpi7_looked_after"]
     out = k.proportion_results(f, anyf, "kpi7_wider_services", period, by, settings, ds=ds)
     for i, flag in flags.items():
         out += k.proportion_results(f, flag, i, period, by, settings, ds=ds)
+    # at the start: the care status recorded on the outcome date (kpi7_care_experienced_start)
+    la_start = k.lookup(f["outcome_id"], ds.outcomes, "outcome_id", "looked_after").astype("boolean")
+    out += k.proportion_results(f, la_start.fillna(False).astype(bool), "kpi7_looked_after_start", period, by,
+                                settings, ds=ds)
     return out
 
 
 # --------------------------------------------------------------------------- board, violence, victims
 
-def _kpi8(ds, period, by, settings):
-    """KPI 8: senior attendance of the five statutory partners at board meetings in the period."""
+def board_sectors(ds: Dataset, period) -> pd.DataFrame:
+    """One row per board meeting in the period and statutory sector: ``senior`` when a senior
+    partner of the sector attended, ``delegated`` when only a delegate did. A sector counts once
+    per meeting however many of its people are recorded, so no share can pass 100%."""
     b = ds.board_attendance
     b = b[period.contains(b["meeting_date"])]
-    stat = b[b["sector"].isin(c.STATUTORY_SECTORS)]
     meetings = sorted(b["meeting_date"].dropna().unique())
-    senior = stat[_is(stat["attendance"], "Senior")]
-    if by == "sector":
-        n_meet = float(len(meetings))
-        gs = list(c.STATUTORY_SECTORS)
-        num = senior.groupby("sector").size().reindex(gs, fill_value=0).to_numpy(dtype=float)
-        den = np.full(len(gs), n_meet)
-        from .stats import wilson_intervals
+    grid = pd.MultiIndex.from_product([meetings, list(c.STATUTORY_SECTORS)], names=["meeting_date", "sector"])
+    stat = b[b["sector"].isin(c.STATUTORY_SECTORS)]
+    senior = stat[_is(stat["attendance"], "Senior")].groupby(["meeting_date", "sector"]).size() > 0
+    delegate = stat[_is(stat["attendance"], "Delegated")].groupby(["meeting_date", "sector"]).size() > 0
+    out = pd.DataFrame(index=grid).reset_index()
+    keys = pd.MultiIndex.from_frame(out[["meeting_date", "sector"]])
+    out["senior"] = senior.reindex(keys, fill_value=False).to_numpy(dtype=bool)
+    out["delegated"] = delegate.reindex(keys, fill_value=False).to_numpy(dtype=bool) & ~out["senior"]
+    out["meeting"] = [f"{pd.Timestamp(m).day} {pd.Timestamp(m).strftime('%b %Y')}" for m in out["meeting_date"]]
+    return out
 
-        lo, hi = wilson_intervals(num, den)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            val = np.where(den > 0, num / den * 100, np.nan)
-        return k._results("kpi8_board_attendance", period, "sector", gs, num, den, val, lo * 100, hi * 100, "%",
-                          settings, "KPI 8 Senior board attendance")
-    # one sector counts once per meeting even if recorded twice
-    per_meeting = senior.drop_duplicates(["meeting_date", "sector"]).groupby("meeting_date").size()
-    num = float(per_meeting.sum())
-    den = 5.0 * len(meetings)
-    frame = pd.DataFrame({"ok": [True] * int(num) + [False] * int(den - num)})
-    out = k.proportion_results(frame, frame["ok"], "kpi8_board_attendance", period, None, settings)
-    mt = pd.DataFrame({"meeting": [pd.Timestamp(m).strftime("%d %b %Y").lstrip("0") for m in meetings],
-                       "senior": [int(per_meeting.get(m, 0)) for m in meetings]})
-    rows = mt.loc[mt.index.repeat(5)].assign(slot=lambda d: d.groupby("meeting").cumcount())
-    rows = rows.assign(ok=rows["slot"] < rows["senior"])
-    out += k.proportion_results(rows, rows["ok"], "kpi8_board_attendance_meeting", period, "meeting", settings,
-                                groups=list(mt["meeting"]))
+
+def _kpi8(ds, period, by, settings):
+    """KPI 8: statutory sectors (of five) represented by a senior partner, per board meeting
+    in the period (``kpi8_summary_v8``, pt7: ``kpi8_total_senior_attended`` over 5 per return).
+    Sub-measures: by sector (8a), by meeting, sectors represented by a delegate only (8b/8c,
+    the SQL's "Delegated or non-senior partner" rows), partners contributing data."""
+    g = board_sectors(ds, period)
+    if by == "sector":
+        out = k.proportion_results(g, g["senior"], "kpi8_board_attendance", period, "sector", settings,
+                                   groups=list(c.STATUTORY_SECTORS), label="KPI 8 Senior board attendance")
+        out += k.proportion_results(g, g["delegated"], "kpi8_delegated_attendance", period, "sector", settings,
+                                    groups=list(c.STATUTORY_SECTORS))
+        return out
+    out = k.proportion_results(g, g["senior"], "kpi8_board_attendance", period, None, settings)
+    out += k.proportion_results(g, g["senior"], "kpi8_board_attendance_meeting", period, "meeting", settings,
+                                groups=list(dict.fromkeys(g["meeting"])))
+    out += k.proportion_results(g, g["delegated"], "kpi8_delegated_attendance", period, None, settings)
+    b = ds.board_attendance
+    b = b[period.contains(b["meeting_date"])]
     out += k.proportion_results(b, _flag(b["data_contributed"]), "kpi8_data_contributed", period, None, settings)
     return out
 
 
 def serious_violence(ds: Dataset, period) -> pd.DataFrame:
-    """Proven offences in the period: substantive outcomes, with a ``serious_violence`` flag
-    (gravity 5+ in Drugs offences, Robbery or Violence against the person)."""
+    """Proven offences in the period, one row per offence per quarter, with a
+    ``serious_violence`` flag (gravity 5-8 in Drugs offences, Robbery or Violence against the
+    person).
+
+    YJB (``kpi9_sv_case_level_v8``/``kpi9_sv_summary_v8``, pt7): substantive outcomes (Pre-court,
+    First-tier, Community, Custody) by outcome date; an offence sentenced again in the same
+    quarter counts once (``COUNT(DISTINCT offence_id)`` per quarter; ``offence_id`` when
+    recorded, else each outcome is its own offence), on its most serious then latest outcome;
+    the child is 10-17 at the offence for a caution and at the first hearing for a court
+    outcome (``age_serious_violence``); lived in the area on the outcome date."""
     o = k.enriched_outcomes(ds)
     o = o[o["tier"].isin(c.SUBSTANTIVE_TIERS) & period.contains(o["outcome_date"])]
-    o = o[o["age"].between(10, 17)].reset_index(drop=True)
-    sv = o["offence_category"].isin(SERIOUS_VIOLENCE_CATEGORIES) & (o["gravity_score"].fillna(0) >= 5)
+    o = o[k.outcome_resident(ds).reindex(o["outcome_id"]).fillna(True).to_numpy(dtype=bool)]
+    o = o.assign(age=k.yjb_outcome_age(o))
+    o = o[o["age"].between(10, 17).fillna(False)]
+    o = o.assign(quarter=periods.quarter_labels(o["outcome_date"]),
+                 offence_key=o["offence_id"].fillna(o["outcome_id"]) if "offence_id" in o.columns else o["outcome_id"],
+                 seriousness=o["outcome_type"].map(c.OUTCOME_SERIOUSNESS).fillna(0))
+    o = o.sort_values(["child_id", "offence_key", "quarter", "seriousness", "outcome_date", "outcome_id"])
+    o = o.drop_duplicates(["child_id", "offence_key", "quarter"], keep="last").reset_index(drop=True)
+    sv = o["offence_category"].isin(SERIOUS_VIOLENCE_CATEGORIES) & o["gravity_score"].between(5, 8).fillna(False)
     return o.assign(serious_violence=sv.astype(bool))
 
 
+def kpi9_population_date(period) -> pd.Timestamp:
+    """The mid-year estimate KPI 9 divides by: the year before the financial year of the
+    period's end (``kpi9_sv_summary_v8``: 2023-24 quarters use ``2022_pop``)."""
+    return pd.Timestamp(year=periods.fy_start_year(period.end) - 1, month=6, day=30)
+
+
 def _kpi9(ds, period, by, settings):
-    """KPI 9: proven serious violence offences per 10,000 children aged 10-17; count and share."""
+    """KPI 9: proven serious violence offences per 10,000 children aged 10-17 (the previous
+    year's population), for the quarter; count, share of all proven offences, children; and
+    the rolling 12 months to the period's end, labelled as such."""
     o = serious_violence(ds, period)
     sv = o["serious_violence"]
+    on = kpi9_population_date(period)
     if by is None:
-        pop = population_total(ds, period.end)
+        pop = population_total(ds, on)
     elif by in ("ethnicity", "gender", "age_band", "locality"):
-        pop = population_by(ds, period.end, by)
+        pop = population_by(ds, on, by)
     else:
         pop = None
     out = k.rate_results(o, "kpi9_serious_violence", period, by, settings, population=pop, per=10_000,
@@ -245,19 +332,38 @@ def _kpi9(ds, period, by, settings):
                          groups=None if (by is None or isinstance(pop, pd.Series)) else k.group_values(by, ds, o))
     out += k.count_results(o, "kpi9_serious_violence_count", period, by, settings, numerator=sv, ds=ds)
     out += k.proportion_results(o, sv, "kpi9_serious_violence_share", period, by, settings, ds=ds)
+    kids = o[sv].drop_duplicates(["child_id", "quarter"])
+    out += k.count_results(kids, "kpi9_serious_violence_children", period, by, settings, ds=ds)
+    if by is None:
+        year = periods.rolling_year(period.end)
+        ry = serious_violence(ds, year)
+        out += [replace(r, start=period.start, end=period.end, note=f"rolling 12 months to {periods.fmt_date(period.end)}")
+                for r in k.rate_results(ry, "kpi9_serious_violence_rolling", year, None, settings,
+                                        population=population_total(ds, kpi9_population_date(year)), per=10_000,
+                                        numerator=ry["serious_violence"], ds=ds)]
     return out
 
 
 def victims_in_period(ds: Dataset, period) -> pd.DataFrame:
-    """Victims of offences whose outcome was given in the period (victims without a linked
-    outcome cannot be placed in a period and are left out)."""
-    dates = ds.outcomes.set_index("outcome_id")["outcome_date"]
-    v = ds.victims.assign(outcome_date=ds.victims["outcome_id"].map(dates))
-    return v[period.contains(v["outcome_date"])].reset_index(drop=True)
+    """Victims placed in the quarter their child's order ends.
+
+    YJB (``kpi10_victim_case_level_v8``, pt2): a victim is linked to the offence, the offence
+    to the order, and ``label_quarter`` is the quarter of the order's end date; the order must
+    count in the KPIs (:func:`counting.kpi_orders`: template order type, resident, 10-17 at the
+    start, not overturned). Each victim once per quarter, on the latest-ending order.
+    Victims whose outcome has no order cannot be placed and are left out."""
+    orders = k.kpi_orders(ds)
+    orders = orders[period.contains(orders["end_date"]) & orders["outcome_id"].notna()]
+    orders = orders.sort_values(["end_date", "intervention_id"])[["outcome_id", "end_date", "quarter"]]
+    v = ds.victims.merge(orders, on="outcome_id", how="inner")
+    return v.drop_duplicates(["victim_id", "quarter"], keep="last").reset_index(drop=True)
 
 
 def _victims(indicator):
     def calc(ds, period, by, settings):
+        """KPI 10: victims who engaged with restorative justice / victims who consented to contact.
+        The views, progress-information and support sub-measures share that denominator, and
+        count only victims who consented (``kpi10_victim_consent_contact``, pt2)."""
         v = victims_in_period(ds, period)
         consented = _flag(v["consented_to_contact"])
         offered, engaged = _flag(v["rj_offered"]), _flag(v["rj_engaged"])
@@ -266,12 +372,9 @@ def _victims(indicator):
         if indicator == "rj_engaged":
             return k.proportion_results(v, engaged, "rj_engaged", period, None, settings, denominator=offered)
         out = k.proportion_results(v, engaged, "kpi10_victims", period, None, settings, denominator=consented)
-        out += k.proportion_results(v, _flag(v["views_sought"]), "kpi10_views_sought", period, None, settings,
-                                    denominator=consented)
-        out += k.proportion_results(v, _flag(v["progress_info_provided"]), "kpi10_progress_info", period, None,
-                                    settings, denominator=_flag(v["progress_info_requested"]))
-        out += k.proportion_results(v, _flag(v["support_provided"]), "kpi10_support", period, None, settings,
-                                    denominator=_flag(v["support_requested"]))
+        for ind, col in (("kpi10_views_sought", "views_sought"), ("kpi10_progress_info", "progress_info_provided"),
+                         ("kpi10_support", "support_provided")):
+            out += k.proportion_results(v, _flag(v[col]), ind, period, None, settings, denominator=consented)
         return out
     return calc
 
@@ -295,7 +398,7 @@ CALCULATORS: dict[str, Callable[[Dataset, object, str | None, Settings], list[In
 
 def kpi_frame(ds: Dataset, period, indicator: str) -> tuple[pd.DataFrame, list[str]]:
     """The child-level frame behind a KPI and the columns that decided it (managers only)."""
-    base = ["child_id", "intervention_id", "intervention_type", "end_date"]
+    base = ["child_id", "quarter", "intervention_id", "intervention_type", "order_type", "sentence_date", "end_date"]
     cols = {
         "kpi1_accommodation": ["accommodation_type_start", "accommodation_suitable_start",
                                "accommodation_type_end", "accommodation_suitable_end"],
@@ -307,10 +410,16 @@ def kpi_frame(ds: Dataset, period, indicator: str) -> tuple[pd.DataFrame, list[s
         "kpi7_wider_services": ["early_help", "child_protection", "child_in_need", "looked_after_flag"],
     }
     if indicator == "kpi6_oocd_completion":
-        return oocd_endings(ds, period), base + ["completion"]
+        return oocd_endings(ds, period), ["child_id", "quarter", "intervention_id", "intervention_type", "end_date",
+                                          "completion", "successful"]
     if indicator == "kpi9_serious_violence":
         o = serious_violence(ds, period)
-        return o[o["serious_violence"]], ["child_id", "outcome_id", "outcome_date", "offence_category", "gravity_score"]
+        return o[o["serious_violence"]], ["child_id", "quarter", "offence_key", "outcome_id", "outcome_date",
+                                          "outcome_type", "offence_category", "gravity_score", "age"]
+    if indicator in ("kpi10_victims", "rj_offered", "rj_engaged"):
+        v = victims_in_period(ds, period)
+        return v, ["victim_id", "child_id", "outcome_id", "quarter", "end_date", "consented_to_contact",
+                   "rj_offered", "rj_engaged"]
     if indicator in cols:
         return k.orders_ending(ds, period), base + cols[indicator]
     return pd.DataFrame(columns=["child_id"]), ["child_id"]

@@ -131,6 +131,28 @@ def quarter_of(d: dt.date) -> Period:
     return quarter(*_fy_q(pd.Timestamp(d).date()))
 
 
+def quarter_labels(dates: pd.Series) -> pd.Series:
+    """The financial-year quarter of each date, as its label (``2023-24 Q1``), vectorised;
+    missing dates give ``None``."""
+    d = pd.to_datetime(dates)
+    ok = d.notna()
+    year, month = d.dt.year.fillna(2000).astype(int), d.dt.month.fillna(1).astype(int)
+    fy = year - (month < 4).astype(int)
+    q = ((month - 4) % 12) // 3 + 1
+    label = fy.astype(str) + "-" + ((fy + 1) % 100).astype(str).str.zfill(2) + " Q" + q.astype(str)
+    return label.astype("object").where(ok, None)
+
+
+def quarters_in(period: Period) -> list[Period]:
+    """The financial-year quarters that overlap ``period``, oldest first (each whole)."""
+    q, out = quarter_of(period.start), []
+    while q.start <= period.end:
+        out.append(q)
+        fy, n = _fy_q(q.start)
+        q = quarter(fy, n + 1) if n < 4 else quarter(fy + 1, 1)
+    return out
+
+
 def rolling_year(end: dt.date) -> Period:
     """The 12 months ending on ``end`` (inclusive)."""
     end = pd.Timestamp(end).date()

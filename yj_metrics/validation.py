@@ -571,6 +571,9 @@ def _check_order(data: _SheetData, first: str, later: str, problems: _Problems,
 
 
 def _check_ages(children: _SheetData, outcomes: _SheetData, problems: _Problems) -> None:
+    """10-17 at the outcome; an outcome after the 18th birthday is accepted when the child was
+    under 18 at the offence or the first hearing (the YJB's age rule: QS2-fte_redshift.sql,
+    kpi9_sv_case_level_v8)."""
     dob, kid = _col(children, "date_of_birth"), _col(children, "child_id")
     o_kid, o_date = _col(outcomes, "child_id"), _col(outcomes, "outcome_date")
     if any(s is None for s in (dob, kid, o_kid, o_date)):
@@ -578,17 +581,24 @@ def _check_ages(children: _SheetData, outcomes: _SheetData, problems: _Problems)
     births = pd.DataFrame({"child_id": kid, "dob": dob, "child_row": kid.index})
     births = births.dropna().drop_duplicates("child_id")
     rows = pd.DataFrame({"child_id": o_kid, "outcome_date": o_date, "row": o_kid.index})
+    for extra in ("offence_date", "first_hearing_date"):
+        col = _col(outcomes, extra)
+        rows[extra] = col if col is not None else pd.NaT
     m = rows.merge(births, on="child_id", how="inner").dropna(subset=["outcome_date", "dob"])
     if m.empty:
         return
     m["age"] = age_on(m["dob"], m["outcome_date"])
-    bad = m[(m["age"] < 10) | (m["age"] > 17)]
+    earliest = m[["offence_date", "first_hearing_date", "outcome_date"]].min(axis=1)
+    m["age_earliest"] = age_on(m["dob"], earliest)
+    bad = m[(m["age"] < 10) | (m["age_earliest"] > 17)]
     raw = outcomes.raw["outcome_date"]
     for r in bad.itertuples(index=False):
         problems.cell("Outcomes", r.row, "outcome_date", raw.loc[r.row], (
             f"child '{r.child_id}' was {int(r.age)} on the outcome date {_fmt_date(r.outcome_date)} "
             f"(born {_fmt_date(r.dob)}, Children row {int(r.child_row)}). Youth justice outcomes "
-            "are for ages 10-17: check the outcome_date and the child's date_of_birth."))
+            "are for ages 10-17 (an outcome after the 18th birthday is accepted when the offence "
+            "or first hearing was before it): check the outcome_date, offence_date, "
+            "first_hearing_date and the child's date_of_birth."))
 
 
 def _check_outcome_child(interventions: _SheetData, outcomes: _SheetData,
@@ -717,12 +727,17 @@ def validate(raw: RawWorkbook, today: dt.date | None = None) -> ValidationReport
         if out.present:
             _check_order(out, "offence_date", "outcome_date", problems,
                          "An outcome cannot come before the offence.")
+            _check_order(out, "first_hearing_date", "outcome_date", problems,
+                         "An outcome cannot come before the first hearing.")
         if out.present and ch.present:
             _check_ages(ch, out, problems)
         for d in (inter, rem):
             if d.present:
                 _check_order(d, "start_date", "end_date", problems,
                              "An end date cannot be before the start date.")
+        if inter.present:
+            _check_order(inter, "start_date", "release_date", problems,
+                         "A child cannot be released from custody before the order starts.")
         if data["Benchmarks"].present:
             _check_order(data["Benchmarks"], "period_start", "period_end", problems,
                          "A period cannot end before it starts.")

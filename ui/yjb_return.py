@@ -1,0 +1,42 @@
+"""The manager's panel that prepares the quarterly KPI return to the YJB (KPI detail page)."""
+from __future__ import annotations
+
+import streamlit as st
+
+from ui import data
+from ui.auth import current_role
+from yj_metrics import yjb_return as yr
+
+
+def return_panel(quarter) -> None:
+    """Managers only: build the return for ``quarter`` from the whole live data (no filters),
+    report any failed internal check, offer the .xlsx, and open the children behind a cell."""
+    if current_role() != "manager":
+        return
+    with st.expander(f"Quarterly KPI return to the YJB, {quarter.label} (managers only)"):
+        st.caption("The YJB summary-template layout: one sheet per KPI, order types by school age. "
+                   "It always covers the whole service (the page filters do not apply).")
+        key = f"yjb_return_{quarter.label}"
+        if st.button("Prepare the YJB return", key="yjb_return_button"):
+            ds = data.live_dataset()
+            ret = yr.build_return(ds, quarter)
+            st.session_state[key] = ret
+        ret = st.session_state.get(key)
+        if ret is None:
+            return
+        if ret.problems:
+            st.error("The return failed its internal checks, so it cannot be downloaded:\n\n"
+                     + "\n".join(f"- {p}" for p in ret.problems))
+            return
+        st.success("Internal checks passed: every total is the sum of its parts and the shared "
+                   "denominators agree with the dashboard.")
+        st.dataframe(yr.summary_frame(ret), hide_index=True)
+        st.download_button("Download the return (.xlsx)", yr.return_xlsx(ret),
+                           f"yjb_kpi_return_{quarter.label.replace(' ', '')}.xlsx", key="yjb_return_download")
+        sheet = st.selectbox("Open a cell: sheet", [s.name for s in ret.sheets], key="yjb_return_sheet")
+        s = ret.sheet(sheet)
+        row = st.selectbox("Row", list(s.rows), key="yjb_return_row")
+        col = st.selectbox("Column", list(s.columns), format_func=lambda c: " / ".join(dict.fromkeys(c)),
+                           key="yjb_return_col")
+        st.caption(f"{s.value(row, col):.0f} in this cell.")
+        st.dataframe(yr.cell_children(data.live_dataset(), quarter, sheet, row, col), hide_index=True)
