@@ -3,6 +3,7 @@ import pandas as pd
 import streamlit as st
 
 from ui import data, fmt
+from ui.audit import csv_download
 from ui.auth import EVERYONE, suppressed_view
 from ui.charts import stacked_bars
 from ui.page import guarded, start
@@ -15,7 +16,7 @@ role, period, filters = start("Disposals and caseload", EVERYONE)
 def _show(df, counts, derived=None, name="table"):
     shown = suppress_table(df, counts, derived or {}, threshold=data.settings().suppression_threshold) if suppressed_view() else df
     st.dataframe(shown, hide_index=True)
-    st.download_button("Download (CSV)", shown.to_csv(index=False).encode(), f"{name}.csv", key=f"dl_{name}")
+    csv_download("Download (CSV)", shown, f"{name}.csv", key=f"dl_{name}", period=period, filters=filters)
 
 
 @guarded

@@ -2,6 +2,7 @@
 import streamlit as st
 
 from ui import data
+from ui.audit import csv_download
 from ui.auth import EVERYONE
 from ui.charts import clicked_x, grouped_bars, rri_chart
 from ui.filters import narrow
@@ -69,8 +70,8 @@ def body():
             "ci_method", "p_value", "flag", "expected", "excess", "share_of_events", "share_of_base", "note"]
     df = df[cols]
     st.dataframe(df.round(3), hide_index=True)
-    st.download_button("Download the table (CSV)", df.to_csv(index=False).encode(), f"disproportionality_{by}_{fy.label}.csv",
-                       key="dl_dp")
+    csv_download("Download the table (CSV)", df, f"disproportionality_{by}_{fy.label}.csv", key="dl_dp",
+                 filters=filters)
 
 
 body()
