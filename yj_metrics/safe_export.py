@@ -30,5 +30,9 @@ def neutralise_frame(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def csv_bytes(df: pd.DataFrame, index: bool = False) -> bytes:
-    """``df`` as UTF-8 CSV bytes, formula-like text neutralised."""
-    return neutralise_frame(df).to_csv(index=index).encode("utf-8")
+    """``df`` as UTF-8 CSV bytes, formula-like text neutralised.
+
+    Lines end in CRLF (RFC 4180, as Excel writes): then a cell holding a carriage return is
+    quoted instead of silently breaking the row.
+    """
+    return neutralise_frame(df).to_csv(index=index, lineterminator="\r\n").encode("utf-8")
