@@ -198,7 +198,8 @@ def require_role(*allowed: str, page: str = "") -> str:
 
         audit("access_refused", viewer_=v, snapshot=False, page=page, allowed=list(allowed))
         st.error(f"Access denied: this page is for {', '.join(ROLE_LABELS[r] for r in allowed).lower()}s only. "
-                 f"You are signed in as a {ROLE_LABELS[v.role].lower()}.", icon=":material/block:")
+                 f"You are signed in as {v.who + ', ' if v.signed_in and v.who else ''}"
+                 f"a {ROLE_LABELS[v.role].lower()}.", icon=":material/block:")
         st.markdown("[Go to the Board overview](./)")
         sign_out_button()
         st.stop()
