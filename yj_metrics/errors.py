@@ -101,7 +101,9 @@ def log_detail(exc: BaseException) -> str:
             # a driver message can quote a value (e.g. a duplicate key): keep only up to the first quote
             first = re.split(r"[\"'(]", first, maxsplit=1)[0].strip() if ("=" in first or "'" in first) else first
             parts.append(f"{name}: {first}" if first else name)
-    frames = traceback.extract_tb(exc.__traceback__)[-4:] if exc.__traceback__ else []
+    frames = traceback.extract_tb(exc.__traceback__) if exc.__traceback__ else []
+    ours = [f for f in frames if "site-packages" not in f.filename and "/lib/python" not in f.filename]
+    frames = (ours or frames)[-4:]  # where in our code it happened
     where = " <- ".join(f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno} {f.name}" for f in reversed(frames))
     if where:
         parts.append(f"at {where}")

@@ -7,6 +7,7 @@ data row, or nothing. The newest snapshot is the live data; older ones are kept.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import hashlib
 import json
 import os
@@ -39,6 +40,17 @@ def default_url() -> str:
         return url
     DEFAULT_DB_PATH.parent.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{DEFAULT_DB_PATH}"
+
+
+def _check_writable(database: str | None) -> None:
+    """An SQLite file (in WAL mode) needs its file and folder writable even to be read: say so plainly."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    folder = path.parent if str(path.parent) else Path(".")
+    for target in ([path] if path.exists() else []) + [folder]:
+        if target.exists() and not os.access(target, os.W_OK):
+            raise OSError(errno.EROFS, "the SQLite database file or its folder is read-only", str(target))
 
 
 metadata = sa.MetaData()
@@ -175,15 +187,16 @@ def _records(frame: pd.DataFrame, columns: dict[str, str], snapshot_id: int) -> 
 class Store:
     """Snapshots and settings in a SQLAlchemy database (SQLite or PostgreSQL)."""
 
-    def __init__(self, url: str | None = None):
+    def __init__(self, url: str | None = None, sqlite_timeout: float = 30):
         self.url = url or default_url()
         # hide_parameters: an error message never carries row values (children's ids, case rows);
         # pool_pre_ping: after a database restart the next request reconnects by itself
         kwargs = {"hide_parameters": True, "pool_pre_ping": True}
         if self.url.startswith("sqlite"):
-            kwargs["connect_args"] = {"timeout": 30}
+            kwargs["connect_args"] = {"timeout": sqlite_timeout}
         self.engine = sa.create_engine(self.url, **kwargs)
         if self.engine.dialect.name == "sqlite":
+            _check_writable(self.engine.url.database)
             @sa.event.listens_for(self.engine, "connect")
             def _pragmas(dbapi_conn, _record):  # pragma: no cover - exercised by every sqlite test
                 cur = dbapi_conn.cursor()
