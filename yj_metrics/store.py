@@ -406,6 +406,7 @@ class Store:
         with self.engine.connect() as conn:
             rows = conn.execute(q).all()
         df = pd.DataFrame([tuple(r) for r in rows], columns=list(AUDIT_COLUMNS))
+        df["snapshot_id"] = df["snapshot_id"].astype("Int64")
         if len(df):
             df["at"] = [(v if v.tzinfo else v.replace(tzinfo=dt.timezone.utc)) for v in df["at"]]
         return df
