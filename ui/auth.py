@@ -158,6 +158,26 @@ def sign_out_button(where=None) -> None:
         st.stop()
 
 
+def _remote_client() -> bool:
+    """True when the browser is on another computer (local mode serves this computer only, even when the
+    server was started without scripts/run_app.sh's localhost binding)."""
+    import ipaddress
+
+    try:
+        ip = st.context.ip_address
+    except Exception:  # no client context (tests, bare mode)
+        return False
+    if not isinstance(ip, str) or not ip:  # None: loopback; not a string: no real client (AppTest)
+        return False
+    try:
+        addr = ipaddress.ip_address(ip.split("%", 1)[0])
+    except ValueError:
+        return True
+    if getattr(addr, "ipv4_mapped", None):
+        addr = addr.ipv4_mapped  # ::ffff:127.0.0.1 on a dual-stack server
+    return not addr.is_loopback
+
+
 def _sign_in_page() -> None:
     st.title("Youth justice board dashboard")
     st.write("Sign in with your council account to see the dashboard.")
@@ -186,6 +206,11 @@ def require_role(*allowed: str, page: str = "") -> str:
     if v.misconfigured:
         st.error("Sign-in is set up but its settings cannot be read, so the dashboard shows nothing. "
                  "Ask IT to check .streamlit/secrets.toml.", icon=":material/error:")
+        st.stop()
+    if v.local and _remote_client():
+        log.warning("local mode: refused a request from another computer")
+        st.error("This dashboard is in local mode (no sign-in), so it only opens on the computer it runs on. "
+                 "To share it, set up sign-in (see the README).", icon=":material/lock:")
         st.stop()
     if not v.local and not v.signed_in:
         _sign_in_page()
