@@ -250,6 +250,9 @@ def cmd_report(args) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     pack = build_board_pack(ds, quarter, args.role, settings=settings, out_dir=out)
+    if store is not None:  # built from the stored (live) data: written to its audit log
+        _audit(store, "board_pack_built", snapshot_id=ds.snapshot_id, quarter=quarter.label, role=args.role,
+               files=[pack.pptx_name, pack.pdf_name], source="cli")
     print(f"Wrote {out / pack.pptx_name} and {out / pack.pdf_name}")
     return 0
 
