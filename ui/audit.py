@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import logging
 
 import pandas as pd
 import streamlit as st
 
 from yj_metrics.safe_export import csv_bytes
+
+log = logging.getLogger("yj_dashboard")
 
 
 def _plain(value):
@@ -49,8 +52,18 @@ def download_button(label: str, data: bytes, file_name: str, *, key: str, kind: 
     """``st.download_button`` whose every click is written to the audit log (kind: csv, pack, template...)."""
     sha = hashlib.sha256(data).hexdigest() if isinstance(data, (bytes, bytearray)) else ""
     st.download_button(label, data, file_name=file_name, mime=mime, key=key, icon=":material/download:",
-                       on_click=audit, args=("download",),
+                       on_click=_audit_download,
                        kwargs={"kind": kind, "file_name": file_name, "sha256": sha, "page": _page(), **detail})
+
+
+def _audit_download(**detail) -> None:
+    """The download button's callback: a failure is logged (without values), never a traceback."""
+    try:
+        audit("download", **detail)
+    except Exception as exc:
+        from yj_metrics.errors import log_detail
+
+        log.error("could not audit a download: %s", log_detail(exc))
 
 
 def csv_download(label: str, df: pd.DataFrame, file_name: str, *, key: str, **detail) -> None:

@@ -193,6 +193,11 @@ def test_three_roles_at_once_on_one_server(server, browser, tmp_path):
         with m.expect_download() as d:
             m.get_by_role("button", name="Download this table (CSV)").click()
         assert d.value.suggested_filename.endswith(".csv")
+        m.goto(f"{server.url}/upload")
+        wait_for_app(m)
+        with m.expect_download() as d:
+            m.get_by_role("button", name="Download the blank template").click()
+        assert d.value.suggested_filename == "yj_workbook_template.xlsx"
         b.goto(f"{server.url}/data_quality")  # the board may see data quality
         wait_for_app(b)
         b.get_by_role("heading", name="Data quality").wait_for()
@@ -212,6 +217,8 @@ def test_three_roles_at_once_on_one_server(server, browser, tmp_path):
         assert ids and all(re.fullmatch(r"[A-Z0-9-]+", i) for i in ids)  # pseudonymous ids only
         assert not wait_for_audit(server.db_url, timeout=0, action="view_child_rows", role="board")
         assert wait_for_audit(server.db_url, action="download", subject="manager-1", detail_contains='"kind": "csv"')
+        assert wait_for_audit(server.db_url, action="download", subject="manager-1",
+                              detail_contains='"kind": "template"')
 
         # the manager's Audit page shows them, and filters by person
         m.goto(f"{server.url}/audit")
