@@ -44,10 +44,11 @@ def body():
                              placeholder="Every action")
     today = dt.datetime.now(dt.timezone.utc).date()
     days = c3.date_input("Dates", (today - dt.timedelta(days=30), today), key="audit_dates", format="DD/MM/YYYY")
-    since, until = (days if isinstance(days, (tuple, list)) and len(days) == 2 else (days, days)) \
-        if days else (None, None)
-    if isinstance(since, (tuple, list)):
-        since = since[0] if since else None
+    if isinstance(days, (tuple, list)):  # a range; while choosing, only its first day
+        since = days[0] if len(days) > 0 else None
+        until = days[1] if len(days) > 1 else since
+    else:
+        since = until = days
     log = store.audit_entries(None if person == "Everyone" else person, actions or None, since, until)
     st.caption(f"{len(log):,} entries, newest first (times in UTC).")
     shown = log.assign(at=log["at"].map(lambda t: t.strftime("%d %b %Y %H:%M:%S")) if len(log) else log["at"],

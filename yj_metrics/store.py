@@ -217,9 +217,14 @@ class Store:
         with self.engine.connect() as conn:
             if conn.exec_driver_sql(exists).scalar():
                 return
-        with self.engine.begin() as conn:
-            for stmt in guard:
-                conn.exec_driver_sql(stmt)
+        try:
+            with self.engine.begin() as conn:
+                for stmt in guard:
+                    conn.exec_driver_sql(stmt)
+        except sa.exc.DBAPIError:  # another process created it at the same moment
+            with self.engine.connect() as conn:
+                if not conn.exec_driver_sql(exists).scalar():
+                    raise
 
     # ------------------------------------------------------------------ snapshots
 
