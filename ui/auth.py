@@ -50,6 +50,15 @@ class Viewer:
     def who(self) -> str:
         return self.email or self.name or self.subject
 
+    @property
+    def who_md(self) -> str:
+        """``who`` for markdown: the identity provider's text is shown literally, never as markup."""
+        return _md_literal(self.who)
+
+
+def _md_literal(text: str) -> str:
+    return "".join("\\" + ch if ch in "\\`*_{}[]()<>#+-.!|~$:@" else ch for ch in str(text))
+
 
 def service_name() -> str:
     """The service this deployment serves (``YJ_SERVICE``), for service-scoped role rules."""
@@ -223,7 +232,7 @@ def require_role(*allowed: str, page: str = "") -> str:
 
         audit("access_refused", viewer_=v, snapshot=False, page=page, allowed=list(allowed))
         st.error(f"Access denied: this page is for {', '.join(ROLE_LABELS[r] for r in allowed).lower()}s only. "
-                 f"You are signed in as {v.who + ', ' if v.signed_in and v.who else ''}"
+                 f"You are signed in as {v.who_md + ', ' if v.signed_in and v.who else ''}"
                  f"a {ROLE_LABELS[v.role].lower()}.", icon=":material/block:")
         st.markdown("[Go to the Board overview](./)")
         sign_out_button()

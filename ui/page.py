@@ -9,7 +9,7 @@ from streamlit.runtime.scriptrunner_utils.exceptions import RerunException, Stop
 
 from yj_metrics.errors import kind_of, log_detail, plain_message
 
-from .auth import LOCAL_MODE_NOTE, ROLE_LABELS, require_role, sign_out_button, viewer
+from .auth import LOCAL_MODE_NOTE, ROLE_LABELS, _md_literal, require_role, sign_out_button, viewer
 from .data import demo_banner, get_store, live_dataset
 from .filters import breadcrumb, sidebar_filters
 from .nav import sidebar_links
@@ -37,8 +37,8 @@ def start(title: str, allowed: tuple[str, ...], filters: bool = True):
     except Exception as exc:  # a broken database must not show a traceback, SQL or values
         storage_failure(exc)
     with st.sidebar:
-        who = f"{v.who} · " if v.signed_in else ""
-        org = f" ({v.organisation})" if v.organisation else ""
+        who = f"{v.who_md} · " if v.signed_in else ""
+        org = f" ({_md_literal(v.organisation)})" if v.organisation else ""
         st.caption(f"Signed in as {who}**{ROLE_LABELS[role]}**{org}" + (f" · live data: snapshot #{info.id}, "
                    f"{info.file_name}" if info else ""))
     sign_out_button()
