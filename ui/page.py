@@ -24,8 +24,9 @@ def start(title: str, allowed: tuple[str, ...], filters: bool = True):
     try:
         v = viewer()
         if v.local:
-            st.caption(f":material/computer: **{LOCAL_MODE_NOTE}** Anyone who can open this address has the "
-                       f"{ROLE_LABELS.get(v.role, v.role).lower()} role; see the README to set up sign-in.")
+            st.caption(f":material/computer: **{LOCAL_MODE_NOTE}** This computer only, with the "
+                       f"{ROLE_LABELS.get(v.role, v.role).lower()} role (YJ_ROLE); see the README to set up "
+                       "sign-in for others.")
         role = require_role(*allowed, page=title)
         base = live_dataset()
         sidebar_links()
