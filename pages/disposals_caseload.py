@@ -3,6 +3,7 @@ import pandas as pd
 import streamlit as st
 
 from ui import data, fmt
+from ui.audit import csv_download
 from ui.auth import EVERYONE, suppressed_view
 from ui.charts import stacked_bars
 from ui.page import guarded, start
@@ -13,7 +14,7 @@ role, period, filters = start("Disposals and caseload", EVERYONE)
 def _show(shown, name="table"):
     """A table as it may be shown to this viewer (the data layer protects it for partners)."""
     st.dataframe(shown, hide_index=True)
-    st.download_button("Download (CSV)", shown.to_csv(index=False).encode(), f"{name}.csv", key=f"dl_{name}")
+    csv_download("Download (CSV)", shown, f"{name}.csv", key=f"dl_{name}", period=period, filters=filters)
 
 
 @guarded

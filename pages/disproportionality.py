@@ -2,6 +2,7 @@
 import streamlit as st
 
 from ui import data, fmt
+from ui.audit import csv_download
 from ui.auth import EVERYONE
 from ui.charts import clicked_x, grouped_bars, rri_chart
 from ui.filters import narrow
@@ -78,8 +79,8 @@ def body():
         for col in ("events", "base"):
             df[col] = df[col].astype("object").where(df[col].notna() | ~hidden, m)
     st.dataframe(_rounded(df, 3), hide_index=True)
-    st.download_button("Download the table (CSV)", df.to_csv(index=False).encode(), f"disproportionality_{by}_{fy.label}.csv",
-                       key="dl_dp")
+    csv_download("Download the table (CSV)", df, f"disproportionality_{by}_{fy.label}.csv", key="dl_dp",
+                 filters=filters)
 
 
 body()

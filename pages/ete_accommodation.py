@@ -3,6 +3,7 @@ import pandas as pd
 import streamlit as st
 
 from ui import data, fmt
+from ui.audit import csv_download
 from ui.auth import EVERYONE
 from ui.charts import breakdown_bars, grouped_bars, stacked_bars
 from ui.page import guarded, start
@@ -64,7 +65,7 @@ def body():
     st.plotly_chart(stacked_bars(plot, "month", counts, "Open cases by ETE status at month end (children)", "children"),
                     key="etestatus")
     st.dataframe(shown, hide_index=True)
-    st.download_button("Download (CSV)", shown.to_csv(index=False).encode(), "ete_status.csv", key="dl_ete")
+    csv_download("Download (CSV)", shown, "ete_status.csv", key="dl_ete", period=period, filters=filters)
 
 
 body()

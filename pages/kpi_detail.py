@@ -2,6 +2,7 @@
 import streamlit as st
 
 from ui import data, fmt
+from ui.audit import child_rows_viewed, csv_download
 from ui.auth import EVERYONE, can_see_children
 from ui.charts import breakdown_bars, clicked_x, trend_chart
 from ui.filters import narrow
@@ -81,11 +82,14 @@ def body():
 
         df = pd.DataFrame(table)
         st.dataframe(df, hide_index=True)
-        st.download_button("Download this table (CSV)", df.to_csv(index=False).encode(), f"{ind}_by_{by}.csv",
-                           key="dl_breakdown")
+        csv_download("Download this table (CSV)", df, f"{ind}_by_{by}.csv", key="dl_breakdown",
+                     period=read_period, filters=filters)
     if can_see_children():
-        with st.expander("Children behind this figure (managers only)"):
-            st.dataframe(data.children_behind(read_period, filters, ind), hide_index=True)
+        children = st.expander("Children behind this figure (managers only)", on_change="rerun", key="kids_exp")
+        if children.open:  # computed, shown and audited only when opened
+            rows = data.children_behind(read_period, filters, ind)
+            child_rows_viewed(rows, indicator=ind, period=read_period, filters=filters)
+            children.dataframe(rows, hide_index=True)
     return_panel(quarter)
 
 

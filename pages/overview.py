@@ -2,6 +2,7 @@
 import streamlit as st
 
 from ui import data, fmt
+from ui.audit import audit, download_button
 from ui.auth import EVERYONE, current_role
 from ui.page import guarded, start
 from yj_metrics.indicators import INDICATORS, reporting_period
@@ -74,13 +75,18 @@ def body():
         ds = data.live_dataset(filters if edition == "board" else None)
         with st.spinner("Building the board pack..."):
             pack = build_board_pack(ds, quarter, current_role(), settings=data.settings(), edition=edition)
+        audit("board_pack_built", quarter=quarter, filters=filters if edition == "board" else None,
+              edition=edition, files=[pack.pptx_name, pack.pdf_name])
         st.session_state["board_pack"] = pack
     pack = st.session_state.get("board_pack")
     if pack is not None:
         c1, c2 = st.columns(2)
-        c1.download_button("Download PowerPoint", pack.pptx, file_name=pack.pptx_name, key="dl_pptx",
-                           mime="application/vnd.openxmlformats-officedocument.presentationml.presentation")
-        c2.download_button("Download PDF", pack.pdf, file_name=pack.pdf_name, mime="application/pdf", key="dl_pdf")
+        with c1:
+            download_button("Download PowerPoint", pack.pptx, pack.pptx_name, key="dl_pptx", kind="pack",
+                            mime="application/vnd.openxmlformats-officedocument.presentationml.presentation")
+        with c2:
+            download_button("Download PDF", pack.pdf, pack.pdf_name, mime="application/pdf", key="dl_pdf",
+                            kind="pack")
 
 
 body()

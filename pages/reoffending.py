@@ -2,6 +2,7 @@
 import streamlit as st
 
 from ui import data, fmt
+from ui.audit import child_rows_viewed
 from ui.auth import EVERYONE, can_see_children
 from ui.charts import breakdown_bars, clicked_x, trend_chart
 from ui.filters import narrow
@@ -49,8 +50,11 @@ def body():
     if inc:
         st.caption(f"Cohorts ending on or after {fmt.fmt_date(min(inc))} do not yet have complete follow-up.")
     if can_see_children():
-        with st.expander("The cohort, child by child (managers only)"):
-            st.dataframe(data.children_behind(cohort_period, filters, "reoffending_rate"), hide_index=True)
+        cohort = st.expander("The cohort, child by child (managers only)", on_change="rerun", key="kids_exp")
+        if cohort.open:  # computed, shown and audited only when opened
+            rows = data.children_behind(cohort_period, filters, "reoffending_rate")
+            child_rows_viewed(rows, indicator="reoffending_rate", period=cohort_period, filters=filters)
+            cohort.dataframe(rows, hide_index=True)
 
 
 body()

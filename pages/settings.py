@@ -1,10 +1,12 @@
 """Settings (managers only): targets, remand cost rates, suppression threshold, benchmarks, population."""
+import json
 from dataclasses import replace
 
 import pandas as pd
 import streamlit as st
 
 from ui import data
+from ui.audit import audit
 from ui.auth import MANAGERS
 from ui.page import guarded, start
 from yj_metrics.indicators import INDICATORS
@@ -39,9 +41,14 @@ def body():
             return
         targets = {r.indicator: Target(r.indicator, float(r.green), float(r.red), r.direction)
                    for r in edited.itertuples()}
-        data.get_store().save_settings(replace(current, service_name=name, suppression_threshold=int(threshold),
-                                               remand_rates=rates, targets=targets))
+        new = replace(current, service_name=name, suppression_threshold=int(threshold), remand_rates=rates,
+                      targets=targets)
+        data.get_store().save_settings(new)
         data.clear_caches()
+        before, after = json.loads(current.to_json()), json.loads(new.to_json())
+        changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+        audit("settings_changed", changed=changed, before={k: before.get(k) for k in changed},
+              after={k: after.get(k) for k in changed})
         st.success("Settings saved. Every page now uses them.")
     ds = data.live_dataset()
     with st.expander("Benchmarks in the live data"):

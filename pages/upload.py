@@ -1,8 +1,11 @@
 """Upload (managers only): validate the monthly workbook and store it as the live snapshot."""
 import streamlit as st
 
+import hashlib
+
 from ui import data
-from ui.auth import MANAGERS
+from ui.audit import audit, csv_download, download_button
+from ui.auth import MANAGERS, viewer
 from ui.page import guarded, start
 
 role, _, _ = start("Upload the monthly workbook", MANAGERS, filters=False)
@@ -15,22 +18,35 @@ def _template() -> bytes:
     return template_xlsx()
 
 
+def _audit_upload(name, raw, report, result) -> None:
+    if result is None:
+        outcome = "rejected"
+    else:
+        outcome = "accepted" if result.created else "already loaded"
+    audit("upload", snapshot=result.snapshot.id if result else False, file_name=name,
+          sha256=hashlib.sha256(raw).hexdigest(), bytes=len(raw), outcome=outcome,
+          errors=len(report.errors), warnings=len(report.warnings), unreadable=bool(report.unreadable))
+
+
 @guarded
 def body():
     st.write("Upload the case-level workbook exported from the case management system (`.xlsx`, or `.xlsm` read "
              "for values only). Every problem is listed with its sheet, row and column; nothing is stored unless "
              "the file has no errors.")
-    st.download_button("Download the blank template", _template(), "yj_workbook_template.xlsx",
-                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="template",
-                       icon=":material/download:")
-    up = st.file_uploader("Workbook", type=["xlsx", "xlsm"], key="workbook",
-                          help="One sheet per entity: Children, Outcomes, Interventions (required) and the optional sheets.")
+    download_button("Download the blank template", _template(), "yj_workbook_template.xlsx", kind="template",
+                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="template")
+    up = st.file_uploader("Workbook (up to 50 MB)", type=["xlsx", "xlsm"], key="workbook",
+                          help="One sheet per entity: Children, Outcomes, Interventions (required) and the optional "
+                               "sheets. Files over 50 MB are refused: save the workbook without other sheets or "
+                               "images and try again.")
     if up is None:
         return
     raw = up.getvalue()  # cache on bytes, never on the UploadedFile
     with st.status(f"Checking {up.name}...", expanded=False) as status:
         status.write("Reading and validating every sheet...")
-        report, result = data.get_store().load(raw, up.name, loaded_by="manager")
+        v = viewer()
+        report, result = data.get_store().load(raw, up.name, loaded_by=v.who or "manager")
+        _audit_upload(up.name, raw, report, result)
         if result is None:
             status.update(label=f"{up.name}: not loaded", state="error")
         else:
@@ -45,8 +61,7 @@ def body():
             f"{n_err} error(s) and {n_warn} warning(s)." + (" Nothing was stored: fix the errors and upload again."
                                                             if n_err else " The workbook was loaded."))
         st.dataframe(df, hide_index=True, key="problems")
-        st.download_button("Download the problem list (CSV)", df.to_csv(index=False).encode(),
-                           f"{up.name}_problems.csv", key="problems_csv")
+        csv_download("Download the problem list (CSV)", df, f"{up.name}_problems.csv", key="problems_csv")
     if result is not None:
         if result.created:
             data.clear_caches()

@@ -80,6 +80,10 @@ def test_load_snapshots_kpis_disproportionality_report(tmp_path, demo_xlsx_path)
     rep = run("report", "--db", db, "--quarter", "2023-24Q4", "--role", "partner", "--out", tmp_path / "pack")
     assert rep.returncode == 0, rep.stderr
     assert sorted(p.suffix for p in (tmp_path / "pack").iterdir()) == [".pdf", ".pptx"]
+    from yj_metrics.store import Store
+
+    actions = Store(db).audit_entries()["action"].tolist()  # newest first: the pack, then both loads
+    assert actions == ["board_pack_built", "upload", "upload"]
 
 
 def test_errors_are_one_line_never_a_traceback(tmp_path):

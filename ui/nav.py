@@ -16,6 +16,7 @@ PAGES = [
     ("pages/data_quality.py", "Data quality", ":material/fact_check:", "data_quality", MANAGERS_AND_BOARD),
     ("pages/upload.py", "Upload", ":material/upload_file:", "upload", MANAGERS),
     ("pages/settings.py", "Settings", ":material/settings:", "settings", MANAGERS),
+    ("pages/audit.py", "Access and audit", ":material/policy:", "audit", MANAGERS),
 ]
 
 

@@ -7,7 +7,9 @@ import logging
 import streamlit as st
 from streamlit.runtime.scriptrunner_utils.exceptions import RerunException, StopException
 
-from .auth import ROLE_LABELS, require_role, suppressed_view
+from yj_metrics.errors import kind_of, log_detail, plain_message
+
+from .auth import LOCAL_MODE_NOTE, ROLE_LABELS, _md_literal, require_role, sign_out_button, suppressed_view, viewer
 from .data import demo_banner, get_store, live_dataset, settings
 from .filters import breadcrumb, sidebar_filters
 from .nav import sidebar_links
@@ -18,21 +20,29 @@ log = logging.getLogger("yj_dashboard")
 def start(title: str, allowed: tuple[str, ...], filters: bool = True):
     """Set up a page; returns (role, period, filters). The role is checked before anything else."""
     st.set_page_config(page_title=f"{title} · Youth justice board", page_icon=":material/balance:", layout="wide")
-    role = require_role(*allowed)
+    st.session_state["_yj_page"] = title
     try:
+        v = viewer()
+        if v.local:
+            st.caption(f":material/computer: **{LOCAL_MODE_NOTE}** This computer only, with the "
+                       f"{ROLE_LABELS.get(v.role, v.role).lower()} role (YJ_ROLE); see the README to set up "
+                       "sign-in for others.")
+        role = require_role(*allowed, page=title)
         base = live_dataset()
-    except Exception as exc:  # a broken database must not show a traceback
-        log.exception("cannot open the data")
-        st.error(f"The data could not be opened: {exc}. Check YJ_DATABASE_URL, or ask a manager to upload "
-                 "the workbook again.")
-        st.stop()
-    sidebar_links()
-    demo_banner()
-    st.title(title)
-    info = get_store().latest()
+        sidebar_links()
+        demo_banner()
+        st.title(title)
+        info = get_store().latest()
+    except (StopException, RerunException):
+        raise
+    except Exception as exc:  # a broken database must not show a traceback, SQL or values
+        storage_failure(exc)
     with st.sidebar:
-        st.caption(f"Signed in as **{ROLE_LABELS[role]}**" + (f" · live data: snapshot #{info.id}, "
+        who = f"{v.who_md} · " if v.signed_in else ""
+        org = f" ({_md_literal(v.organisation)})" if v.organisation else ""
+        st.caption(f"Signed in as {who}**{ROLE_LABELS[role]}**{org}" + (f" · live data: snapshot #{info.id}, "
                    f"{info.file_name}" if info else ""))
+    sign_out_button()
     if suppressed_view():
         from yj_metrics.disclosure import explanation
 
@@ -44,6 +54,27 @@ def start(title: str, allowed: tuple[str, ...], filters: bool = True):
     return role, period, flt
 
 
+def storage_failure(exc: BaseException) -> None:
+    """Tell the user plainly (no SQL, driver message or values), log the detail, retry by itself."""
+    log.error("cannot open the data: %s", log_detail(exc))
+    st.error(plain_message(exc), icon=":material/error:")
+    if kind_of(exc) in ("unreachable", "locked", "database"):
+        _retry_when_back()
+    st.stop()
+
+
+@st.fragment(run_every=5)
+def _retry_when_back() -> None:
+    """Every 5 s: once the database answers again, the whole page runs again by itself."""
+    try:
+        get_store().ping()
+    except Exception as exc:
+        log.warning("the database is still unavailable: %s", log_detail(exc))
+        st.caption("Waiting for the database; this page reloads by itself when it is back.")
+        return
+    st.rerun(scope="app")
+
+
 def guarded(fn):
     """Run a page body; an unexpected error becomes a plain message, never a traceback."""
     @functools.wraps(fn)
@@ -53,7 +84,10 @@ def guarded(fn):
         except (StopException, RerunException):  # st.stop / st.rerun pass through
             raise
         except Exception as exc:
-            log.exception("page failed")
-            st.error(f"Something went wrong drawing this page ({type(exc).__name__}: {exc}). "
-                     "Try another period or clear the filters; if it persists, tell the service manager.")
+            log.error("page failed: %s", log_detail(exc))
+            if kind_of(exc) != "unexpected":
+                st.error(plain_message(exc), icon=":material/error:")
+                return
+            st.error("Something went wrong drawing this page. Try another period or clear the filters; if it "
+                     "persists, tell the service manager (the technical detail is in the server log).")
     return wrapper

@@ -1,12 +1,14 @@
 """``python -m yj_metrics``: the command line and automation interface.
 
-Exit codes: 0 success; 1 the workbook has errors; 2 the input could not be read or used.
+Exit codes: 0 success; 1 the workbook has errors; 2 the input could not be read or used;
+3 the database could not be used (unreachable, disk full, read-only, locked).
 """
 from __future__ import annotations
 
 import argparse
 import datetime as dt
 import json
+import logging
 import sys
 from pathlib import Path
 
@@ -98,7 +100,14 @@ def cmd_load(args) -> int:
     if not path.exists():
         raise UserError(f"{path}: no such file.")
     store = Store(args.db)
-    report, result = store.load(path.read_bytes(), path.name, loaded_by=args.loaded_by)
+    raw = path.read_bytes()
+    report, result = store.load(raw, path.name, loaded_by=args.loaded_by)
+    import hashlib
+
+    _audit(store, "upload", snapshot_id=result.snapshot.id if result else None, file_name=path.name,
+           sha256=hashlib.sha256(raw).hexdigest(), bytes=len(raw), source="cli",
+           outcome="rejected" if result is None else ("accepted" if result.created else "already loaded"),
+           errors=len(report.errors), warnings=len(report.warnings))
     if args.json:
         out = report.to_json_dict()
         out["snapshot"] = result.snapshot.to_dict() if result else None
@@ -116,6 +125,56 @@ def cmd_load(args) -> int:
     if report.unreadable:
         return 2
     return 1 if report.errors else 0
+
+
+def _who() -> str:
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except Exception:  # pragma: no cover - no user name on this system
+        return "cli"
+
+
+def _audit(store, action: str, snapshot_id=None, **detail) -> None:
+    """Write the CLI's action to the audit log (subject ``cli:<user>``)."""
+    store.append_audit(action, subject=_who(), snapshot_id=snapshot_id, detail=detail)
+
+
+def cmd_roles_list(args) -> int:
+    from .store import Store
+
+    rules = Store(args.db).role_rules(args.service)
+    if args.json:
+        print(json.dumps([r.to_dict() for r in rules], indent=2))
+        return 0
+    if not rules:
+        print("No role-mapping rules: with sign-in on, nobody can see any data.")
+    for r in rules:
+        org = f" ({r.organisation})" if r.organisation else ""
+        svc = f" [service {r.service}]" if r.service else ""
+        print(f"{r.kind:6} {r.value} -> {r.role}{org}{svc}")
+    return 0
+
+
+def cmd_roles_load(args) -> int:
+    from .access import RuleError, rules_from_file
+    from .store import Store
+
+    try:
+        rules = rules_from_file(args.file)
+    except RuleError as exc:
+        raise UserError(str(exc)) from None
+    if args.service is not None:
+        rules = [r if r.service == args.service else type(r)(**{**r.to_dict(), "service": args.service})
+                 for r in rules]
+    store = Store(args.db)
+    before = store.role_rules(args.service)
+    store.replace_role_rules(rules, service=args.service)
+    _audit(store, "roles_loaded", file_name=Path(args.file).name, service=args.service,
+           before=[r.to_dict() for r in before], after=[r.to_dict() for r in rules])
+    print(f"Loaded {len(rules)} role-mapping rule(s) from {args.file}; they replace the {len(before)} before.")
+    return 0
 
 
 def cmd_snapshots(args) -> int:
@@ -205,6 +264,10 @@ def cmd_report(args) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     pack = build_board_pack(ds, quarter, args.role, settings=settings, out_dir=out, edition=args.edition)
+    if store is not None:  # built from the stored (live) data: written to its audit log
+        _audit(store, "board_pack_built", snapshot_id=ds.snapshot_id, quarter=quarter.label, role=args.role,
+               edition=pack.pptx_name.rsplit("_", 1)[-1].split(".")[0], files=[pack.pptx_name, pack.pdf_name],
+               source="cli")
     print(f"Wrote {out / pack.pptx_name} and {out / pack.pdf_name}")
     return 0
 
@@ -273,6 +336,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(fn=cmd_snapshots)
 
+    p = sub.add_parser("roles", help="who may sign in with which role (the role-mapping rules)")
+    rsub = p.add_subparsers(dest="roles_command", required=True)
+    r = rsub.add_parser("list", help="list the rules")
+    r.add_argument("--db", default=None)
+    r.add_argument("--service", default=None, help="only the rules that apply to this service")
+    r.add_argument("--json", action="store_true")
+    r.set_defaults(fn=cmd_roles_list)
+    r = rsub.add_parser("load", help="replace the rules with a CSV file: kind,value,role,organisation,service,note")
+    r.add_argument("file")
+    r.add_argument("--db", default=None)
+    r.add_argument("--service", default=None, help="replace only this service's rules (and set it on each)")
+    r.set_defaults(fn=cmd_roles_load)
+
     p = sub.add_parser("kpis", help="compute the indicators for a period")
     _source(p)
     p.add_argument("--by", default=None)
@@ -316,14 +392,20 @@ def main(argv=None) -> int:
     if hasattr(args, "start") and hasattr(args, "end") and args.end < args.start:
         print("--end is before --start.", file=sys.stderr)
         return 2
+    from .errors import is_storage_error, log_detail, plain_message
+
     try:
         return args.fn(args)
     except UserError as exc:
         print(str(exc), file=sys.stderr)
         return 2
-    except (ValueError, LookupError, OSError) as exc:
-        print(f"Error: {exc}", file=sys.stderr)
-        return 2
-    except Exception as exc:  # never a traceback for the user
-        print(f"Unexpected error ({type(exc).__name__}): {exc}", file=sys.stderr)
+    except Exception as exc:  # never a traceback, SQL, driver message or row value for the user
+        if is_storage_error(exc):
+            print(f"Error: {plain_message(exc)}", file=sys.stderr)
+            logging.getLogger("yj_metrics").debug("storage error: %s", log_detail(exc))
+            return 3
+        if isinstance(exc, (ValueError, LookupError, OSError)):
+            print(f"Error: {exc}", file=sys.stderr)
+            return 2
+        print(f"Unexpected error ({type(exc).__name__}). {plain_message(exc)}", file=sys.stderr)
         return 2

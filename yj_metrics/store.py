@@ -7,6 +7,7 @@ data row, or nothing. The newest snapshot is the live data; older ones are kept.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import hashlib
 import json
 import os
@@ -41,6 +42,17 @@ def default_url() -> str:
     return f"sqlite:///{DEFAULT_DB_PATH}"
 
 
+def _check_writable(database: str | None) -> None:
+    """An SQLite file (in WAL mode) needs its file and folder writable even to be read: say so plainly."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    folder = path.parent if str(path.parent) else Path(".")
+    for target in ([path] if path.exists() else []) + [folder]:
+        if target.exists() and not os.access(target, os.W_OK):
+            raise OSError(errno.EROFS, "the SQLite database file or its folder is read-only", str(target))
+
+
 metadata = sa.MetaData()
 snapshots = sa.Table(
     "snapshots", metadata,
@@ -61,6 +73,47 @@ settings_table = sa.Table(
     sa.Column("value", sa.Text, nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
 )
+role_rules = sa.Table(
+    "role_rules", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("service", sa.Text, nullable=False, default=""),  # "" = every service
+    sa.Column("kind", sa.String(16), nullable=False),            # email | group | domain
+    sa.Column("value", sa.Text, nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),             # manager | board | partner
+    sa.Column("organisation", sa.Text, nullable=False, default=""),
+    sa.Column("note", sa.Text, nullable=False, default=""),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+audit_log = sa.Table(
+    "audit_log", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False, index=True),
+    sa.Column("subject", sa.Text, nullable=False, default=""),
+    sa.Column("email", sa.Text, nullable=False, default=""),
+    sa.Column("role", sa.String(16), nullable=False, default=""),
+    sa.Column("organisation", sa.Text, nullable=False, default=""),
+    sa.Column("service", sa.Text, nullable=False, default=""),
+    sa.Column("action", sa.String(40), nullable=False, index=True),
+    sa.Column("snapshot_id", sa.Integer),
+    sa.Column("detail", sa.Text, nullable=False, default="{}"),  # JSON: page, filters, file, before/after...
+)
+AUDIT_COLUMNS = ("id", "at", "subject", "email", "role", "organisation", "service", "action", "snapshot_id",
+                 "detail")
+#: the audit log is append-only: the database itself refuses updates and deletes
+_AUDIT_GUARD = {
+    "sqlite": [
+        "CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log "
+        "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
+        "CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log "
+        "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
+    ],
+    "postgresql": [
+        "CREATE OR REPLACE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN RAISE EXCEPTION 'the audit log is append-only'; END $$",
+        "CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log "
+        "FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()",
+    ],
+}
 DATA_TABLES: dict[str, sa.Table] = {}
 for _frame in FRAME_OF_SHEET.values():
     DATA_TABLES[_frame] = sa.Table(
@@ -134,13 +187,16 @@ def _records(frame: pd.DataFrame, columns: dict[str, str], snapshot_id: int) -> 
 class Store:
     """Snapshots and settings in a SQLAlchemy database (SQLite or PostgreSQL)."""
 
-    def __init__(self, url: str | None = None):
+    def __init__(self, url: str | None = None, sqlite_timeout: float = 30):
         self.url = url or default_url()
-        kwargs = {}
+        # hide_parameters: an error message never carries row values (children's ids, case rows);
+        # pool_pre_ping: after a database restart the next request reconnects by itself
+        kwargs = {"hide_parameters": True, "pool_pre_ping": True}
         if self.url.startswith("sqlite"):
-            kwargs["connect_args"] = {"timeout": 30}
+            kwargs["connect_args"] = {"timeout": sqlite_timeout}
         self.engine = sa.create_engine(self.url, **kwargs)
         if self.engine.dialect.name == "sqlite":
+            _check_writable(self.engine.url.database)
             @sa.event.listens_for(self.engine, "connect")
             def _pragmas(dbapi_conn, _record):  # pragma: no cover - exercised by every sqlite test
                 cur = dbapi_conn.cursor()
@@ -149,6 +205,26 @@ class Store:
                 cur.execute("PRAGMA synchronous=FULL")
                 cur.close()
         metadata.create_all(self.engine)
+        self._guard_audit_log()
+
+    def _guard_audit_log(self) -> None:
+        dialect = self.engine.dialect.name
+        guard = _AUDIT_GUARD.get(dialect, [])
+        if not guard:
+            return
+        exists = {"sqlite": "SELECT count(*) FROM sqlite_master WHERE type='trigger' AND name LIKE 'audit_log_no_%'",
+                  "postgresql": "SELECT count(*) FROM pg_trigger WHERE tgname = 'audit_log_append_only'"}[dialect]
+        with self.engine.connect() as conn:
+            if conn.exec_driver_sql(exists).scalar():
+                return
+        try:
+            with self.engine.begin() as conn:
+                for stmt in guard:
+                    conn.exec_driver_sql(stmt)
+        except sa.exc.DBAPIError:  # another process created it at the same moment
+            with self.engine.connect() as conn:
+                if not conn.exec_driver_sql(exists).scalar():
+                    raise
 
     # ------------------------------------------------------------------ snapshots
 
@@ -273,6 +349,78 @@ class Store:
         with self.engine.begin() as conn:
             conn.execute(settings_table.delete().where(settings_table.c.key == "settings"))
             conn.execute(settings_table.insert().values(key="settings", value=settings.to_json(), updated_at=now))
+
+    def ping(self) -> None:
+        """Raise when the database cannot be reached."""
+        with self.engine.connect() as conn:
+            conn.execute(sa.select(1))
+
+    # ------------------------------------------------------------------ role mapping
+
+    def role_rules(self, service: str | None = None) -> list:
+        """The role-mapping rules (for one service and for every service when ``service`` is given)."""
+        from .access import RoleRule
+
+        q = sa.select(role_rules).order_by(role_rules.c.service, role_rules.c.kind, role_rules.c.value)
+        if service is not None:
+            q = q.where(role_rules.c.service.in_(["", service]))
+        with self.engine.connect() as conn:
+            rows = conn.execute(q).all()
+        return [RoleRule(r.kind, r.value, r.role, r.organisation or "", r.service or "", r.note or "") for r in rows]
+
+    def replace_role_rules(self, rules: list, service: str | None = None) -> None:
+        """Replace every rule (or only one service's rules) in one transaction."""
+        now = dt.datetime.now(dt.timezone.utc)
+        with self.engine.begin() as conn:
+            q = role_rules.delete()
+            if service is not None:
+                q = q.where(role_rules.c.service == service)
+            conn.execute(q)
+            if rules:
+                conn.execute(role_rules.insert(), [{**r.to_dict(), "updated_at": now} for r in rules])
+
+    # ------------------------------------------------------------------ audit log
+
+    def append_audit(self, action: str, *, subject: str = "", email: str = "", role: str = "",
+                     organisation: str = "", service: str = "", snapshot_id: int | None = None,
+                     detail: dict | None = None, at: dt.datetime | None = None) -> None:
+        """Add one row to the append-only audit log."""
+        with self.engine.begin() as conn:
+            conn.execute(audit_log.insert().values(
+                at=at or dt.datetime.now(dt.timezone.utc), subject=subject or "", email=email or "",
+                role=role or "", organisation=organisation or "", service=service or "", action=action,
+                snapshot_id=snapshot_id, detail=json.dumps(detail or {}, sort_keys=True, default=str)))
+
+    def audit_entries(self, person: str | None = None, actions: list[str] | None = None,
+                      since: dt.date | None = None, until: dt.date | None = None,
+                      limit: int | None = None) -> pd.DataFrame:
+        """Audit rows, newest first; ``person`` matches the e-mail or the subject exactly;
+        ``since``/``until`` are days (inclusive, UTC)."""
+        q = sa.select(*[audit_log.c[c] for c in AUDIT_COLUMNS]).order_by(audit_log.c.id.desc())
+        if person:
+            q = q.where(sa.or_(audit_log.c.email == person, audit_log.c.subject == person))
+        if actions:
+            q = q.where(audit_log.c.action.in_(list(actions)))
+        if since is not None:
+            q = q.where(audit_log.c.at >= dt.datetime.combine(since, dt.time.min, dt.timezone.utc))
+        if until is not None:
+            q = q.where(audit_log.c.at < dt.datetime.combine(until + dt.timedelta(days=1), dt.time.min,
+                                                             dt.timezone.utc))
+        if limit:
+            q = q.limit(limit)
+        with self.engine.connect() as conn:
+            rows = conn.execute(q).all()
+        df = pd.DataFrame([tuple(r) for r in rows], columns=list(AUDIT_COLUMNS))
+        df["snapshot_id"] = df["snapshot_id"].astype("Int64")
+        if len(df):
+            df["at"] = [(v if v.tzinfo else v.replace(tzinfo=dt.timezone.utc)) for v in df["at"]]
+        return df
+
+    def audit_people(self) -> list[str]:
+        """Everyone in the audit log (e-mail, else subject)."""
+        who = sa.func.coalesce(sa.func.nullif(audit_log.c.email, ""), audit_log.c.subject)
+        with self.engine.connect() as conn:
+            return [r[0] for r in conn.execute(sa.select(who).distinct().order_by(who)).all() if r[0]]
 
     # ------------------------------------------------------------------ data quality
 

@@ -11,6 +11,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from . import contract as c
 from .dataset import FRAME_OF_SHEET, Dataset
+from .safe_export import neutralise
 
 _HEADER_FONT = Font(bold=True)
 _HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
@@ -29,7 +30,7 @@ def _cell(value, kind: str):
         return int(value)
     if hasattr(value, "item"):
         return value.item()
-    return value
+    return neutralise(value)  # text a spreadsheet would run as a formula is written as text
 
 
 def dataset_to_xlsx(ds: Dataset) -> bytes:
@@ -81,8 +82,8 @@ def template_xlsx() -> bytes:
                 rule = "number " + " and ".join(b for b in bounds if b)
             else:
                 rule = col.kind
-            info.append([spec.name + ("" if spec.required else " (optional)"), col.name,
-                         "yes" if col.required else "", rule.strip(), col.description])
+            info.append([neutralise(v) for v in (spec.name + ("" if spec.required else " (optional)"), col.name,
+                                                 "yes" if col.required else "", rule.strip(), col.description)])
     info.column_dimensions["A"].width = 24
     info.column_dimensions["B"].width = 30
     info.column_dimensions["D"].width = 60

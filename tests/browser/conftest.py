@@ -45,7 +45,9 @@ def start_server(tmp_path, demo_dataset):
         log = open(tmp_path / f"server-{port}.log", "w")
         proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-             "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+             "--server.headless", "true", "--browser.gatherUsageStats", "false",
+             # local mode even on a machine whose .streamlit/secrets.toml configures sign-in
+             "--secrets.files", str(tmp_path / "no-secrets.toml")],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         url = f"http://127.0.0.1:{port}"
         for _ in range(120):

@@ -1,0 +1,62 @@
+"""Access and audit (managers only): who can sign in with which role, and the audit log."""
+import datetime as dt
+
+import pandas as pd
+import streamlit as st
+
+from ui import data
+from ui.audit import csv_download
+from ui.auth import MANAGERS, service_name, sign_in_configured
+from ui.page import guarded, start
+
+role, _, _ = start("Access and audit", MANAGERS, filters=False)
+
+ACTIONS = {
+    "sign_in": "Signed in", "sign_out": "Signed out", "access_refused": "Refused access",
+    "upload": "Upload", "settings_changed": "Settings changed", "view_child_rows": "Viewed child-level rows",
+    "download": "Download", "board_pack_built": "Board pack built", "roles_loaded": "Role mapping loaded",
+}
+
+
+@guarded
+def body():
+    store = data.get_store()
+    st.subheader("Who can see what")
+    if not sign_in_configured():
+        st.info("Local mode: nobody signs in, so the role mapping below is not used. See the README to connect "
+                "the council's identity provider.")
+    rules = store.role_rules(service_name() or None)
+    if rules:
+        st.dataframe(pd.DataFrame([r.to_dict() for r in rules]), hide_index=True, key="role_rules",
+                     column_config={"kind": "Matches", "value": "E-mail, group or domain", "role": "Role",
+                                    "organisation": "Organisation", "service": "Service (blank: all)",
+                                    "note": "Note"})
+    else:
+        st.warning("No role-mapping rules yet: with sign-in on, nobody can see any data.")
+    st.caption("The mapping is changed by IT with `python -m yj_metrics roles load roles.csv` "
+               "(see the README); every change is written to the audit log.")
+
+    st.subheader("Audit log")
+    people = store.audit_people()
+    c1, c2, c3 = st.columns([2, 2, 2])
+    person = c1.selectbox("Person", ["Everyone", *people], key="audit_person")
+    actions = c2.multiselect("Action", list(ACTIONS), format_func=ACTIONS.get, key="audit_actions",
+                             placeholder="Every action")
+    today = dt.datetime.now(dt.timezone.utc).date()
+    days = c3.date_input("Dates", (today - dt.timedelta(days=30), today), key="audit_dates", format="DD/MM/YYYY")
+    if isinstance(days, (tuple, list)):  # a range; while choosing, only its first day
+        since = days[0] if len(days) > 0 else None
+        until = days[1] if len(days) > 1 else since
+    else:
+        since = until = days
+    log = store.audit_entries(None if person == "Everyone" else person, actions or None, since, until)
+    st.caption(f"{len(log):,} entries, newest first (times in UTC).")
+    shown = log.assign(at=log["at"].map(lambda t: t.strftime("%d %b %Y %H:%M:%S")) if len(log) else log["at"],
+                       action=log["action"].map(lambda a: ACTIONS.get(a, a)))
+    st.dataframe(shown, hide_index=True, key="audit_table", column_config={"detail": st.column_config.TextColumn(
+        "Detail", width="large")})
+    csv_download("Download the audit log (CSV)", log.assign(at=log["at"].astype(str)), "audit_log.csv",
+                 key="dl_audit", person=person, actions=actions, since=since, until=until)
+
+
+body()

@@ -1,0 +1,137 @@
+"""The partner's pages as Streamlit renders them (AppTest): every number sent to the browser.
+
+For each page a partner can open, each period kind and each choice on the page (breakdown,
+compare-by, base), this collects the text, the tables, the metrics and the chart
+specifications (data, labels, hover data), and checks that no count of children from 1 to
+the threshold is among them, that no fraction's complement is one, and that a link asking
+for a filtered view shows the whole service instead.
+"""
+from __future__ import annotations
+
+import json
+import math
+import re
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.test_app_pages import ROOT, _text, store_url  # noqa: F401  (fixture)
+from yj_metrics import indicators
+
+THRESHOLD = 4
+BOARD = {indicators.INDICATORS["kpi8_board_attendance"].label}  # statutory partners, not children
+COUNT_COLUMNS = {"children", "disposals", "interventions", "remands", "numerator", "denominator", "events",
+                 "base", "total", "Education", "Training", "Employment", "Re-engagement", "Custody", "NEET",
+                 "Not yet known"}
+COUNT_AXES = ("children", "disposals", "number")
+
+
+def _run(page, monkeypatch, query=None, choices=None):
+    monkeypatch.setenv("YJ_ROLE", "partner")
+    at = AppTest.from_file(str(ROOT / "pages" / f"{page}.py"), default_timeout=120)
+    for k, v in (query or {}).items():
+        at.query_params[k] = v
+    at.run()
+    for key, value in (choices or {}).items():
+        widget = next((w for w in list(at.radio) + list(at.selectbox) if w.key == key), None)
+        if widget is None or value not in widget.options:
+            continue
+        widget.set_value(value).run()
+    return at
+
+
+def _charts(at) -> list[dict]:
+    out = []
+    for el in at.get("plotly_chart"):
+        spec = getattr(el.proto, "spec", "") or getattr(getattr(el.proto, "figure", None), "spec", "")
+        out.append(json.loads(spec) if spec else {})
+    return out
+
+
+def _small(x) -> bool:
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return False
+    return not math.isnan(v) and 1 <= v <= THRESHOLD and v == int(v)
+
+
+def _check(at, where: str) -> int:
+    """Assertions on everything a partner's browser receives; returns how many numbers were read."""
+    assert not at.exception, (where, at.exception)
+    assert not [e.value for e in at.error], (where, [e.value for e in at.error])
+    read = 0
+    text = _text(at) + "\n" + "\n".join(f"{m.label} {m.value}" for m in at.metric)
+    for line in text.splitlines():
+        if any(b in line for b in BOARD):
+            continue
+        for a, b in re.findall(r"\b(\d[\d,]*) / (\d[\d,]*)\b", line):
+            a, b = int(a.replace(",", "")), int(b.replace(",", ""))
+            read += 1
+            assert not 1 <= a <= THRESHOLD and not 1 <= b - a <= THRESHOLD and not 1 <= b <= THRESHOLD, (where, line)
+    for df in (d.value for d in at.dataframe):
+        for col in df.columns:
+            if str(col) in COUNT_COLUMNS:
+                for v in df[col]:
+                    read += 1
+                    assert not _small(v), (where, col, list(df[col]))
+        rows = df.astype(str).agg(" ".join, axis=1) if len(df) else []
+        for row in rows:
+            if any(b in row for b in BOARD):
+                continue
+            for a, b in re.findall(r"\b(\d+) / (\d+)\b", row):
+                assert not 1 <= int(a) <= THRESHOLD and not 1 <= int(b) - int(a) <= THRESHOLD, (where, row)
+    for spec in _charts(at):
+        layout = spec.get("layout", {})
+        y_title = json.dumps(layout.get("yaxis", {}).get("title", "")).lower()
+        for trace in spec.get("data", []):
+            if any(a in y_title for a in COUNT_AXES):
+                for v in trace.get("y", []) or []:
+                    read += 1
+                    assert not _small(v), (where, trace.get("name"), trace.get("y"))
+            for pair in trace.get("customdata", []) or []:  # hover: numerator / denominator
+                if isinstance(pair, list) and len(pair) == 2 and pair[0] is not None and pair[1] is not None:
+                    assert not _small(pair[0]) and not _small(pair[1] - pair[0]), (where, pair)
+    return read
+
+
+SWEEP = [
+    ("overview", {}),
+    ("kpi_detail", {"detail_by": "ethnicity"}),
+    ("kpi_detail", {"detail_by": "locality"}),
+    ("reoffending", {"re_by": "gender"}),
+    ("ete_accommodation", {}),
+    ("disposals_caseload", {"case_by": "team"}),
+    ("disproportionality", {"dp_by": "ethnicity"}),
+    ("disproportionality", {"dp_by": "age_band", "dp_base": "population"}),
+]
+
+
+@pytest.mark.parametrize("period", ["quarter", "fy"])
+@pytest.mark.parametrize("page,choices", SWEEP)
+def test_nothing_small_reaches_a_partners_browser(page, choices, period, store_url, monkeypatch):  # noqa: F811
+    at = _run(page, monkeypatch, {"period": period}, choices)
+    assert _check(at, f"{page} {period} {choices}") > 0
+
+
+@pytest.mark.parametrize("indicator", ["kpi1_accommodation", "custody_count", "kpi4_mental_health", "disposals"])
+def test_kpi_detail_for_small_indicators(indicator, store_url, monkeypatch):  # noqa: F811
+    at = _run("kpi_detail", monkeypatch, {"indicator": indicator, "period": "fy"}, {"detail_by": "disposal"})
+    _check(at, indicator)
+
+
+def test_a_link_asking_for_a_filtered_view_shows_the_whole_service(store_url, monkeypatch):  # noqa: F811
+    plain = _run("overview", monkeypatch)
+    asked = _run("overview", monkeypatch, {"loc": "North", "eth": "Black", "gen": "Female"})
+    values = lambda at: [m.value for m in at.main.markdown if m.value.startswith("### ")]  # noqa: E731
+    assert values(asked) == values(plain)
+    assert any("cannot open" in i.value for i in asked.info)
+    assert "loc" not in asked.query_params and "eth" not in asked.query_params
+
+
+def test_partners_choose_quarters_and_years_only(store_url, monkeypatch):  # noqa: F811
+    at = _run("overview", monkeypatch, {"period": "custom", "start": "2020-01-01", "end": "2020-02-15"})
+    period = next(s for s in at.selectbox if s.key == "w_period")
+    assert set(period.options) == {"Quarter", "Financial year"}
+    assert not [m for m in at.multiselect]  # no filters for partners
+    assert any("protected figure" in c.value for c in at.caption)  # the marker is explained once
