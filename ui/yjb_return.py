@@ -31,12 +31,18 @@ def return_panel(quarter) -> None:
         st.success("Internal checks passed: every total is the sum of its parts and the shared "
                    "denominators agree with the dashboard.")
         st.dataframe(yr.summary_frame(ret), hide_index=True)
-        st.download_button("Download the return (.xlsx)", yr.return_xlsx(ret),
-                           f"yjb_kpi_return_{quarter.label.replace(' ', '')}.xlsx", key="yjb_return_download")
+        from .audit import child_rows_viewed, download_button
+
+        download_button("Download the return (.xlsx)", yr.return_xlsx(ret),
+                        f"yjb_kpi_return_{quarter.label.replace(' ', '')}.xlsx", key="yjb_return_download",
+                        kind="yjb_return", quarter=quarter.label,
+                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
         sheet = st.selectbox("Open a cell: sheet", [s.name for s in ret.sheets], key="yjb_return_sheet")
         s = ret.sheet(sheet)
         row = st.selectbox("Row", list(s.rows), key="yjb_return_row")
         col = st.selectbox("Column", list(s.columns), format_func=lambda c: " / ".join(dict.fromkeys(c)),
                            key="yjb_return_col")
         st.caption(f"{s.value(row, col):.0f} in this cell.")
-        st.dataframe(yr.cell_children(data.live_dataset(), quarter, sheet, row, col), hide_index=True)
+        rows = yr.cell_children(data.live_dataset(), quarter, sheet, row, col)
+        child_rows_viewed(rows, view="yjb_return_cell", quarter=quarter.label, sheet=sheet, row=str(row), column=str(col))
+        st.dataframe(rows, hide_index=True)
