@@ -171,9 +171,21 @@ def _relations(k: Knowledge):
         fam, ind, row, col = cell
         by_fam_col[(fam, ind, col)][row] = cell
         by_fam_row[(fam, ind, row)][col] = cell
+    den_wholes = defaultdict(list)
+    for cell, v in k.truth.items():
+        if cell[0] == "den" and cell[2] == (None, None):
+            den_wholes[(cell[3], v)].append(cell)
     for (fam, ind, col), rows in by_fam_col.items():
         whole = rows.get((None, None))
-        if whole is None:
+        if whole is None:  # a measure by categories adds up to its parent's denominator
+            dims = defaultdict(list)
+            for row, cell in rows.items():
+                dims[row[0]].append(cell)
+            for cells in dims.values():
+                total = sum(k.truth[c] for c in cells)
+                parents = [c for c in den_wholes.get((col, total), []) if c[1].split("_")[0] == ind.split("_")[0]]
+                if parents:
+                    k.relations.append([(parents[0], 1.0)] + [(c, -1.0) for c in cells])
             continue
         dims = defaultdict(list)
         for row, cell in rows.items():
@@ -258,14 +270,19 @@ def attack(k: Knowledge, lp_limit: int = 400) -> dict:
     comps = defaultdict(list)
     for n in range(len(unknown)):
         comps[find(n)].append(n)
+    eq_of = defaultdict(list)  # the relations of each component
+    for i, r in enumerate(a):
+        eq_of[find(int(np.flatnonzero(r)[0]))].append(i)
+    from scipy.sparse import csr_matrix
     budget = lp_limit
     for members in comps.values():
         targets = [n for n in members if unknown[n] in k.targets]
         if not targets:
             continue
-        eq = [i for i in range(len(a)) if np.any(a[i, members])]
+        eq = eq_of[find(members[0])]
         sub, sb = a[np.ix_(eq, members)], b[eq]
         basis = null_space(sub)
+        sparse = csr_matrix(sub)
         pos = {n: i for i, n in enumerate(members)}
         for n in targets:
             i = pos[n]
@@ -279,8 +296,8 @@ def attack(k: Knowledge, lp_limit: int = 400) -> dict:
             budget -= 1
             c = np.zeros(len(members))
             c[i] = 1.0
-            lo = linprog(c, A_eq=sub, b_eq=sb, bounds=(0, None), method="highs")
-            hi = linprog(-c, A_eq=sub, b_eq=sb, bounds=(0, None), method="highs")
+            lo = linprog(c, A_eq=sparse, b_eq=sb, bounds=(0, None), method="highs")
+            hi = linprog(-c, A_eq=sparse, b_eq=sb, bounds=(0, None), method="highs")
             if lo.status == 0 and hi.status == 0 and math.floor(-hi.fun + 1e-6) == math.ceil(lo.fun - 1e-6):
                 recovered[unknown[n]] = float(round(lo.fun))
     return recovered

@@ -91,3 +91,27 @@ def test_errors_are_one_line_never_a_traceback(tmp_path):
     assert out.returncode == 2 and "Traceback" not in out.stderr and "no snapshot" in out.stderr
     out = run("report", "--db", f"sqlite:///{tmp_path / 'e.db'}", "--quarter", "2023Q9", "--out", tmp_path)
     assert out.returncode == 2 and "Traceback" not in out.stderr
+
+
+def test_suppress_gives_exactly_the_partner_view(tmp_path, demo_xlsx_path, demo_dataset):
+    """`--suppress` prints what a partner sees: the same protection, the same marker."""
+    from yj_metrics import indicators
+    from yj_metrics.disclosure import PartnerProtection
+    from yj_metrics.periods import financial_year
+
+    fy = financial_year(2022)
+    out = run("kpis", "--workbook", demo_xlsx_path, "--start", fy.start, "--end", fy.end, "--by", "ethnicity",
+              "--indicator", "kpi1_accommodation", "--suppress", "--json")
+    assert out.returncode == 0, out.stderr
+    printed = {(r["indicator"], r["group"]): r for r in json.loads(out.stdout)}
+    expected = PartnerProtection(demo_dataset).protect_results(
+        indicators.compute(demo_dataset, fy, ["kpi1_accommodation"], "ethnicity"))
+    assert any(r.numerator is None for r in expected) and any(r.numerator is not None for r in expected)
+    for r in expected:
+        assert printed[(r.indicator, r.group)]["numerator"] == r.numerator
+    dp_out = run("disproportionality", "--workbook", demo_xlsx_path, "--start", fy.start, "--end", fy.end,
+                 "--suppress")
+    assert dp_out.returncode == 0 and "<5" in dp_out.stdout
+    pack = run("report", "--workbook", demo_xlsx_path, "--quarter", "2023-24Q4", "--role", "board",
+               "--edition", "protected", "--out", tmp_path)
+    assert pack.returncode == 0 and "protected-for-circulation.pptx" in pack.stdout

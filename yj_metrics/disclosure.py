@@ -64,6 +64,8 @@ class Grid:
     parent. ``col_sums``: (parent column, child columns) - in every row likewise.
     ``fixed``: cells that must be hidden whatever their values (e.g. a protected denominator).
     ``avoid_rows``: rows chosen last for secondary protection (the whole service).
+    ``keep``: cells the reader knows from elsewhere (a total shown as another measure's
+    denominator): they count as shown and are never chosen for secondary protection.
     """
 
     rows: list[Hashable]
@@ -73,6 +75,7 @@ class Grid:
     col_sums: list[tuple[int, list[int]]] = field(default_factory=list)
     fixed: np.ndarray | None = None
     avoid_rows: tuple[int, ...] = ()
+    keep: np.ndarray | None = None  # known to the reader from elsewhere: never chosen to hide
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -179,6 +182,7 @@ def protect_grid(grid: Grid, threshold: int = DEFAULT_THRESHOLD,
     for v in grid.values.values():
         size = np.maximum(size, np.nan_to_num(v, nan=0.0))
     avoid = set(grid.avoid_rows)
+    keep = grid.keep if grid.keep is not None else np.zeros(grid.shape, dtype=bool)
 
     def score(cell):
         i, j = cell
@@ -194,10 +198,10 @@ def protect_grid(grid: Grid, threshold: int = DEFAULT_THRESHOLD,
             mine = lines_of.get(cell, [])
             if used.intersection(mine):
                 continue
-            cands = {c for n in mine for c in all_lines[n] if not mask[c] and any_present[c]}
+            cands = {c for n in mine for c in all_lines[n] if not mask[c] and any_present[c] and not keep[c]}
             if not cands:  # every cell on its lines is hidden: widen to the lines of those cells
                 cands = {c for n in mine for h in all_lines[n] for m in lines_of.get(h, [])
-                         for c in all_lines[m] if not mask[c] and any_present[c]}
+                         for c in all_lines[m] if not mask[c] and any_present[c] and not keep[c]}
             if cands:
                 mask[min(cands, key=score)] = True
                 used.update(mine)
@@ -267,7 +271,10 @@ def time_relations(cols: list[tuple[dt.date, dt.date]]) -> list[tuple[int, list[
 #: Counts at a date (the end of the period), not over it: a year's figure is its last quarter's.
 STOCK_INDICATORS = ("caseload_open", "caseload_per_worker", "ete_status_open")
 #: Not shown to partners at all: worker-level, or nights and costs whose counts live elsewhere.
-NOT_FOR_PARTNERS = ("caseload_per_worker", "ete_status_open", "remand_nights", "remand_cost")
+NOT_FOR_PARTNERS = ("caseload_per_worker", "ete_status_open", "remand_nights", "remand_cost",
+                    # differences and overlapping windows of counts shown elsewhere: they would let a
+                    # hidden quarter or end-of-order count be worked out
+                    "kpi1_unsuitable_change", "kpi9_serious_violence_rolling")
 #: Not about children (board members' attendance): shown as they are.
 NOT_PERSONAL = ("kpi8_board_attendance", "kpi8_board_attendance_meeting", "kpi8_data_contributed")
 _PUBLIC_DENOMINATORS = ("per 100,000", "per 1,000", "per 10,000", "per worker")
@@ -343,6 +350,18 @@ def _family_values(results: list) -> tuple[dict, dict]:
             name = f"{r.indicator}|{part}"
             fams.setdefault(name, {})[cell] = np.nan if v is None else float(v)
             roles.setdefault(r.indicator, {})[part] = name
+    # a measure reported only by categories (accommodation type, ETE provision, hours band) adds up
+    # to a whole that is shown elsewhere (its parent's denominator): a known total, never hidden here
+    synthetic = set()
+    for name, cells in fams.items():
+        cols_with_all = {col for (row, col) in cells if row == ALL}
+        sums: dict = {}
+        for (row, col), v in cells.items():
+            if row != ALL and row[0] not in PARTNER_DIMENSIONS and col not in cols_with_all:
+                sums[col] = sums.get(col, 0.0) + (0.0 if np.isnan(v) else v)
+        for col, total in sums.items():
+            cells[(ALL, col)] = total
+            synthetic.add((name, col))
     seen: dict = {}
     alias = {}
     for name, cells in fams.items():
@@ -350,6 +369,7 @@ def _family_values(results: list) -> tuple[dict, dict]:
         alias[name] = seen.setdefault(sig, name)
     merged = {name: cells for name, cells in fams.items() if alias[name] == name}
     roles = {i: {part: alias[f] for part, f in rs.items()} for i, rs in roles.items()}
+    roles["_synthetic"] = {f"{alias[name]}@{n}": col for n, (name, col) in enumerate(sorted(synthetic, key=repr))}
     return merged, roles
 
 
@@ -408,7 +428,7 @@ def _build_grid(cells_by_family: dict[str, dict], child_rows: bool = True) -> Gr
 def _protect_all(ds, periods, settings, threshold) -> dict[tuple, bool]:
     """{result key: hidden} for every indicator result in the partner view set."""
     results = _view_set(ds, periods, settings)
-    main = [r for r in results if r.by is None or r.by in PARTNER_DIMENSIONS]
+    main = results
     fams, roles = _family_values(main)
     hidden: dict[tuple, bool] = {}
     table_cells = _disposal_table_cells(ds, periods)
@@ -419,10 +439,13 @@ def _protect_all(ds, periods, settings, threshold) -> dict[tuple, bool]:
     if fams:
         grid = _build_grid(fams)
         ri, ci = {r: n for n, r in enumerate(grid.rows)}, {c: n for n, c in enumerate(grid.cols)}
+        keep = np.zeros(grid.shape, dtype=bool)
+        for col in roles.pop("_synthetic", {}).values():
+            keep[0, ci[col]] = True
 
         def sub(names, fixed=None):
             return Grid(grid.rows, grid.cols, {f: grid.values[f] for f in names}, grid.row_sums, grid.col_sums,
-                        fixed, grid.avoid_rows)
+                        fixed, grid.avoid_rows, keep)
 
         # 1. denominators, each on its own
         dens = {rs["den"] for rs in roles.values() if "den" in rs}
@@ -452,36 +475,6 @@ def _protect_all(ds, periods, settings, threshold) -> dict[tuple, bool]:
                 hidden[key] = r.indicator not in NOT_PERSONAL
                 continue
             hidden[key] = bool(masks[comp_of[rs["num"]]][ri[(r.by, r.group)], ci[key[3:]]])
-    # categories inside a measure (accommodation type, ETE provision, hours band): one grid each
-    cats = [r for r in results if r.by is not None and r.by not in PARTNER_DIMENSIONS]
-    for ind in dict.fromkeys(r.indicator for r in cats):
-        rs = [r for r in cats if r.indicator == ind]
-        if ind in NOT_PERSONAL:
-            hidden.update({_result_key(r): False for r in rs})
-            continue
-        cells: dict = {}
-        for r in rs:
-            col = _col_key(r.indicator, r.start, r.end)
-            cells[((r.by, r.group), col)] = np.nan if r.numerator is None else float(r.numerator)
-            total = cells.get((ALL, col), 0.0)
-            cells[(ALL, col)] = total + (0.0 if r.numerator is None else float(r.numerator))
-        grid = _build_grid({"n": cells})
-        # a column whose whole-service figure is hidden in the measure's grid stays hidden here
-        from .indicators import _calculators
-
-        calcs = _calculators()
-        parent = _parent_of(ind, calcs)
-        siblings = calcs[parent][0] if parent else ()
-        fixed = np.zeros(grid.shape, dtype=bool)
-        for j, col in enumerate(grid.cols):
-            if any(hidden.get((i, None, None) + col) for i in siblings):
-                fixed[:, j] = True
-        grid.fixed = fixed
-        mask = protect_grid(grid, threshold)
-        ri, ci = {r: n for n, r in enumerate(grid.rows)}, {c: n for n, c in enumerate(grid.cols)}
-        for r in rs:
-            key = _result_key(r)
-            hidden[key] = bool(mask[ri[(r.by, r.group)], ci[key[3:]]])
     return hidden
 
 
