@@ -51,6 +51,10 @@ def start(title: str, allowed: tuple[str, ...], filters: bool = True):
         return role, None, None
     period, flt = sidebar_filters(base, partner=suppressed_view())
     breadcrumb(period, flt)
+    if flt and live_dataset(flt).children.empty:
+        st.info(f"No children in this group ({flt.describe()}). Clear a filter with the buttons above to "
+                "see figures.", icon=":material/filter_alt_off:")
+        st.stop()
     return role, period, flt
 
 

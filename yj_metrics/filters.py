@@ -52,6 +52,8 @@ class Filters:
 
 
 def _age_band_at(children: pd.DataFrame, events: pd.DataFrame, date_col: str) -> pd.Series:
+    if events.empty:  # no events for the chosen children: nothing to band (and nothing to cast)
+        return pd.Series([], index=events.index, dtype="object")
     dob = events["child_id"].map(children.set_index("child_id")["date_of_birth"])
     return age_band_of(age_on(dob, events[date_col]))
 
