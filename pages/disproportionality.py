@@ -76,8 +76,9 @@ def body():
 
         m = marker(data.settings().suppression_threshold)
         hidden = df["note"].astype(str).str.startswith("protected")
-        for col in ("events", "base"):
-            df[col] = df[col].astype("object").where(df[col].notna() | ~hidden, m)
+        for col in ("events", "base"):  # text, so the marker and the counts share one column type
+            df[col] = [m if (v is None or v != v) and h else ("" if v is None or v != v else f"{v:.0f}")
+                       for v, h in zip(df[col], hidden)]
     st.dataframe(_rounded(df, 3), hide_index=True)
     csv_download("Download the table (CSV)", df, f"disproportionality_{by}_{fy.label}.csv", key="dl_dp",
                  filters=filters)

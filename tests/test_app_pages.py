@@ -100,7 +100,7 @@ def test_partner_overview_shows_no_small_counts(store_url, monkeypatch, demo_dat
             if m.value in board:
                 continue
             assert not 1 <= int(num) <= 4 and not 1 <= int(den) - int(num) <= 4 and not 1 <= int(den) <= 4, m.value
-    assert seen >= 2  # some figures are shown (the rest carry the marker)
+    assert seen >= 1  # some figures are shown (the rest carry the marker)
 
 
 def test_kpi_detail_breakdown_matches_the_engine(store_url, monkeypatch, demo_dataset):
@@ -117,8 +117,10 @@ def test_kpi_detail_breakdown_matches_the_engine(store_url, monkeypatch, demo_da
     table = at.dataframe[0].value
     by = {r.group: r for r in indicators.compute(demo_dataset, q, ["kpi2_ete"], by="ethnicity")
           if r.indicator == "kpi2_ete"}
+    from ui.fmt import count
+
     for row in table.itertuples():
-        assert row.denominator == by[row.group].denominator
+        assert row.denominator == count(by[row.group].denominator)
 
 
 def test_upload_stores_a_new_snapshot_and_reports_broken_files(store_url, monkeypatch, tmp_path):

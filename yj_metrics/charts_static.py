@@ -17,6 +17,14 @@ def _png(chart: alt.Chart) -> bytes:
     return vlc.vegalite_to_png(spec, scale=2)
 
 
+def _empty_png(title: str) -> bytes:
+    """A chart with nothing to draw (every value protected or missing) says so."""
+    note = pd.DataFrame({"text": ["No figure to show: every value here is protected or not recorded."]})
+    chart = alt.Chart(note).mark_text(fontSize=14, color="#333").encode(text="text:N") \
+        .properties(width=WIDTH, height=HEIGHT, title=title)
+    return _png(chart)
+
+
 def _n(v):
     return None if v is None or (isinstance(v, float) and math.isnan(v)) else v
 
@@ -29,6 +37,8 @@ def trend_png(results, title: str, unit: str) -> bytes:
         for b in r.benchmarks:
             rows.append({"period": r.end.isoformat(), "series": b.comparator, "value": b.value, "low": None, "high": None})
     df = pd.DataFrame(rows)
+    if df.empty or pd.to_numeric(df["value"], errors="coerce").notna().sum() == 0:
+        return _empty_png(f"{title} ({unit})")
     x = alt.X("period:T", title="Period ending", axis=alt.Axis(format="%b %Y"))
     base = alt.Chart(df).properties(width=WIDTH, height=HEIGHT, title=f"{title} ({unit})")
     band = base.transform_filter(alt.datum.series == "This service").mark_area(opacity=0.2, color=PALETTE[0]).encode(
@@ -46,6 +56,8 @@ def rri_png(results, title: str) -> bytes:
              "high": _n(r.ci_high) if r.ci_high is None or math.isfinite(r.ci_high) else None, "flag": r.flag}
             for r in results if r.rri is not None and not r.is_reference and r.rri > 0]
     df = pd.DataFrame(rows, columns=["group", "stage", "rri", "low", "high", "flag"])
+    if df.empty:
+        return _empty_png(title)
     base = alt.Chart(df).properties(width=WIDTH, height=HEIGHT, title=title)
     y = alt.Y("rri:Q", scale=alt.Scale(type="log"), title="Relative rate index (log scale)")
     pts = base.mark_point(filled=True, size=80).encode(
@@ -61,6 +73,9 @@ def rri_png(results, title: str) -> bytes:
 def grouped_bars_png(df: pd.DataFrame, category: str, series: list[str], title: str, unit: str) -> bytes:
     """Grouped bars (e.g. caseload vs population shares, or start vs end)."""
     long = df.melt(id_vars=[category], value_vars=series, var_name="series", value_name="value")
+    long["value"] = pd.to_numeric(long["value"], errors="coerce")
+    if long["value"].notna().sum() == 0:
+        return _empty_png(title)
     chart = alt.Chart(long).mark_bar().encode(
         x=alt.X(f"{category}:N", title=None), xOffset="series:N",
         y=alt.Y("value:Q", title=unit),

@@ -609,8 +609,7 @@ class PartnerProtection:
         for i, row in t.iterrows():
             for col in [c for c in t.columns if c != "month_end"]:
                 key = (None if col == "total" else col, row["month_end"])
-                if hidden.get(key, True):
-                    out.at[i, col] = m
+                out.at[i, col] = m if hidden.get(key, True) else _as_text(row[col])
         return out
 
     def _mark(self, table: pd.DataFrame, hidden_rows: list[bool], cols: list[str],
@@ -621,6 +620,9 @@ class PartnerProtection:
             for c in cols:
                 if c in out.columns and (h or c in all_hidden_cols):
                     out.iat[i, out.columns.get_loc(c)] = m
+        for c in cols:  # one type per column (text): the marker and the figures side by side
+            if c in out.columns:
+                out[c] = out[c].map(_as_text)
         return out
 
     # ----------------------------------------------------------------- disproportionality
@@ -714,6 +716,19 @@ def _dp_groups(ds, dim: str) -> list[str]:
     from . import counting as k
 
     return k.group_values(dim, ds)
+
+
+def _as_text(v) -> str:
+    """A table cell as text: the marker as it is, whole numbers without decimals, others to 0.1."""
+    if isinstance(v, str):
+        return v
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return ""
+    if f != f:
+        return ""
+    return str(int(f)) if f.is_integer() else f"{f:.1f}"
 
 
 def cell_hidden_any(mask: dict, key: tuple) -> bool:

@@ -163,8 +163,8 @@ def test_three_roles_at_once_on_one_server(server, browser, tmp_path):
             assert b.get_by_role("link", name=link).count() == 0
         for link in ("Upload", "Settings", "Access and audit", "Data quality"):
             assert p.get_by_role("link", name=link).count() == 0
-        assert "Partner view" in main_text(p)
-        assert "Partner view" not in main_text(m) and "Partner view" not in main_text(b)
+        assert "protected figure" in main_text(p)  # the partner's explanation of the marker
+        assert "protected figure" not in main_text(m) and "protected figure" not in main_text(b)
         screenshot(p, "signin_partner_overview")
 
         # refusals, each written to the audit log with the person and organisation
