@@ -20,7 +20,6 @@ integer value (linear algebra for exact determination, then linear programming w
 """
 from __future__ import annotations
 
-import datetime as dt
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field

@@ -133,6 +133,17 @@ def demo_xlsx_path(tmp_path_factory, demo_dataset):
 
 # ---------------------------------------------------------------- streamlit
 
+@pytest.fixture
+def store_url(tmp_path, monkeypatch, demo_dataset):
+    """The app's database for page tests: a real SQLite file holding the demo, named by YJ_DATABASE_URL."""
+    from yj_metrics.store import Store
+
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    Store(url).load_dataset(demo_dataset, "Demo data (synthetic)", sha256="demo-test", is_demo=True)
+    monkeypatch.setenv("YJ_DATABASE_URL", url)
+    return url
+
+
 @pytest.fixture(autouse=True)
 def _clear_streamlit_caches():
     """Every test starts with empty Streamlit caches (imported only if streamlit is)."""

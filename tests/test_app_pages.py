@@ -22,14 +22,6 @@ ROOT = Path(__file__).resolve().parents[1]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-@pytest.fixture
-def store_url(tmp_path, monkeypatch, demo_dataset):
-    url = f"sqlite:///{tmp_path / 'app.db'}"
-    Store(url).load_dataset(demo_dataset, "Demo data (synthetic)", sha256="demo-test", is_demo=True)
-    monkeypatch.setenv("YJ_DATABASE_URL", url)
-    return url
-
-
 def _run(page: str, role: str, monkeypatch) -> AppTest:
     monkeypatch.setenv("YJ_ROLE", role)
     at = AppTest.from_file(str(ROOT / "pages" / f"{page}.py"), default_timeout=90)

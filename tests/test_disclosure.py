@@ -7,7 +7,6 @@ partner receives, never from the protection's masks.
 """
 from __future__ import annotations
 
-import itertools
 import sys
 from pathlib import Path
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.test_app_pages import ROOT, _text, store_url  # noqa: F401  (fixture)
+from tests.test_app_pages import ROOT, _text
 
 PAGES = ["overview", "kpi_detail", "disproportionality", "ete_accommodation", "reoffending", "disposals_caseload"]
 LINKS = [
@@ -18,7 +18,7 @@ LINKS = [
 
 @pytest.mark.parametrize("link", LINKS, ids=lambda d: "&".join(f"{k}={v}" for k, v in d.items()))
 @pytest.mark.parametrize("page", PAGES)
-def test_tiny_and_empty_groups_never_break_a_page(page, link, store_url, monkeypatch):  # noqa: F811
+def test_tiny_and_empty_groups_never_break_a_page(page, link, store_url, monkeypatch):
     monkeypatch.setenv("YJ_ROLE", "board")
     at = AppTest.from_file(str(ROOT / "pages" / f"{page}.py"), default_timeout=120)
     for k, v in link.items():

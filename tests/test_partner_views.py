@@ -15,7 +15,7 @@ import re
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.test_app_pages import ROOT, _text, store_url  # noqa: F401  (fixture)
+from tests.test_app_pages import ROOT, _text
 from yj_metrics import indicators
 
 THRESHOLD = 4
@@ -125,7 +125,7 @@ SWEEP = [
 
 @pytest.mark.parametrize("period", ["quarter", "fy"])
 @pytest.mark.parametrize("page,choices", SWEEP)
-def test_nothing_small_reaches_a_partners_browser(page, choices, period, store_url, monkeypatch):  # noqa: F811
+def test_nothing_small_reaches_a_partners_browser(page, choices, period, store_url, monkeypatch):
     at = _run(page, monkeypatch, {"period": period}, choices)
     read = _check(at, f"{page} {period} {choices}")
     if page in ("overview", "disposals_caseload", "disproportionality"):
@@ -133,12 +133,12 @@ def test_nothing_small_reaches_a_partners_browser(page, choices, period, store_u
 
 
 @pytest.mark.parametrize("indicator", ["kpi1_accommodation", "custody_count", "kpi4_mental_health", "disposals"])
-def test_kpi_detail_for_small_indicators(indicator, store_url, monkeypatch):  # noqa: F811
+def test_kpi_detail_for_small_indicators(indicator, store_url, monkeypatch):
     at = _run("kpi_detail", monkeypatch, {"indicator": indicator, "period": "fy"}, {"detail_by": "disposal"})
     _check(at, indicator)
 
 
-def test_a_link_asking_for_a_filtered_view_shows_the_whole_service(store_url, monkeypatch):  # noqa: F811
+def test_a_link_asking_for_a_filtered_view_shows_the_whole_service(store_url, monkeypatch):
     plain = _run("overview", monkeypatch)
     asked = _run("overview", monkeypatch, {"loc": "North", "eth": "Black", "gen": "Female"})
     values = lambda at: [m.value for m in at.main.markdown if m.value.startswith("### ")]  # noqa: E731
@@ -147,7 +147,7 @@ def test_a_link_asking_for_a_filtered_view_shows_the_whole_service(store_url, mo
     assert "loc" not in asked.query_params and "eth" not in asked.query_params
 
 
-def test_partners_choose_quarters_and_years_only(store_url, monkeypatch):  # noqa: F811
+def test_partners_choose_quarters_and_years_only(store_url, monkeypatch):
     at = _run("overview", monkeypatch, {"period": "custom", "start": "2020-01-01", "end": "2020-02-15"})
     period = next(s for s in at.selectbox if s.key == "w_period")
     assert set(period.options) == {"Quarter", "Financial year"}

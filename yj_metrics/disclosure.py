@@ -27,7 +27,7 @@ over the whole grid.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -76,6 +76,7 @@ class Grid:
     fixed: np.ndarray | None = None
     avoid_rows: tuple[int, ...] = ()
     keep: np.ndarray | None = None  # known to the reader from elsewhere: never chosen to hide
+    _lines: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -85,7 +86,12 @@ class Grid:
         return ~np.isnan(self.values[family])
 
     def lines(self, family: str) -> list[list[tuple[int, int, float]]]:
-        """The additive relations that hold among this family's published cells."""
+        """The additive relations that hold among this family's published cells (computed once)."""
+        if family not in self._lines:
+            self._lines[family] = self._make_lines(family)
+        return self._lines[family]
+
+    def _make_lines(self, family: str) -> list[list[tuple[int, int, float]]]:
         pres = self.present(family)
         out = []
         for p, kids in self.row_sums:
@@ -107,15 +113,12 @@ def _small(v: np.ndarray, threshold: int) -> np.ndarray:
     return (v > 0) & (v <= threshold)
 
 
-def primary_cells(grid: Grid, threshold: int, complements: Iterable[tuple[str, str]] = ()) -> np.ndarray:
-    """Cells with a count from 1 to the threshold in any family, or a complement
-    (``denominator - numerator`` for each (numerator, denominator) pair) in that range."""
+def primary_cells(grid: Grid, threshold: int) -> np.ndarray:
+    """Cells with a count from 1 to the threshold in any family (a proportion's complement is a
+    family of its own), and the grid's fixed cells."""
     mask = np.zeros(grid.shape, dtype=bool)
     for v in grid.values.values():
         mask |= _small(v, threshold)
-    for num, den in complements:
-        if num in grid.values and den in grid.values:
-            mask |= _small(grid.values[den] - grid.values[num], threshold)
     if grid.fixed is not None:
         mask |= grid.fixed
     return mask
@@ -132,12 +135,12 @@ def determined_cells(grid: Grid, mask: np.ndarray) -> np.ndarray:
         if len(hidden) == 0:
             continue
         index = {(int(i), int(j)): n for n, (i, j) in enumerate(hidden)}
-        key_lines = tuple(tuple((i, j) for i, j, _ in line) for line in grid.lines(fam))
+        lines = grid.lines(fam)
         zeros = tuple(n for (i, j), n in index.items() if vals[i, j] == 0)
-        key = (tuple(index), key_lines)
+        key = (tuple(index), id(lines))
         if key not in cache:
             rows = []
-            for line in grid.lines(fam):
+            for line in lines:
                 coef = np.zeros(len(index))
                 for i, j, c in line:
                     n = index.get((i, j))
@@ -158,15 +161,13 @@ def determined_cells(grid: Grid, mask: np.ndarray) -> np.ndarray:
     return out
 
 
-def protect_grid(grid: Grid, threshold: int = DEFAULT_THRESHOLD,
-                 complements: Iterable[tuple[str, str]] = (), max_rounds: int = 200) -> np.ndarray:
+def protect_grid(grid: Grid, threshold: int = DEFAULT_THRESHOLD, max_rounds: int = 200) -> np.ndarray:
     """The cells to hide: primary cells, then secondary cells until no hidden cell is determined.
 
     Secondary cells are chosen among the unhidden cells that share a relation with an exposed
     cell: not the whole service if possible, non-zero before zero, smallest first.
     """
-    complements = list(complements)
-    mask = primary_cells(grid, threshold, complements)
+    mask = primary_cells(grid, threshold)
     any_present = np.zeros(grid.shape, dtype=bool)
     for fam in grid.values:
         any_present |= grid.present(fam)
@@ -295,18 +296,6 @@ def _hide_result(r, threshold: int):
     note = f"protected ({marker(threshold)})"
     return replace(r, numerator=None, denominator=None, value=None, ci_low=None, ci_high=None, rag=None,
                    benchmarks=(), rank=None, rank_of=None, note=note)
-
-
-def _groups_by_calculator(ids: Iterable[str]) -> list[tuple[str, ...]]:
-    from .indicators import _calculators
-
-    calcs = _calculators()
-    out = []
-    for i in ids:
-        group = calcs[i][0] if i in calcs else (i,)
-        if group not in out:
-            out.append(group)
-    return out
 
 
 def _view_set(ds, periods: PartnerPeriods, settings) -> list:
@@ -510,16 +499,12 @@ class PartnerProtection:
         self.settings = settings or Settings()
         self.threshold = int(self.settings.suppression_threshold)
         self.periods = partner_periods(ds.covers, max_quarters)
-        self._masks: dict = {}
 
     # ----------------------------------------------------------------- indicators
-    def _mask(self, group=None):
-        """The protection of every indicator (computed once, over the whole partner grid)."""
-        if "all" not in self._masks:
-            self._masks["all"] = self.ds.memo(("disclosure", self.periods, self.threshold, self.settings.to_json()),
-                                              lambda: _protect_all(self.ds, self.periods, self.settings,
-                                                                   self.threshold))
-        return self._masks["all"]
+    def _mask(self) -> dict:
+        """The protection of every indicator (computed once per dataset, over the whole partner grid)."""
+        return self.ds.memo(("disclosure", self.periods, self.threshold, self.settings.to_json()),
+                            lambda: _protect_all(self.ds, self.periods, self.settings, self.threshold))
 
     def is_hidden(self, r) -> bool:
         """True when a result must not be shown to partners (unknown views count as hidden)."""
@@ -703,8 +688,9 @@ class PartnerProtection:
         comp = dp.composition(self.ds, period, "caseload", by)
         col = period_key(period)
         ok = col in {period_key(p) for p in self.periods.years} and by in PARTNER_DP_DIMENSIONS
-        total_h = not ok or cell_hidden_any(self._stage_mask("caseload"), (None, None) + col)
-        rows = [not ok or cell_hidden_any(self._stage_mask("caseload"), (by, g) + col) for g in comp["group"]]
+        stage = self._stage_mask("caseload")
+        total_h = not ok or stage.get((None, None) + col, True)
+        rows = [not ok or stage.get((by, g) + col, True) for g in comp["group"]]
         return self._mark(comp, rows, ["children", "share_of_children_pct"],
                           all_hidden_cols=["share_of_children_pct"] if total_h else [])
 
@@ -729,16 +715,3 @@ def _as_text(v) -> str:
     if f != f:
         return ""
     return str(int(f)) if f.is_integer() else f"{f:.1f}"
-
-
-def cell_hidden_any(mask: dict, key: tuple) -> bool:
-    return mask.get(key, True)
-
-
-def _parent_of(indicator: str, calcs: dict) -> str | None:
-    """The calculator behind a sub-measure id (``kpi1_accommodation_start`` -> ``kpi1_accommodation``)."""
-    best = None
-    for i in calcs:
-        if indicator.startswith(i) and (best is None or len(i) > len(best)):
-            best = i
-    return best
