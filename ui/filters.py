@@ -11,7 +11,7 @@ import streamlit as st
 
 from yj_metrics import contract as c
 from yj_metrics.filters import DIMENSIONS, Filters
-from yj_metrics.periods import (Period, custom, financial_year, fy_start_year, latest_complete_quarter,
+from yj_metrics.periods import (Period, bounded_custom, financial_year, fy_start_year, latest_complete_quarter,
                                 parse_quarter, quarter_of, reporting_quarter, rolling_year)
 
 PERIOD_KINDS = {"quarter": "Quarter", "fy": "Financial year", "rolling": "Rolling 12 months", "custom": "Custom"}
@@ -115,13 +115,7 @@ def sidebar_filters(ds, partner: bool = False) -> tuple[Period, Filters]:
         elif kind == "rolling":
             period = rolling_year(q.end)
         else:
-            s = st.session_state.get(_STATE + "start", q.start)
-            e = st.session_state.get(_STATE + "end", q.end)
-            picked = st.date_input("From - to", value=(s, e), format="DD/MM/YYYY", key="w_custom")
-            if isinstance(picked, (list, tuple)) and len(picked) == 2:
-                s, e = picked
-            st.session_state[_STATE + "start"], st.session_state[_STATE + "end"] = s, e
-            period = custom(s, e)
+            period = _custom_period(ds, q)
         chosen = {}
         if partner:
             asked = [DIMENSIONS[d] for d in DIMENSIONS if st.session_state.get(_STATE + d)]
@@ -143,6 +137,32 @@ def sidebar_filters(ds, partner: bool = False) -> tuple[Period, Filters]:
     filters = Filters(**{d: tuple(v) for d, v in chosen.items()})
     _write_url(kind, q, period, filters)
     return period, filters
+
+
+def _coverage(ds, q: Period) -> tuple[dt.date, dt.date]:
+    """The first and last date in the data (the chosen quarter when the data has no dates)."""
+    first, last = ds.covers
+    return (first or q.start, last or q.end)
+
+
+def _custom_period(ds, q: Period) -> Period:
+    """The custom dates from the session or a pasted link, kept inside the data's coverage (so a link
+    asking for 1678 to 2262 costs no more than the whole data) and in order; each change is said."""
+    first, last = _coverage(ds, q)
+    asked_start = st.session_state.get(_STATE + "start", q.start)
+    asked_end = st.session_state.get(_STATE + "end", q.end)
+    period, notes = bounded_custom(asked_start, asked_end, (first, last))
+    widget = st.session_state.get("w_custom")
+    if isinstance(widget, (list, tuple)) and (len(widget) != 2 or not all(first <= d <= last for d in widget)):
+        st.session_state.pop("w_custom")
+    picked = st.date_input("From - to", value=(period.start, period.end), min_value=first, max_value=last,
+                           format="DD/MM/YYYY", key="w_custom")
+    if isinstance(picked, (list, tuple)) and len(picked) == 2 and tuple(picked) != (period.start, period.end):
+        period, notes = bounded_custom(picked[0], picked[1], (first, last))
+    for note in notes:
+        st.info(note, icon=":material/info:")
+    st.session_state[_STATE + "start"], st.session_state[_STATE + "end"] = period.start, period.end
+    return period
 
 
 def _write_url(kind: str, q: Period, period: Period, filters: Filters) -> None:

@@ -164,6 +164,29 @@ def custom(start: dt.date, end: dt.date) -> Period:
     return Period(pd.Timestamp(start).date(), pd.Timestamp(end).date(), "", "custom")
 
 
+def bounded_custom(start: dt.date, end: dt.date, covers: tuple[dt.date, dt.date]) -> tuple[Period, tuple[str, ...]]:
+    """A custom period from dates that may come from a pasted link, kept inside the data's coverage.
+
+    Reversed dates are swapped; dates outside ``covers`` (first and last date in the data) are
+    moved to its edges, so no link can ask for centuries of quarters. Returns the period and
+    one plain sentence per change made."""
+    first, last = covers
+    notes = []
+    if start > end:
+        start, end = end, start
+        notes.append(f"The start date was after the end date, so the two were swapped: {fmt_date(start)} to "
+                     f"{fmt_date(end)}.")
+    if end < first or start > last:
+        notes.append(f"The dates asked for are outside the data, which covers {fmt_date(first)} to "
+                     f"{fmt_date(last)}: showing the whole of that instead.")
+        start, end = first, last
+    elif start < first or end > last:
+        start, end = max(start, first), min(end, last)
+        notes.append(f"The data covers {fmt_date(first)} to {fmt_date(last)}, so the period was narrowed to "
+                     f"{fmt_date(start)} to {fmt_date(end)}.")
+    return custom(start, end), tuple(notes)
+
+
 def last_quarters(end: Period, n: int) -> list[Period]:
     """The ``n`` quarters ending with the one containing ``end.end``, oldest first."""
     q = quarter_of(end.end)

@@ -9,17 +9,41 @@ float), ``bool``, ``datetime.date`` for date-formatted cells, ``datetime.datetim
 date-time cells, ``datetime.time``/``datetime.timedelta`` for time or duration cells, and
 ``None`` for an empty cell. python-calamine returns ``datetime.date`` for any number shown
 with a date format, in files written by openpyxl, Excel or LibreOffice alike.
+
+Reading is bounded, because one hostile upload must not stop the service for everyone
+(:class:`~yj_metrics.settings.ReadLimits`):
+
+1. the zip directory is checked first (file size, unpacked size, compression ratio, number of
+   parts), from metadata only;
+2. each sheet's XML is then streamed, never unpacked past the limit, to find the extent of the
+   cells that hold values (a two-cell file with a value in XFD1048576 would otherwise make the
+   parser ask for 550 GB) and merged header cells;
+3. only then does python-calamine parse the cells, in a separate worker process with an
+   address-space and CPU limit (``resource.setrlimit``): an unforeseen bomb stops the worker
+   and the upload gets "could not be read safely"; the server carries on.
 """
 from __future__ import annotations
 
+import datetime as dt
 import io
+import logging
 import os
+import pickle
+import posixpath
+import re
+import subprocess
+import sys
+import threading
 import zipfile
-from dataclasses import dataclass, field
+import zlib
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
-from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
+from .settings import ReadLimits
 
-__all__ = ["RawSheet", "RawWorkbook", "WorkbookReadError", "read_workbook"]
+__all__ = ["RawSheet", "RawWorkbook", "ReadLimits", "WorkbookReadError", "read_workbook"]
+
+log = logging.getLogger(__name__)
 
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
@@ -40,6 +64,18 @@ MSG_ODS = ("This is an OpenDocument spreadsheet (.ods). Save it as 'Excel 2007-3
            "and upload the .xlsx file.")
 MSG_XLSB = ("This is an Excel binary workbook (.xlsb). In Excel choose File > Save As, pick "
             "'Excel Workbook (*.xlsx)' and upload the .xlsx file.")
+
+
+MSG_UNSAFE = ("This file could not be read safely: reading it needed more memory or time than a monthly "
+              "export ever does ({memory} MB, {seconds} s), so it was stopped and nothing was stored. Open it in "
+              "Excel and check each sheet holds only the case rows: delete stray cells far below or to the right "
+              "of the data, images and sheets you do not need, save it as .xlsx and upload it again.")
+
+
+def _mb(n: int) -> str:
+    if n < 1024:
+        return f"{n:,} bytes"
+    return f"{n / 1024 / 1024:,.0f} MB" if n >= 1024 * 1024 else f"{n / 1024:,.0f} KB"
 
 
 def _not_workbook(kind: str) -> str:
@@ -69,6 +105,8 @@ class RawSheet:
     rows: tuple[tuple[object, ...], ...]
     row_numbers: tuple[int, ...]
     hidden: bool = False
+    #: merged ranges that include a header cell (``"A1:C1"``): only their first cell has a header
+    merged_header: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -77,6 +115,8 @@ class RawWorkbook:
 
     file_name: str
     sheets: dict[str, RawSheet] = field(default_factory=dict)
+    #: things in the file that were ignored (parts that are not part of a workbook), as sentences
+    notes: tuple[str, ...] = ()
 
     @property
     def sheet_names(self) -> tuple[str, ...]:
@@ -111,7 +151,18 @@ def _looks_like_text(head: bytes) -> bool:
     return False
 
 
-def _check_file_type(data: bytes, file_name: str) -> None:
+def _check_directory_size(data: bytes, limits: ReadLimits) -> None:
+    """Refuse a zip whose directory lists more parts than a workbook has, before listing them."""
+    end = data.rfind(b"PK\x05\x06", max(0, len(data) - 65_557))
+    if end >= 0 and len(data) >= end + 22:
+        entries = int.from_bytes(data[end + 10:end + 12], "little")
+        if entries > limits.max_members:  # 0xFFFF (zip64) counts as too many too
+            raise WorkbookReadError(
+                f"This file holds {entries:,} parts or more; an Excel workbook holds a few dozen (the limit is "
+                f"{limits.max_members:,}). It is not a monthly export: export the workbook again.")
+
+
+def _check_file_type(data: bytes, file_name: str, limits: ReadLimits) -> None:
     """Raise :class:`WorkbookReadError` unless the bytes look like an .xlsx/.xlsm package."""
     ext = os.path.splitext(file_name or "")[1].lower()
     if not data:
@@ -126,10 +177,11 @@ def _check_file_type(data: bytes, file_name: str) -> None:
             raise WorkbookReadError(MSG_XLS)
         raise WorkbookReadError(_not_workbook("an old Microsoft Office 97-2003 document"))
     if head.startswith(_ZIP_MAGICS):
+        _check_directory_size(data, limits)
         try:
             with zipfile.ZipFile(io.BytesIO(data)) as zf:
                 names = set(zf.namelist())
-                if "mimetype" in names and b"opendocument.spreadsheet" in zf.read("mimetype"):
+                if "mimetype" in names and b"opendocument.spreadsheet" in zf.open("mimetype").read(100):
                     raise WorkbookReadError(MSG_ODS)
                 if "xl/workbook.bin" in names:
                     raise WorkbookReadError(MSG_XLSB)
@@ -139,9 +191,6 @@ def _check_file_type(data: bytes, file_name: str) -> None:
                     if "ppt/presentation.xml" in names:
                         raise WorkbookReadError(_not_workbook("a PowerPoint presentation"))
                     raise WorkbookReadError(_not_workbook("a zip archive"))
-                bad = zf.testzip()
-                if bad is not None:
-                    raise WorkbookReadError(MSG_CORRUPT)
         except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError,
                 KeyError) as exc:
             if isinstance(exc, WorkbookReadError):
@@ -170,9 +219,10 @@ def _check_file_type(data: bytes, file_name: str) -> None:
     raise WorkbookReadError(_not_workbook("some other kind of file"))
 
 
-def _sheet_from_rows(name: str, cells: list[list[object]], hidden: bool) -> RawSheet:
+def _sheet_from_rows(name: str, cells: list[list[object]], hidden: bool,
+                     merged_header: tuple[str, ...] = ()) -> RawSheet:
     if not cells:
-        return RawSheet(name, (), (), (), hidden)
+        return RawSheet(name, (), (), (), hidden, merged_header)
     width = max(len(r) for r in cells)
 
     def clean(row: list[object]) -> tuple[object, ...]:
@@ -189,34 +239,200 @@ def _sheet_from_rows(name: str, cells: list[list[object]], hidden: bool) -> RawS
             continue
         rows.append(clean(row))
         numbers.append(i)
-    return RawSheet(name, tuple(header), tuple(rows), tuple(numbers), hidden)
+    return RawSheet(name, tuple(header), tuple(rows), tuple(numbers), hidden, merged_header)
 
 
-def read_workbook(data: bytes, file_name: str) -> RawWorkbook:
-    """Read every worksheet's raw cell values; raise :class:`WorkbookReadError` if unreadable.
+# --------------------------------------------------------------------------- the zip directory
 
-    Row 1 is the header; fully blank rows are skipped but every kept row keeps its Excel
-    row number. Macros in ``.xlsm`` files are never run (values only).
-    """
-    if isinstance(data, (bytearray, memoryview)):
-        data = bytes(data)
-    _check_file_type(data, file_name)
+#: where the parts of an Excel, LibreOffice or Google Sheets .xlsx package live
+_PACKAGE_PARTS = ("[Content_Types].xml", "_rels/", "docProps/", "xl/", "customXml/")
+_SMALL_PART = 1024 * 1024  # a ratio check on parts smaller than this says nothing useful
+_HOW_TO_SHRINK = ("Open it in Excel, delete stray cells far below or to the right of the data, images and "
+                  "sheets you do not need, save it as .xlsx and upload it again.")
+
+
+def _check_package(zf: zipfile.ZipFile, limits: ReadLimits) -> tuple[str, ...]:
+    """Check the zip directory (metadata only, nothing unpacked); return notes on ignored parts."""
+    infos = zf.infolist()
+    if len(infos) > limits.max_members:
+        raise WorkbookReadError(
+            f"This file holds {len(infos):,} parts; an Excel workbook holds a few dozen (the limit is "
+            f"{limits.max_members:,}). It is not a monthly export: export the workbook again.")
+    unpacked = sum(i.file_size for i in infos)
+    if unpacked > limits.max_unpacked_bytes:
+        raise WorkbookReadError(
+            f"This workbook unpacks to {_mb(unpacked)}, more than the {limits.max_unpacked_mb:,} MB a monthly "
+            f"export can reach, so it was not read. {_HOW_TO_SHRINK}")
+    for info in infos:
+        ratio = info.file_size / max(info.compress_size, 1)
+        if info.file_size > _SMALL_PART and ratio > limits.max_compression_ratio:
+            raise WorkbookReadError(
+                f"Part '{info.filename}' of this workbook is packed {ratio:,.0f} times ({_mb(info.compress_size)} "
+                f"unpacks to {_mb(info.file_size)}); real sheets pack about 10 times (the limit is "
+                f"{limits.max_compression_ratio}). The file was not read. {_HOW_TO_SHRINK}")
+    extra = [i for i in infos if not i.filename.startswith(_PACKAGE_PARTS) and not i.is_dir()]
+    return tuple(f"The file also holds '{i.filename}' ({_mb(i.file_size)}), which is not part of a workbook; "
+                 "it was ignored." for i in extra[:5])
+
+
+# --------------------------------------------------------------------------- the sheets' real extent
+
+#: a cell holding a value, formula or inline string, written the common way (r="A1" first)
+_VALUED_CELL = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"[^>]*>\s*<[vif]')
+#: the same for any writer (namespace prefixes, r anywhere or missing): slower, used only when needed
+_ANY_VALUED_CELL = re.compile(rb'<(?:\w+:)?c\b([^>]*?)(?<!/)>\s*<(?:\w+:)?(?:v|is|f)\b')
+_REF = re.compile(rb'\br="([A-Z]{1,3})([0-9]{1,7})"')
+_ROW_START = re.compile(rb'<(?:\w+:)?row\b')
+_MERGE = re.compile(rb'<(?:\w+:)?mergeCell\b[^>]*\bref="([A-Z]{1,3})([0-9]{1,7}):([A-Z]{1,3})([0-9]{1,7})"')
+_CHUNK, _OVERLAP = 1 << 20, 4096
+
+
+def _column_number(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ch - 64
+    return n
+
+
+def _letters(n: int) -> str:
+    s = ""
+    while n:
+        n, r = divmod(n - 1, 26)
+        s = chr(65 + r) + s
+    return s
+
+
+@dataclass
+class _Extent:
+    """The furthest row and column that hold a value in one sheet's XML, and merged header ranges."""
+
+    rows: int = 0
+    columns: int = 0
+    positional: bool = False  # some valued cells carry no r="A1" reference (rare writers)
+    widest: int = 0  # the most cells in one row, counted when cells carry no reference
+    merged_header: list[str] = field(default_factory=list)
+
+    def scan(self, chunk: bytes) -> None:
+        common = b":c " not in chunk and b"<c>" not in chunk and chunk.count(b"<c ") == chunk.count(b'<c r="')
+        if common:
+            refs = _VALUED_CELL.findall(chunk)
+        else:
+            refs = []
+            for m in _ANY_VALUED_CELL.finditer(chunk):
+                ref = _REF.search(m.group(1))
+                if ref is None:
+                    self.positional = True
+                else:
+                    refs.append(ref.groups())
+            if self.positional:  # cells without references stand where they are: count the widest row
+                self.widest = max(self.widest, max(
+                    row.count(b"<c ") + row.count(b"<c>") + row.count(b":c ") + row.count(b":c>")
+                    for row in _ROW_START.split(chunk)))
+        if refs:
+            letters = max((r[0] for r in refs), key=lambda a: (len(a), a))
+            self.columns = max(self.columns, _column_number(letters))
+            self.rows = max(self.rows, max(int(r[1]) for r in refs))
+        if b"mergeCell" in chunk:
+            for m in _MERGE.finditer(chunk):
+                if int(m.group(2)) == 1:
+                    text = b"%s%s:%s%s" % m.groups()
+                    if text.decode() not in self.merged_header:
+                        self.merged_header.append(text.decode())
+
+
+def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
+    """``{sheet name: part path}`` from xl/workbook.xml and its relationships (small files)."""
+    import xml.etree.ElementTree as ET
+
+    ns_main = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+    ns_rel = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+    try:
+        if zf.getinfo("xl/workbook.xml").file_size > 10 * 1024 * 1024:
+            raise WorkbookReadError(MSG_CORRUPT)
+        book = ET.fromstring(zf.read("xl/workbook.xml"))
+        rels = ET.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
+    except (KeyError, ET.ParseError):
+        return {}
+    targets = {r.get("Id"): r.get("Target", "") for r in rels}
+    out = {}
+    for sheet in book.iter(f"{ns_main}sheet"):
+        target = targets.get(sheet.get(f"{ns_rel}id"), "")
+        if target:
+            path = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
+            out[sheet.get("name", "")] = path
+    return out
+
+
+def _measure_sheets(zf: zipfile.ZipFile, limits: ReadLimits) -> dict[str, list[str]]:
+    """Stream every sheet's XML (never past the unpacked limit) and check its real extent.
+
+    Only cells holding a value count: Excel and calamine ignore formatted empty cells. Returns
+    ``{sheet name: merged header ranges}``."""
+    budget = limits.max_unpacked_bytes
+    merged = {}
+    for name, path in _sheet_parts(zf).items():
+        try:
+            info = zf.getinfo(path)
+        except KeyError:
+            continue
+        extent, tail, rows_seen = _Extent(), b"", 0
+        with zf.open(info) as member:
+            while True:
+                chunk = member.read(_CHUNK)
+                if not chunk:
+                    break
+                budget -= len(chunk)
+                if budget < 0:
+                    raise WorkbookReadError(
+                        f"This workbook unpacks to more than {limits.max_unpacked_mb:,} MB, more than a monthly "
+                        f"export can reach, so it was not read. {_HOW_TO_SHRINK}")
+                window = tail + chunk
+                extent.scan(window)
+                rows_seen += chunk.count(b"<row") + chunk.count(b":row ")
+                tail = window[-_OVERLAP:]
+        if extent.positional:  # no references: every row and cell counts where it stands
+            extent.rows = max(extent.rows, rows_seen)
+            extent.columns = max(extent.columns, extent.widest)
+        if extent.rows > limits.max_rows or extent.columns > limits.max_columns:
+            far = f"{_letters(extent.columns)}{extent.rows:,}".replace(",", "")
+            raise WorkbookReadError(
+                f"Sheet '{name}' has values as far as cell {far} ({extent.rows:,} rows, {extent.columns:,} "
+                f"columns); a monthly export has at most {limits.max_rows:,} rows and {limits.max_columns:,} "
+                "columns per sheet, so the file was not read. Delete the stray cells far below or to the right "
+                "of the data (select the empty rows or columns and delete them), save and upload again.")
+        merged[name] = extent.merged_header
+    return merged
+
+
+# --------------------------------------------------------------------------- parsing
+
+def _parse_cells(data: bytes, limits: ReadLimits) -> tuple[tuple, tuple[str, ...]]:
+    """The bounded read itself: returns ``((name, hidden, cells, merged_header), ...)`` and notes."""
+    from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            notes = _check_package(zf, limits)
+            merged = _measure_sheets(zf, limits)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, zlib.error, NotImplementedError,
+            ValueError) as exc:
+        if isinstance(exc, WorkbookReadError):
+            raise
+        raise WorkbookReadError(MSG_CORRUPT) from None
     try:
         wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
     except Exception as exc:  # python-calamine raises several error types on damaged files
-        name = type(exc).__name__
-        if "Password" in name:
+        if "Password" in type(exc).__name__:
             raise WorkbookReadError(MSG_ENCRYPTED) from None
         raise WorkbookReadError(MSG_CORRUPT) from None
-    sheets: dict[str, RawSheet] = {}
+    sheets = []
     try:
         for meta in wb.sheets_metadata:
             if meta.typ != SheetTypeEnum.WorkSheet:  # chart and dialog sheets hold no cells
                 continue
-            sheet = wb.get_sheet_by_name(meta.name)
-            cells = sheet.to_python(skip_empty_area=False)
-            hidden = meta.visible != SheetVisibleEnum.Visible
-            sheets[meta.name] = _sheet_from_rows(meta.name, cells, hidden)
+            cells = wb.get_sheet_by_name(meta.name).to_python(skip_empty_area=False)
+            sheets.append((meta.name, meta.visible != SheetVisibleEnum.Visible, cells,
+                           tuple(merged.get(meta.name, ()))))
     except Exception as exc:
         if "Password" in type(exc).__name__:
             raise WorkbookReadError(MSG_ENCRYPTED) from None
@@ -226,7 +442,95 @@ def read_workbook(data: bytes, file_name: str) -> RawWorkbook:
             wb.close()
         except Exception:
             pass
+    return tuple(sheets), notes
+
+
+def _worker_main() -> None:  # pragma: no cover - runs in the worker process (tested through read_workbook)
+    """The worker: limit this process, read the request from stdin, write the answer to stdout."""
+    import resource
+
+    request = pickle.loads(sys.stdin.buffer.read())
+    limits = ReadLimits(**request["limits"])
+    memory = limits.worker_memory_mb * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    resource.setrlimit(resource.RLIMIT_CPU, (limits.worker_cpu_seconds, limits.worker_cpu_seconds + 5))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))  # writes no file
+    try:
+        answer = ("ok", *_parse_cells(request["data"], limits))
+    except WorkbookReadError as exc:
+        answer = ("error", exc.message)
+    except MemoryError:
+        answer = ("unsafe",)
+    sys.stdout.buffer.write(pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL))
+    sys.stdout.buffer.flush()
+
+
+_ROOT = str(Path(__file__).resolve().parents[1])
+_WORKER = ("import sys; sys.path.insert(0, sys.argv[1]); "
+           "from yj_metrics.reading import _worker_main; _worker_main()")
+#: at most two workbooks are parsed at once (each worker may take worker_memory_mb)
+_WORKER_SLOTS = threading.BoundedSemaphore(2)
+
+
+class _AnswerUnpickler(pickle.Unpickler):
+    """The worker's answer holds only plain values and dates: refuse anything else."""
+
+    _ALLOWED = {("datetime", "date"), ("datetime", "datetime"), ("datetime", "time"), ("datetime", "timedelta")}
+
+    def find_class(self, module, name):
+        if (module, name) in self._ALLOWED:
+            return getattr(dt, name)
+        raise pickle.UnpicklingError(f"{module}.{name} is not expected from the reading worker")
+
+
+def _parse_in_worker(data: bytes, file_name: str, limits: ReadLimits) -> tuple[tuple, tuple[str, ...]]:
+    unsafe = WorkbookReadError(MSG_UNSAFE.format(memory=f"{limits.worker_memory_mb:,}",
+                                                 seconds=limits.worker_cpu_seconds))
+    request = pickle.dumps({"data": data, "limits": asdict(limits)}, protocol=pickle.HIGHEST_PROTOCOL)
+    with _WORKER_SLOTS:
+        try:
+            done = subprocess.run([sys.executable, "-I", "-c", _WORKER, _ROOT], input=request, capture_output=True,
+                                  timeout=limits.worker_wall_seconds, check=False)
+        except subprocess.TimeoutExpired:
+            log.warning("reading %r took over %s s: the worker was stopped", file_name, limits.worker_wall_seconds)
+            raise unsafe from None
+    if done.returncode != 0:
+        log.warning("the reading worker for %r stopped with exit code %s: %s", file_name, done.returncode,
+                    done.stderr.decode("utf-8", "replace")[-500:])
+        raise unsafe
+    try:
+        answer = _AnswerUnpickler(io.BytesIO(done.stdout)).load()
+    except Exception:
+        log.warning("the reading worker for %r gave no answer", file_name)
+        raise unsafe from None
+    if answer[0] == "error":
+        raise WorkbookReadError(answer[1])
+    if answer[0] != "ok":
+        raise unsafe
+    return answer[1], answer[2]
+
+
+def read_workbook(data: bytes, file_name: str, limits: ReadLimits | None = None,
+                  isolated: bool = True) -> RawWorkbook:
+    """Read every worksheet's raw cell values; raise :class:`WorkbookReadError` if unreadable.
+
+    Row 1 is the header; fully blank rows are skipped but every kept row keeps its Excel
+    row number. Macros in ``.xlsm`` files are never run (values only). ``limits`` default to
+    :meth:`ReadLimits.from_env`; ``isolated=False`` parses in this process (the benchmark
+    compares the two; the service always isolates).
+    """
+    limits = limits or ReadLimits.from_env()
+    if isinstance(data, (bytearray, memoryview)):
+        data = bytes(data)
+    if len(data) > limits.max_file_bytes:
+        raise WorkbookReadError(
+            f"This file is {_mb(len(data))}; the limit is {limits.max_file_mb:,} MB and a monthly export is "
+            f"about 1 MB. {_HOW_TO_SHRINK}")
+    _check_file_type(data, file_name, limits)
+    parsed, notes = _parse_in_worker(data, file_name, limits) if isolated else _parse_cells(data, limits)
+    sheets = {name: _sheet_from_rows(name, cells, hidden, merged) for name, hidden, cells, merged in parsed}
     if not sheets:
         raise WorkbookReadError("This workbook has no worksheets. Use the blank template, "
                                 "fill in the sheets and upload it again.")
-    return RawWorkbook(file_name=file_name, sheets=sheets)
+    return RawWorkbook(file_name=file_name, sheets=sheets, notes=notes)

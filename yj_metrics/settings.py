@@ -7,7 +7,8 @@ Stored in the database by :class:`yj_metrics.store.Store` (``get_settings`` /
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field, replace
+import os
+from dataclasses import asdict, dataclass, field, fields, replace
 
 #: Cost per night in pounds of each remand type (Southampton's plan quotes these rates).
 DEFAULT_REMAND_RATES = {
@@ -42,6 +43,50 @@ class Target:
         if value >= self.green:
             return "Green"
         return "Red" if value <= self.red else "Amber"
+
+
+_MB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ReadLimits:
+    """Limits on an uploaded workbook, far above any monthly export, checked before parsing.
+
+    A real export of a few thousand children is about 1 MB, unpacks to under 10 MB at a
+    compression ratio near 10, and has under 100,000 rows and 60 columns per sheet. The
+    worker that parses the file gets ``worker_memory_mb`` of address space and
+    ``worker_cpu_seconds`` of CPU; past them only the worker stops. Each can be changed on a
+    deployment with an environment variable ``YJ_READ_<NAME>`` (e.g. ``YJ_READ_MAX_ROWS``).
+    """
+
+    max_file_mb: int = 50
+    max_unpacked_mb: int = 200
+    max_compression_ratio: int = 100
+    max_members: int = 1000
+    max_rows: int = 1_000_000
+    max_columns: int = 200
+    worker_memory_mb: int = 1024
+    worker_cpu_seconds: int = 60
+    worker_wall_seconds: int = 90
+
+    @property
+    def max_file_bytes(self) -> int:
+        return self.max_file_mb * _MB
+
+    @property
+    def max_unpacked_bytes(self) -> int:
+        return self.max_unpacked_mb * _MB
+
+    @classmethod
+    def from_env(cls, environ: dict | None = None) -> "ReadLimits":
+        """The defaults, with any ``YJ_READ_<NAME>`` environment variable (a positive integer) applied."""
+        env = os.environ if environ is None else environ
+        changes = {}
+        for f in fields(cls):
+            raw = env.get(f"YJ_READ_{f.name.upper()}", "").strip()
+            if raw.isdigit() and int(raw) > 0:
+                changes[f.name] = int(raw)
+        return cls(**changes)
 
 
 def _default_targets() -> dict[str, Target]:

@@ -12,7 +12,8 @@ Parsing rules (issue 2):
 - Y/N: Y, N, Yes, No, True, False, 1, 0 in any case, or a real boolean; blank = not recorded
   (the contract default applies where there is one);
 - dates: real Excel date cells, ISO text (``2023-04-03``) or UK day-first text
-  (``03/04/2023`` is 3 April 2023); dates before 1990 or in the future are impossible;
+  (``03/04/2023`` is 3 April 2023); dates before 1990 or in the future are impossible, and a
+  date after 2100 (31/12/9999, a common "no end date") is reported as an open-ended date;
 - unknown extra columns are ignored with a warning; columns that look like names or
   addresses (:func:`contract.is_personal_column`) are dropped with a warning and never
   passed on (their values are never echoed in a message either).
@@ -31,11 +32,15 @@ import pandas as pd
 
 from . import contract as c
 from .dataset import FRAME_OF_SHEET, Dataset, age_on
-from .reading import RawSheet, RawWorkbook, WorkbookReadError, read_workbook
+from .reading import RawSheet, RawWorkbook, ReadLimits, WorkbookReadError, read_workbook
 
 __all__ = ["Problem", "ValidationReport", "validate", "validate_bytes"]
 
 EARLIEST_DATE = pd.Timestamp("1990-01-01")
+#: Dates after this are open-ended ("no end date" markers such as 31/12/9999), never real events.
+LATEST_DATE = pd.Timestamp("2100-12-31")
+_EXCEL_EPOCH = dt.date(1899, 12, 30)
+_LATEST_SERIAL = (LATEST_DATE.date() - _EXCEL_EPOCH).days
 #: Sheets a workbook may carry for people (template instructions, dropdown lists): ignored.
 IGNORED_SHEETS = {"instructions", "lists", "readme", "notes", "lookups", "vocabularies",
                   "dropdowns", "guidance", "about"}
@@ -126,7 +131,7 @@ def _show(v: object) -> str | None:
         return _fmt_date(v) + ("" if v.time() == dt.time() else v.strftime(" %H:%M"))
     if isinstance(v, dt.date):
         return _fmt_date(v)
-    if isinstance(v, float) and v.is_integer():
+    if isinstance(v, float) and v.is_integer() and abs(v) < 1e15:
         return str(int(v))
     text = str(v)
     return text if len(text) <= 80 else text[:77] + "..."
@@ -246,7 +251,10 @@ _DAYFIRST_FORMATS = ("%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%d/%m/%y", "%d %B %Y",
 
 
 def _parse_dates(raw, sheet, column, problems: _Problems, today: pd.Timestamp):
-    """Real date cells, ISO text or UK day-first text -> datetime64 at midnight."""
+    """Real date cells, ISO text or UK day-first text -> datetime64 at midnight.
+
+    Parsed at microsecond resolution first, so 31/12/9999 (a case system's "no end date") is
+    read and reported as an open-ended date instead of overflowing nanosecond timestamps."""
     kinds = pd.Series(_map_unique(raw, lambda v: (
         "blank" if _is_blank_value(v) else
         "date" if isinstance(v, (dt.date, pd.Timestamp, np.datetime64)) else
@@ -254,37 +262,44 @@ def _parse_dates(raw, sheet, column, problems: _Problems, today: pd.Timestamp):
         "bool" if isinstance(v, bool) else
         "number" if isinstance(v, (int, float)) else
         "text")), index=raw.index)
-    out = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns]")
+    out = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[us]")
     is_date, is_text = (kinds == "date").to_numpy(), (kinds == "text").to_numpy()
     if is_date.any():
         out[is_date] = pd.to_datetime(pd.Series(raw[is_date].tolist(), dtype="object"),
-                                      errors="coerce").astype("datetime64[ns]").to_numpy()
+                                      errors="coerce").astype("datetime64[us]").to_numpy()
     if is_text.any():
         text = raw[is_text].map(lambda v: str(v).strip())
         uniq = pd.Series(text.unique(), dtype="object")
         # ISO only for a full date (2023-04-03, optionally with a time): "2023" is not a date.
         iso = uniq.where(uniq.str.match(_ISO_DATE), None)
-        parsed = pd.to_datetime(iso, format="ISO8601", errors="coerce")
+        parsed = pd.to_datetime(iso, format="ISO8601", errors="coerce").astype("datetime64[us]")
         for fmt in _DAYFIRST_FORMATS:
             todo = parsed.isna()
             if not todo.any():
                 break
-            parsed[todo] = pd.to_datetime(uniq[todo], format=fmt, errors="coerce")
-        lookup = dict(zip(uniq.tolist(), parsed.astype("datetime64[ns]").tolist()))
-        out[is_text] = pd.to_datetime(text.map(lookup)).astype("datetime64[ns]").to_numpy()
+            parsed[todo] = pd.to_datetime(uniq[todo], format=fmt, errors="coerce").astype("datetime64[us]")
+        lookup = dict(zip(uniq.tolist(), parsed.tolist()))
+        out[is_text] = pd.to_datetime(text.map(lookup)).astype("datetime64[us]").to_numpy()
     out = out.dt.normalize()
     unparsed = (is_date | is_text) & out.isna().to_numpy()
     number, time_like = (kinds == "number").to_numpy(), (kinds == "time").to_numpy()
     boolean = (kinds == "bool").to_numpy()
+    # A date cell past 2100, or a date serial too large for one, is an open-ended date.
+    open_ended = (out > LATEST_DATE).to_numpy() | (number & (pd.to_numeric(
+        raw.where(number), errors="coerce") > _LATEST_SERIAL).to_numpy())
+    number = number & ~open_ended
 
     how = "Enter a real date: an Excel date cell, 2023-04-03, or 03/04/2023 for 3 April 2023."
     problems.cells(sheet, column, raw, unparsed,
                    lambda v: f"'{_show(v)}' is not a date that can be read. {how}")
+    problems.cells(sheet, column, raw, open_ended, lambda v: (
+        f"'{_show(v)}' is an open-ended date (after {LATEST_DATE.year}), which case systems use for "
+        "'no end date'. Leave the cell blank if the order or event is still open; otherwise enter the "
+        "real date."))
 
     def number_text(v):
         try:
-            as_date = (pd.Timestamp("1899-12-30") + pd.Timedelta(days=float(v)))
-            hint = f" (as a date it would be {_fmt_date(as_date)})"
+            hint = f" (as a date it would be {_fmt_date(_EXCEL_EPOCH + dt.timedelta(days=float(v)))})"
         except (OverflowError, ValueError):
             hint = ""
         return (f"'{_show(v)}' is a number, not a date{hint}. Format the cell as a date in "
@@ -295,16 +310,16 @@ def _parse_dates(raw, sheet, column, problems: _Problems, today: pd.Timestamp):
                    lambda v: f"'{_show(v)}' is a time or duration, not a date. {how}")
     problems.cells(sheet, column, raw, boolean,
                    lambda v: f"'{_show(v)}' is TRUE/FALSE, not a date. {how}")
-    future = (out > today).to_numpy()
+    future = (out > today).to_numpy() & ~open_ended
     problems.cells(sheet, column, raw, future, lambda v: (
         f"'{_show(v)}' is in the future (after {_fmt_date(today)}). Check the date, "
         "including the year and that it is written day first (03/04/2023 is 3 April)."))
     early = (out < EARLIEST_DATE).to_numpy()
     problems.cells(sheet, column, raw, early, lambda v: (
         f"'{_show(v)}' is before 1990, which cannot be right here. Check the year."))
-    bad = unparsed | number | time_like | boolean | future | early
+    bad = unparsed | number | time_like | boolean | future | early | open_ended
     out[bad] = pd.NaT
-    return out, bad
+    return out.astype("datetime64[ns]"), bad
 
 
 def _parse_number(raw, sheet, spec: c.ColumnSpec, problems: _Problems):
@@ -669,14 +684,28 @@ def _find_sheets(raw: RawWorkbook, problems: _Problems) -> dict[str, RawSheet]:
     matched: set[str] = set()
     for spec in c.SHEETS:
         names = by_norm.get(c.norm_name(spec.name), [])
-        if names:
-            chosen[spec.name] = raw.sheets[names[0]]
-            matched.update(names)
-            if len(names) > 1:
-                problems.add(spec.name, None, None, None,
-                             f"{spec.name}: the workbook has more than one sheet with this name "
-                             f"({', '.join(repr(n) for n in names)}). Keep one and delete the "
-                             "others.")
+        if not names:
+            continue
+        matched.update(names)
+        visible = [n for n in names if not raw.sheets[n].hidden]
+        hidden = [n for n in names if raw.sheets[n].hidden]
+        if len(visible) > 1 or (not visible and len(hidden) > 1):
+            problems.add(spec.name, None, None, None,
+                         f"{spec.name}: the workbook has more than one sheet with this name "
+                         f"({', '.join(repr(n) for n in names)}). Keep one and delete the "
+                         "others.")
+        read = (visible or hidden)[0]
+        chosen[spec.name] = raw.sheets[read]
+        if visible and hidden:
+            problems.add(spec.name, None, None, None,
+                         f"Sheet '{read}' was read as the {spec.name} sheet; the hidden sheet"
+                         f"{'s' if len(hidden) > 1 else ''} {', '.join(repr(n) for n in hidden)} with the same "
+                         "name was ignored. Delete the hidden sheet if it is an old copy.", "warning")
+        elif not visible:
+            problems.add(spec.name, None, None, None,
+                         f"Sheet '{read}' is hidden in the workbook; it was read as the {spec.name} sheet. "
+                         "Unhide it (right-click a sheet tab > Unhide) and check it holds the data you meant "
+                         "to upload.", "warning")
     others = [n for n in raw.sheets if n not in matched]
     for spec in c.SHEETS:
         if spec.name in chosen or not spec.required:
@@ -688,11 +717,20 @@ def _find_sheets(raw: RawWorkbook, problems: _Problems) -> dict[str, RawSheet]:
                      f"'{spec.name}' (see the blank template).{extra}")
     for name in others:
         sheet = raw.sheets[name]
-        if c.norm_name(name) in IGNORED_SHEETS or sheet.hidden or not sheet.rows:
+        if c.norm_name(name) in IGNORED_SHEETS or not sheet.rows:
             continue
         problems.add(name, None, None, None,
-                     f"Sheet '{name}' is not part of the workbook contract and was ignored.",
-                     "warning")
+                     f"{'Hidden sheet' if sheet.hidden else 'Sheet'} '{name}' is not part of the workbook "
+                     "contract and was ignored.", "warning")
+    for spec_name, sheet in chosen.items():
+        for cells in sheet.merged_header:
+            problems.add(spec_name, 1, None, cells,
+                         f"{spec_name} row 1: the header cells {cells} are merged, so only the first of them "
+                         "has a column name and the others are read as columns with no name. Unmerge them "
+                         "(Home > Merge & Center > Unmerge Cells) and give each column its own name in row 1, "
+                         "as in the blank template.", "warning")
+    for note in raw.notes:
+        problems.add(None, None, None, None, note, "warning")
     return chosen
 
 
@@ -776,11 +814,13 @@ def _build_dataset(data: dict[str, _SheetData], file_name: str | None) -> Datase
     return Dataset.from_frames(**frames, file_name=file_name)
 
 
-def validate_bytes(data: bytes, file_name: str, today: dt.date | None = None) -> ValidationReport:
-    """Read and validate an uploaded file. An unreadable file gives ``unreadable`` (the message,
-    also reported as the one error); this never raises on bad input."""
+def validate_bytes(data: bytes, file_name: str, today: dt.date | None = None,
+                   limits: ReadLimits | None = None) -> ValidationReport:
+    """Read (bounded, see :mod:`yj_metrics.reading`) and validate an uploaded file. An unreadable
+    file gives ``unreadable`` (the message, also reported as the one error); this never raises
+    on bad input."""
     try:
-        raw = read_workbook(data, file_name)
+        raw = read_workbook(data, file_name, limits=limits)
     except WorkbookReadError as exc:
         return _unreadable(exc.message, file_name)
     except Exception as exc:  # defensive: a reader failure must still be a clear message
