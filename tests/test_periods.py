@@ -102,3 +102,23 @@ def test_quarter_labels_and_quarters_in_a_rolling_year():
     assert labels.tolist() == ["2023-24 Q4", "2024-25 Q1", None, "2023-24 Q3"]
     assert [q.label for q in quarters_in(rolling_year(dt.date(2024, 2, 15)))] == [
         "2022-23 Q4", "2023-24 Q1", "2023-24 Q2", "2023-24 Q3", "2023-24 Q4"]
+
+
+COVERS = (dt.date(2021, 4, 3), dt.date(2024, 3, 28))
+
+
+@pytest.mark.parametrize("start, end, want, says", [
+    (dt.date(2022, 1, 1), dt.date(2022, 3, 31), (dt.date(2022, 1, 1), dt.date(2022, 3, 31)), []),
+    (dt.date(2022, 3, 31), dt.date(2022, 1, 1), (dt.date(2022, 1, 1), dt.date(2022, 3, 31)), ["swapped"]),
+    # the link that cost 49 s a request: centuries of quarters become the data's own span
+    (dt.date(1678, 1, 1), dt.date(2262, 4, 1), COVERS, ["narrowed"]),
+    (dt.date(1, 1, 1), dt.date(9999, 12, 31), COVERS, ["narrowed"]),
+    (dt.date(2262, 4, 1), dt.date(1678, 1, 1), COVERS, ["swapped", "narrowed"]),
+    (dt.date(2022, 6, 1), dt.date(2030, 1, 1), (dt.date(2022, 6, 1), COVERS[1]), ["narrowed"]),
+    (dt.date(1990, 1, 1), dt.date(1995, 1, 1), COVERS, ["outside the data"]),
+])
+def test_custom_periods_stay_inside_the_data_and_in_order(start, end, want, says):
+    period, notes = p.bounded_custom(start, end, COVERS)
+    assert (period.start, period.end) == want and period.kind == "custom"
+    assert len(notes) == len(says) and all(word in note for word, note in zip(says, notes))
+    assert all("3 Apr 2021" in n and "28 Mar 2024" in n for n in notes if "swapped" not in n)

@@ -638,3 +638,70 @@ def test_new_optional_columns_are_read_and_checked():
     set_cell(rows, "Interventions", 2, "ete_provision_end", "Supported internship")
     report = check(rows)
     assert where(report) == {("Outcomes", 3, "resident_at_outcome"), ("Interventions", 3, "release_date")}
+
+
+# --------------------------------------------------------------------------- surprises in the file (issue 15)
+
+def _sheet(name, table, hidden=False, merged=()):
+    body = [tuple(_cell(v) for v in r) for r in table[1:]]
+    return RawSheet(name, tuple(table[0]), tuple(body), tuple(range(2, len(body) + 2)), hidden, tuple(merged))
+
+
+def test_hidden_children_sheet_is_read_and_said():
+    rows = valid_workbook_rows()
+    raw = raw_of(rows)
+    raw.sheets["Children"] = _sheet("Children", rows["Children"], hidden=True)
+    report = validate(raw, today=TODAY)
+    assert report.ok and len(report.dataset.children) == len(rows["Children"]) - 1
+    [w] = [w for w in report.warnings if w.sheet == "Children"]
+    assert "hidden" in w.message and "was read as the Children sheet" in w.message
+
+
+def test_visible_sheet_is_read_and_hidden_namesake_ignored_and_both_named():
+    rows = valid_workbook_rows()
+    raw = raw_of(rows)
+    old = copy.deepcopy(rows["Children"][:2])
+    raw.sheets["children "] = _sheet("children ", old, hidden=True)
+    report = validate(raw, today=TODAY)
+    assert report.ok and len(report.dataset.children) == len(rows["Children"]) - 1
+    [w] = [w for w in report.warnings if w.sheet == "Children"]
+    assert "'Children' was read" in w.message and "'children '" in w.message and "ignored" in w.message
+
+
+def test_other_hidden_sheets_are_named_as_ignored_but_template_lists_are_not():
+    rows = valid_workbook_rows()
+    raw = raw_of(rows)
+    raw.sheets["Old export"] = _sheet("Old export", [["x"], ["y"]], hidden=True)
+    raw.sheets["Lists"] = _sheet("Lists", [["x"], ["y"]], hidden=True)
+    messages = [w.message for w in validate(raw, today=TODAY).warnings]
+    assert any("Hidden sheet 'Old export'" in m for m in messages)
+    assert not any("Lists" in m for m in messages)
+
+
+def test_merged_header_cells_are_explained_from_a_real_file():
+    from tests.hostile_workbooks import merged_header
+
+    report = validate_bytes(merged_header(), "merged.xlsx", today=TODAY)
+    merged = [w for w in report.warnings if w.value == "B1:C1"]
+    assert len(merged) == 1 and merged[0].sheet == "Children" and merged[0].row == 1
+    assert "Unmerge" in merged[0].message
+
+
+def test_parts_outside_a_workbook_are_named_in_a_warning_and_the_file_loads():
+    from tests.hostile_workbooks import small_outside_member
+
+    report = validate_bytes(small_outside_member(), "extra.xlsx", today=TODAY)
+    assert report.ok
+    assert any("'notes/readme.txt'" in w.message and "ignored" in w.message for w in report.warnings)
+
+
+@pytest.mark.parametrize("value", [D(9999, 12, 31), "31/12/9999", "9999-12-31", D(2101, 1, 1), 2_958_465.0, 1e300])
+def test_open_ended_dates_are_cell_problems_with_the_cell(value):
+    rows = valid_workbook_rows()
+    set_cell(rows, "Interventions", 2, "end_date", value)
+    set_cell(rows, "Remands", 2, "end_date", "not a date")
+    report = check(rows)
+    where = {(e.sheet, e.row, e.column) for e in report.errors}
+    assert where == {("Interventions", 2, "end_date"), ("Remands", 2, "end_date")}
+    [e] = [e for e in report.errors if e.sheet == "Interventions"]
+    assert "open-ended date" in e.message and "Leave the cell blank" in e.message

@@ -269,7 +269,10 @@ def _check_package(zf: zipfile.ZipFile, limits: ReadLimits) -> tuple[str, ...]:
             raise WorkbookReadError(
                 f"Part '{info.filename}' of this workbook is packed {ratio:,.0f} times ({_mb(info.compress_size)} "
                 f"unpacks to {_mb(info.file_size)}); real sheets pack about 10 times (the limit is "
-                f"{limits.max_compression_ratio}). The file was not read. {_HOW_TO_SHRINK}")
+                f"{limits.max_compression_ratio}). The file was not read. "
+                + (_HOW_TO_SHRINK if info.filename.startswith("xl/worksheets/") else
+                   "Excel does not write parts like this: save the workbook again from Excel, or export it again "
+                   "from the case management system, and upload the new file."))
     extra = [i for i in infos if not i.filename.startswith(_PACKAGE_PARTS) and not i.is_dir()]
     return tuple(f"The file also holds '{i.filename}' ({_mb(i.file_size)}), which is not part of a workbook; "
                  "it was ignored." for i in extra[:5])

@@ -37,11 +37,11 @@ def start_server(tmp_path, demo_dataset):
 
     servers = []
 
-    def start(role: str = "manager") -> Server:
+    def start(role: str = "manager", env: dict | None = None) -> Server:
         db = f"sqlite:///{tmp_path / f'{role}-{len(servers)}.db'}"
         Store(db).load_dataset(demo_dataset, "Demo data (synthetic)", sha256="demo-browser", is_demo=True)
         port = _free_port()
-        env = {**os.environ, "YJ_DATABASE_URL": db, "YJ_ROLE": role, "PYTHONPATH": str(ROOT)}
+        env = {**os.environ, "YJ_DATABASE_URL": db, "YJ_ROLE": role, "PYTHONPATH": str(ROOT), **(env or {})}
         log = open(tmp_path / f"server-{port}.log", "w")
         proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
