@@ -8,6 +8,7 @@ own limits are then shown to hold when the checks before it are loosened on purp
 """
 from __future__ import annotations
 
+import io
 import os
 import re
 import sqlite3
@@ -17,6 +18,8 @@ import threading
 import time
 from pathlib import Path
 
+import openpyxl
+import openpyxl.styles
 import pytest
 
 from tests import hostile_workbooks as hostile
@@ -173,3 +176,42 @@ def test_each_limit_refuses_a_normal_file_when_set_below_it_and_says_which(limit
         read_workbook(data, "demo.xlsx", limits=ReadLimits(**{limit: value}))
     assert says in err.value.message
     read_workbook(demo, "demo.xlsx")  # and the defaults read it
+
+
+def _sheet_with(cells: dict[str, str]) -> bytes:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Children"
+    for ref, value in cells.items():
+        ws[ref] = value
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("cells, far", [
+    ({"A1": "x", "E4": "y"}, None),                 # exactly at the limits: read
+    ({"A1": "x", "F1": "y"}, "F1"),                 # one column too far
+    ({"A1": "x", "A5": "y"}, "A5"),                 # one row too far
+    ({"A1": "x", "ZZ1": "y", "B3": "z"}, "ZZ1"),
+    ({"A1": "x", "E10": "y", "AA2": "z"}, None),    # the farthest is named: rows and columns beyond
+])
+def test_extent_limits_are_exact_at_the_edge(cells, far):
+    limits = ReadLimits(max_rows=4, max_columns=5)
+    data = _sheet_with(cells)
+    if far is None and len(cells) == 2:
+        assert read_workbook(data, "edge.xlsx", limits=limits).sheets["Children"].header[0] == "x"
+        return
+    with pytest.raises(WorkbookReadError) as err:
+        read_workbook(data, "edge.xlsx", limits=limits)
+    assert f"as far as cell {far or 'AA10'}" in err.value.message
+
+
+def test_styled_empty_cells_far_away_do_not_count():
+    """Excel and calamine ignore a formatted cell with no value, so a workbook formatted to the last row loads."""
+    wb = openpyxl.load_workbook(io.BytesIO(valid_xlsx()))
+    wb["Children"]["XFD1048576"].font = openpyxl.styles.Font(bold=True)
+    buf = io.BytesIO()
+    wb.save(buf)
+    raw = read_workbook(buf.getvalue(), "formatted.xlsx")
+    assert len(raw.sheets["Children"].rows) == 5 and len(raw.sheets["Children"].header) == 7

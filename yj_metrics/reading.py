@@ -25,12 +25,14 @@ Reading is bounded, because one hostile upload must not stop the service for eve
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 import logging
 import os
 import pickle
 import posixpath
 import re
+import string
 import subprocess
 import sys
 import threading
@@ -280,14 +282,34 @@ def _check_package(zf: zipfile.ZipFile, limits: ReadLimits) -> tuple[str, ...]:
 
 # --------------------------------------------------------------------------- the sheets' real extent
 
-#: a cell holding a value, formula or inline string, written the common way (r="A1" first)
-_VALUED_CELL = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"[^>]*>\s*<[vif]')
-#: the same for any writer (namespace prefixes, r anywhere or missing): slower, used only when needed
+#: a cell holding a value, formula or inline string, for any writer (namespace prefixes, r anywhere or
+#: missing): slower, used only when a chunk is not written the common way (``<c r="A1" ...>``)
 _ANY_VALUED_CELL = re.compile(rb'<(?:\w+:)?c\b([^>]*?)(?<!/)>\s*<(?:\w+:)?(?:v|is|f)\b')
-_REF = re.compile(rb'\br="([A-Z]{1,3})([0-9]{1,7})"')
+_REF = re.compile(rb'\br="([A-Z]+)([0-9]+)"')
 _ROW_START = re.compile(rb'<(?:\w+:)?row\b')
 _MERGE = re.compile(rb'<(?:\w+:)?mergeCell\b[^>]*\bref="([A-Z]{1,3})([0-9]{1,7}):([A-Z]{1,3})([0-9]{1,7})"')
 _CHUNK, _OVERLAP = 1 << 20, 4096
+
+
+def _greater(limit: str, alphabet: str) -> str:
+    """A regex for the strings as long as ``limit`` that sort after it (``GR`` -> ``[H-Z][A-Z]|G[S-Z]``)."""
+    options = []
+    for i, ch in enumerate(limit):
+        higher = alphabet[alphabet.index(ch) + 1:]
+        if higher:
+            options.append(f"{re.escape(limit[:i])}[{higher[0]}-{higher[-1]}][{alphabet[0]}-{alphabet[-1]}]"
+                           f"{{{len(limit) - i - 1}}}")
+    return "|".join(options) or "(?!)"
+
+
+@functools.lru_cache(maxsize=8)
+def _beyond(max_rows: int, max_columns: int) -> re.Pattern:
+    """Valued cells written the common way whose reference lies beyond the limits, and only those: one pass of
+    the regex engine over the XML finds them, with no Python work per cell (a few times faster)."""
+    col, row = _letters(max_columns), str(max_rows)
+    far_column = f"(?:[A-Z]{{{len(col) + 1},}}|{_greater(col, string.ascii_uppercase)})[0-9]+"
+    far_row = f"[A-Z]+(?:[1-9][0-9]{{{len(row)},}}|{_greater(row, string.digits)})"
+    return re.compile(rf'<c r="((?:{far_column})|(?:{far_row}))"[^>]*>\s*<[vif]'.encode())
 
 
 def _column_number(letters: bytes) -> int:
@@ -307,8 +329,12 @@ def _letters(n: int) -> str:
 
 @dataclass
 class _Extent:
-    """The furthest row and column that hold a value in one sheet's XML, and merged header ranges."""
+    """How far one sheet's valued cells reach, as far as the limits need to know, and merged header ranges.
 
+    Written the common way, only cells beyond the limits are looked at (``rows``/``columns`` then
+    stay 0 when every cell is inside them); otherwise every valued cell is."""
+
+    limits: ReadLimits
     rows: int = 0
     columns: int = 0
     positional: bool = False  # some valued cells carry no r="A1" reference (rare writers)
@@ -318,7 +344,8 @@ class _Extent:
     def scan(self, chunk: bytes) -> None:
         common = b":c " not in chunk and b"<c>" not in chunk and chunk.count(b"<c ") == chunk.count(b'<c r="')
         if common:
-            refs = _VALUED_CELL.findall(chunk)
+            refs = [_REF.search(b'r="%s"' % m).groups()
+                    for m in _beyond(self.limits.max_rows, self.limits.max_columns).findall(chunk)]
         else:
             refs = []
             for m in _ANY_VALUED_CELL.finditer(chunk):
@@ -378,7 +405,7 @@ def _measure_sheets(zf: zipfile.ZipFile, limits: ReadLimits) -> dict[str, list[s
             info = zf.getinfo(path)
         except KeyError:
             continue
-        extent, tail, rows_seen = _Extent(), b"", 0
+        extent, tail, rows_seen = _Extent(limits), b"", 0
         with zf.open(info) as member:
             while True:
                 chunk = member.read(_CHUNK)
