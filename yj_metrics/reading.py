@@ -400,7 +400,13 @@ def _measure_sheets(zf: zipfile.ZipFile, limits: ReadLimits) -> dict[str, list[s
     ``{sheet name: merged header ranges}``."""
     budget = limits.max_unpacked_bytes
     merged = {}
-    for name, path in _sheet_parts(zf).items():
+    parts = _sheet_parts(zf)
+    mapped = set(parts.values())
+    # a sheet part the workbook's relationships do not name is scanned too, under its part name
+    parts.update({i.filename: i.filename for i in zf.infolist()
+                  if i.filename.startswith("xl/worksheets/") and i.filename.endswith(".xml")
+                  and i.filename not in mapped})
+    for name, path in parts.items():
         try:
             info = zf.getinfo(path)
         except KeyError:
