@@ -43,9 +43,9 @@ class StoreReadOnlyError(StoreError):
 
     kind = "read_only"
 
-    def __init__(self, where: str, creating: bool = False):
+    def __init__(self, where: str, outcome: str = "the change was not saved", creating: bool = False):
         what = (f"The folder of the database file {where} is read-only, so the database cannot be created."
-                if creating else f"The database file {where} is read-only, so the change was not saved.")
+                if creating else f"The database file {where} is read-only, so {outcome}.")
         super().__init__(f"{what} Ask IT to make the file and its folder writable for the account that runs "
                          "the dashboard, or set YJ_DATABASE_URL to a writable database.")
         self.where = where

@@ -446,7 +446,8 @@ class Store:
         live = self.latest()
         if live is not None:
             return live
-        self._writable()
+        if self.read_only:
+            raise StoreReadOnlyError(self.where, "the demo data cannot be loaded into the empty database")
         from .demo import demo_dataset
 
         ds = demo_dataset()
