@@ -9,6 +9,7 @@ from ui import data
 from ui.audit import audit
 from ui.auth import MANAGERS
 from ui.page import guarded, start
+from yj_metrics.errors import StoreReadOnlyError
 from yj_metrics.indicators import INDICATORS
 from yj_metrics.settings import Target
 
@@ -17,7 +18,10 @@ role, _, _ = start("Settings", MANAGERS, filters=False)
 
 @guarded
 def body():
-    current = data.get_store().get_settings()
+    store = data.get_store()
+    current = store.get_settings()
+    if store.read_only:
+        st.error(StoreReadOnlyError(store.where, "settings cannot be saved").message, icon=":material/lock:")
     with st.form("settings"):
         name = st.text_input("Service name (on the board pack)", current.service_name)
         threshold = st.number_input("Suppress counts from 1 up to", min_value=1, max_value=20,
@@ -31,7 +35,7 @@ def body():
                  "red": t.red, "direction": t.direction} for i, t in current.targets.items()]
         edited = st.data_editor(pd.DataFrame(rows), hide_index=True, disabled=["indicator", "label"], key="targets",
                                 column_config={"direction": st.column_config.SelectboxColumn(options=["lower", "higher"])})
-        saved = st.form_submit_button("Save settings")
+        saved = st.form_submit_button("Save settings", disabled=store.read_only)
     if saved:
         bad = edited[(edited["direction"] == "lower") & (edited["green"] > edited["red"])
                      | (edited["direction"] == "higher") & (edited["green"] < edited["red"])]
@@ -43,7 +47,7 @@ def body():
                    for r in edited.itertuples()}
         new = replace(current, service_name=name, suppression_threshold=int(threshold), remand_rates=rates,
                       targets=targets)
-        data.get_store().save_settings(new)
+        store.save_settings(new)
         data.clear_caches()
         before, after = json.loads(current.to_json()), json.loads(new.to_json())
         changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))

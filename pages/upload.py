@@ -7,6 +7,7 @@ from ui import data
 from ui.audit import audit, csv_download, download_button
 from ui.auth import MANAGERS, viewer
 from ui.page import guarded, start
+from yj_metrics.errors import StoreReadOnlyError
 
 role, _, _ = start("Upload the monthly workbook", MANAGERS, filters=False)
 
@@ -35,6 +36,10 @@ def body():
              "the file has no errors.")
     download_button("Download the blank template", _template(), "yj_workbook_template.xlsx", kind="template",
                     mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="template")
+    store = data.get_store()
+    if store.read_only:
+        st.error(StoreReadOnlyError(store.where, "no workbook can be stored").message, icon=":material/lock:")
+        return
     up = st.file_uploader("Workbook (up to 50 MB)", type=["xlsx", "xlsm"], key="workbook",
                           help="One sheet per entity: Children, Outcomes, Interventions (required) and the optional "
                                "sheets. Files over 50 MB are refused: save the workbook without other sheets or "
@@ -45,7 +50,7 @@ def body():
     with st.status(f"Checking {up.name}...", expanded=False) as status:
         status.write("Reading and validating every sheet...")
         v = viewer()
-        report, result = data.get_store().load(raw, up.name, loaded_by=v.who or "manager")
+        report, result = store.load(raw, up.name, loaded_by=v.who or "manager")
         _audit_upload(up.name, raw, report, result)
         if result is None:
             status.update(label=f"{up.name}: not loaded", state="error")

@@ -99,6 +99,40 @@ def sqlite_url(tmp_path):
     return f"sqlite:///{tmp_path / 'yj.db'}"
 
 
+@pytest.fixture
+def sealable_folder(tmp_path):
+    """A folder, and a function that makes it (and its files) unwritable for this account.
+
+    chmod 0o555/0o444; as root, whom permissions do not stop, a small tmpfs remounted read-only
+    (skipped when this machine does not allow mounting). Undone after the test.
+    """
+    folder = tmp_path / "sealed"
+    folder.mkdir()
+    root = os.geteuid() == 0
+    if root:
+        r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m,mode=0755", "tmpfs", str(folder)],
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            pytest.skip(f"running as root and cannot mount a tmpfs here ({r.stderr.strip() or 'no permission'})")
+
+    def seal():
+        if root:
+            subprocess.run(["mount", "-o", "remount,ro", str(folder)], check=True, capture_output=True)
+            return
+        for f in folder.iterdir():
+            f.chmod(0o444)
+        folder.chmod(0o555)
+
+    yield folder, seal
+    if root:
+        if subprocess.run(["umount", str(folder)], capture_output=True).returncode != 0:
+            subprocess.run(["umount", "-l", str(folder)], capture_output=True)
+    else:
+        folder.chmod(0o755)
+        for f in folder.iterdir():
+            f.chmod(0o644)
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request, tmp_path):
     """Run a store test against both real databases."""

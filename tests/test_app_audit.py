@@ -78,3 +78,24 @@ def test_board_pack_built_and_refusals_are_audited(store_url, monkeypatch):
     (built,) = _rows(store_url, "board_pack_built")
     assert built["role"] == "partner" and built["detail"]["quarter"]["label"]
     assert all(f.endswith((".pptx", ".pdf")) for f in built["detail"]["files"])
+
+
+def test_a_read_only_store_serves_pages_and_says_nothing_is_audited(sealable_folder, monkeypatch, demo_dataset,
+                                                                     caplog):
+    folder, seal = sealable_folder
+    url = f"sqlite:///{folder / 'app.db'}"
+    store = Store(url)
+    store.load_dataset(demo_dataset, "Demo data (synthetic)", sha256="demo-ro", is_demo=True)
+    store.engine.dispose()
+    seal()
+    monkeypatch.setenv("YJ_DATABASE_URL", url)
+    monkeypatch.setenv("YJ_ROLE", "partner")
+    for _ in range(2):  # two sessions refused: each audit row is skipped, the page still answers
+        at = _page("upload")
+        assert any(e.value.startswith("Access denied") for e in at.error), at.error
+    assert caplog.text.count("not written to the audit log") == 1  # logged once, not per request
+    monkeypatch.setenv("YJ_ROLE", "manager")
+    at = _page("settings")
+    assert any("read-only, so settings cannot be saved" in e.value for e in at.error)
+    assert any("database is read-only" in c.value for c in at.caption)
+    assert at.button[0].disabled

@@ -115,3 +115,23 @@ def test_suppress_gives_exactly_the_partner_view(tmp_path, demo_xlsx_path, demo_
     pack = run("report", "--workbook", demo_xlsx_path, "--quarter", "2023-24Q4", "--role", "board",
                "--edition", "protected", "--out", tmp_path)
     assert pack.returncode == 0 and "protected-for-circulation.pptx" in pack.stdout
+
+
+def test_load_into_a_read_only_database_says_why_and_changes_nothing(sealable_folder, demo_xlsx_path, demo_dataset):
+    from yj_metrics.store import Store
+
+    folder, seal = sealable_folder
+    path = folder / "cli.db"
+    store = Store(f"sqlite:///{path}")
+    store.load_dataset(demo_dataset, "Demo", sha256="demo-cli", is_demo=True)
+    store.engine.dispose()
+    seal()
+    before = path.read_bytes()
+    out = run("load", demo_xlsx_path, "--db", f"sqlite:///{path}")
+    assert out.returncode == 3, out.stderr  # 3: the database could not be used (see the module docstring)
+    assert out.stderr.strip() == (f"Error: The database file {path} is read-only, so the change was not saved. "
+                                  "Ask IT to make the file and its folder writable for the account that runs the "
+                                  "dashboard, or set YJ_DATABASE_URL to a writable database.")
+    assert path.read_bytes() == before and out.stdout == ""
+    snaps = run("snapshots", "--db", f"sqlite:///{path}", "--json")
+    assert snaps.returncode == 0 and [s["file_name"] for s in json.loads(snaps.stdout)] == ["Demo"]

@@ -6,6 +6,7 @@ leaves a row. Nothing about children beyond pseudonymous ids is written.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import logging
 
@@ -36,6 +37,12 @@ def audit(action: str, *, viewer_=None, snapshot: bool | int = True, **detail) -
 
     v = viewer_ or viewer()
     store = get_store()
+    if store.read_only:
+        # A read-only database is a published copy or a permissions slip: the figures are still
+        # needed, so pages and downloads keep working rather than failing on the audit row. The gap
+        # is logged once for IT and every page says so (ui.page.start).
+        _not_audited(store.where)
+        return
     snapshot_id = None
     if snapshot is True:
         info = store.latest()
@@ -45,6 +52,13 @@ def audit(action: str, *, viewer_=None, snapshot: bool | int = True, **detail) -
     store.append_audit(action, subject=v.subject, email=v.email, role=v.role or "", organisation=v.organisation,
                        service=v.service, snapshot_id=snapshot_id,
                        detail={k: _plain(val) for k, val in detail.items() if val is not None})
+
+
+@functools.cache
+def _not_audited(where: str) -> None:
+    """Log, once per database and process, that the audit log is not being written."""
+    log.warning("the database %s is read-only: views, downloads and sign-ins are not written to the audit log",
+                where)
 
 
 def download_button(label: str, data: bytes, file_name: str, *, key: str, kind: str, mime: str | None = None,

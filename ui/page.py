@@ -32,7 +32,11 @@ def start(title: str, allowed: tuple[str, ...], filters: bool = True):
         sidebar_links()
         demo_banner()
         st.title(title)
-        info = get_store().latest()
+        store = get_store()
+        info = store.latest()
+        if store.read_only:
+            st.caption(":material/lock: The database is read-only: nothing can be uploaded or changed, and "
+                       "views and downloads are not recorded in the audit log.")
     except (StopException, RerunException):
         raise
     except Exception as exc:  # a broken database must not show a traceback, SQL or values

@@ -137,7 +137,11 @@ def _who() -> str:
 
 
 def _audit(store, action: str, snapshot_id=None, **detail) -> None:
-    """Write the CLI's action to the audit log (subject ``cli:<user>``)."""
+    """Write the CLI's action to the audit log (subject ``cli:<user>``); a read-only store is said, not failed."""
+    if store.read_only:
+        print(f"Note: the database {store.where} is read-only, so this was not written to the audit log.",
+              file=sys.stderr)
+        return
     store.append_audit(action, subject=_who(), snapshot_id=snapshot_id, detail=detail)
 
 

@@ -28,6 +28,35 @@ MESSAGES = {
 }
 
 
+class StoreError(Exception):
+    """A database the dashboard cannot use as asked; ``message`` is what to tell the user."""
+
+    kind = "database"
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class StoreReadOnlyError(StoreError):
+    """A change refused because the database was opened read-only (or cannot be created)."""
+
+    kind = "read_only"
+
+    def __init__(self, where: str, outcome: str = "the change was not saved", creating: bool = False):
+        what = (f"The folder of the database file {where} is read-only, so the database cannot be created."
+                if creating else f"The database file {where} is read-only, so {outcome}.")
+        super().__init__(f"{what} Ask IT to make the file and its folder writable for the account that runs "
+                         "the dashboard, or set YJ_DATABASE_URL to a writable database.")
+        self.where = where
+
+
+class NotADashboardDatabase(StoreError):
+    """A read-only database without the dashboard's tables."""
+
+    kind = "not_dashboard"
+
+
 def _chain(exc: BaseException):
     seen = set()
     while exc is not None and id(exc) not in seen:
@@ -50,9 +79,11 @@ def _is_sqlalchemy(exc: BaseException) -> bool:
 
 
 def kind_of(exc: BaseException) -> str:
-    """unreachable, disk_full, read_only, locked, database or unexpected."""
+    """unreachable, disk_full, read_only, not_dashboard, locked, database or unexpected."""
     is_db = False
     for e in _chain(exc):
+        if isinstance(e, StoreError):
+            return e.kind
         if isinstance(e, OSError) and e.errno == errno.ENOSPC:
             return "disk_full"
         if isinstance(e, OSError) and e.errno == errno.EROFS:
@@ -84,7 +115,8 @@ def is_storage_error(exc: BaseException) -> bool:
 
 def plain_message(exc: BaseException) -> str:
     """What to tell the user: no SQL, no driver message, no values."""
-    return MESSAGES[kind_of(exc)]
+    ours = next((e for e in _chain(exc) if isinstance(e, StoreError)), None)
+    return ours.message if ours is not None else MESSAGES[kind_of(exc)]
 
 
 def log_detail(exc: BaseException) -> str:

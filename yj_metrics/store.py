@@ -2,17 +2,21 @@
 
 SQLite file under ``data/`` by default, or any SQLAlchemy URL in ``YJ_DATABASE_URL``
 (PostgreSQL is tested for real). Each load is one transaction: a snapshot row and every
-data row, or nothing. The newest snapshot is the live data; older ones are kept.
+data row, or nothing. The last snapshot to commit (highest ``commit_seq``, not highest id:
+a long load that started first may commit last) is the live data; older ones are kept.
+
+An SQLite file this account cannot write (file or folder) is opened read-only: everything can
+be read, and every change raises :class:`StoreReadOnlyError` with a message saying what to do.
 """
 from __future__ import annotations
 
 import datetime as dt
-import errno
 import hashlib
 import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 import pandas as pd
 import sqlalchemy as sa
@@ -20,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 
 from . import contract as c
 from .dataset import FRAME_OF_SHEET, Dataset, frame_columns
+from .errors import NotADashboardDatabase, StoreReadOnlyError
 from .settings import Settings
 from .validation import ValidationReport, validate_bytes
 
@@ -42,15 +47,25 @@ def default_url() -> str:
     return f"sqlite:///{DEFAULT_DB_PATH}"
 
 
-def _check_writable(database: str | None) -> None:
-    """An SQLite file (in WAL mode) needs its file and folder writable even to be read: say so plainly."""
-    if not database or database == ":memory:" or database.startswith("file:"):
-        return
-    path = Path(database)
-    folder = path.parent if str(path.parent) else Path(".")
-    for target in ([path] if path.exists() else []) + [folder]:
-        if target.exists() and not os.access(target, os.W_OK):
-            raise OSError(errno.EROFS, "the SQLite database file or its folder is read-only", str(target))
+def _sqlite_path(url: sa.engine.URL) -> Path | None:
+    """The SQLite file a URL names (None for PostgreSQL, memory or a ``file:`` URI)."""
+    database = url.database
+    if url.get_backend_name() != "sqlite" or not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database)
+
+
+def _cannot_write(path: Path) -> bool:
+    """An existing SQLite file that the file or folder permissions keep this account from changing.
+
+    Raises :class:`StoreReadOnlyError` when the file does not exist and its folder is read-only.
+    """
+    folder = path.parent
+    if not path.exists():
+        if folder.exists() and not os.access(folder, os.W_OK):
+            raise StoreReadOnlyError(str(path), creating=True)
+        return False
+    return not (os.access(path, os.W_OK) and os.access(folder, os.W_OK))
 
 
 metadata = sa.MetaData()
@@ -66,7 +81,10 @@ snapshots = sa.Table(
     sa.Column("row_counts", sa.Text, nullable=False),
     sa.Column("is_demo", sa.Boolean, nullable=False, default=False),
     sa.Column("service_name", sa.Text, nullable=False, default=""),
+    sa.Column("commit_seq", sa.Integer),  # commit order: the highest is the live snapshot
 )
+#: what :class:`SnapshotInfo` is read from (``commit_seq`` may be missing from an old read-only file)
+_INFO_COLUMNS = [col for col in snapshots.c if col.name != "commit_seq"]
 settings_table = sa.Table(
     "settings", metadata,
     sa.Column("key", sa.String(64), primary_key=True),
@@ -187,16 +205,27 @@ def _records(frame: pd.DataFrame, columns: dict[str, str], snapshot_id: int) -> 
 class Store:
     """Snapshots and settings in a SQLAlchemy database (SQLite or PostgreSQL)."""
 
-    def __init__(self, url: str | None = None, sqlite_timeout: float = 30):
+    def __init__(self, url: str | None = None, sqlite_timeout: float = 30, read_only: bool | None = None):
+        """Open (and create or upgrade) the database; ``read_only`` None = an SQLite file this account
+        cannot write is opened read-only."""
         self.url = url or default_url()
+        target = sa.engine.make_url(self.url)
+        path = _sqlite_path(target)
+        self.read_only = bool(path is not None and _cannot_write(path)) if read_only is None else read_only
+        #: named in messages: the SQLite file, or the URL without its password
+        self.where = str(path) if path is not None else target.render_as_string(hide_password=True)
         # hide_parameters: an error message never carries row values (children's ids, case rows);
         # pool_pre_ping: after a database restart the next request reconnects by itself
         kwargs = {"hide_parameters": True, "pool_pre_ping": True}
-        if self.url.startswith("sqlite"):
+        if target.get_backend_name() == "sqlite":
             kwargs["connect_args"] = {"timeout": sqlite_timeout}
+        if self.read_only:
+            self.engine = (self._read_only_sqlite(path, kwargs) if path is not None
+                           else sa.create_engine(self.url, **kwargs))
+            self._check_tables()
+            return
         self.engine = sa.create_engine(self.url, **kwargs)
         if self.engine.dialect.name == "sqlite":
-            _check_writable(self.engine.url.database)
             @sa.event.listens_for(self.engine, "connect")
             def _pragmas(dbapi_conn, _record):  # pragma: no cover - exercised by every sqlite test
                 cur = dbapi_conn.cursor()
@@ -205,7 +234,65 @@ class Store:
                 cur.execute("PRAGMA synchronous=FULL")
                 cur.close()
         metadata.create_all(self.engine)
+        self._add_commit_seq()
         self._guard_audit_log()
+        self._has_commit_seq = True
+
+    @staticmethod
+    def _read_only_sqlite(path: Path, kwargs: dict) -> sa.engine.Engine:
+        """An engine that opens the SQLite file read-only (``mode=ro``).
+
+        A file in WAL mode needs its ``-shm`` and ``-wal`` files even to be read. When they are gone
+        (its last writer closed cleanly, so everything is in the file itself) and the folder is
+        read-only, ``mode=ro`` cannot create them: the file is then opened ``immutable=1``. That is safe
+        enough: a copy nobody here can write is not being written by anyone who can't write it either,
+        and a live writer keeps its ``-shm`` file beside it, which ``mode=ro`` can read.
+        """
+        if not path.exists():
+            raise NotADashboardDatabase(f"The database file {path} does not exist. Check YJ_DATABASE_URL.")
+
+        def engine(**query) -> sa.engine.Engine:
+            return sa.create_engine(sa.engine.URL.create(
+                "sqlite", database=f"file:{quote(str(path))}", query={**query, "uri": "true"}), **kwargs)
+
+        ro = engine(mode="ro")
+        try:
+            with ro.connect() as conn:
+                conn.exec_driver_sql("SELECT count(*) FROM sqlite_master").scalar()
+            return ro
+        except sa.exc.OperationalError:
+            ro.dispose()
+            return engine(immutable="1")
+
+    def _check_tables(self) -> None:
+        """A read-only database must already be a dashboard database (nothing can be created in it)."""
+        inspector = sa.inspect(self.engine)
+        missing = sorted(set(metadata.tables) - set(inspector.get_table_names()))
+        if missing:
+            raise NotADashboardDatabase(
+                f"The read-only database {self.where} is not a dashboard database (or was made by an older "
+                f"version): it has no {', '.join(missing)} table(s). Check YJ_DATABASE_URL.")
+        self._has_commit_seq = "commit_seq" in {col["name"] for col in inspector.get_columns("snapshots")}
+
+    def _add_commit_seq(self) -> None:
+        """Databases made before ``commit_seq`` get the column; their snapshots keep their id order."""
+        def present() -> bool:
+            return "commit_seq" in {col["name"] for col in sa.inspect(self.engine).get_columns("snapshots")}
+
+        if present():
+            return
+        try:
+            with self.engine.begin() as conn:
+                conn.exec_driver_sql("ALTER TABLE snapshots ADD COLUMN commit_seq INTEGER")
+                conn.execute(snapshots.update().values(commit_seq=snapshots.c.id))
+        except sa.exc.DBAPIError:  # another process added it at the same moment
+            if not present():
+                raise
+
+    def _writable(self) -> None:
+        """Raise :class:`StoreReadOnlyError` before any change to a read-only database."""
+        if self.read_only:
+            raise StoreReadOnlyError(self.where)
 
     def _guard_audit_log(self) -> None:
         dialect = self.engine.dialect.name
@@ -241,26 +328,31 @@ class Store:
             service_name=m["service_name"] or "",
         )
 
+    def _newest_first(self) -> sa.Select:
+        """Snapshots in reverse commit order (id order in an old read-only file without ``commit_seq``)."""
+        order = [snapshots.c.commit_seq.desc().nulls_last()] if self._has_commit_seq else []
+        return sa.select(*_INFO_COLUMNS).order_by(*order, snapshots.c.id.desc())
+
     def snapshots(self) -> list[SnapshotInfo]:
-        """Every snapshot, newest first."""
+        """Every snapshot, newest (last committed) first."""
         with self.engine.connect() as conn:
-            rows = conn.execute(sa.select(snapshots).order_by(snapshots.c.id.desc())).all()
+            rows = conn.execute(self._newest_first()).all()
         return [self._info(r) for r in rows]
 
     def snapshot(self, snapshot_id: int) -> SnapshotInfo | None:
         with self.engine.connect() as conn:
-            row = conn.execute(sa.select(snapshots).where(snapshots.c.id == snapshot_id)).first()
+            row = conn.execute(sa.select(*_INFO_COLUMNS).where(snapshots.c.id == snapshot_id)).first()
         return self._info(row) if row else None
 
     def latest(self) -> SnapshotInfo | None:
-        """The live snapshot (the newest), or None when the store is empty."""
+        """The live snapshot (the last committed), or None when the store is empty."""
         with self.engine.connect() as conn:
-            row = conn.execute(sa.select(snapshots).order_by(snapshots.c.id.desc()).limit(1)).first()
+            row = conn.execute(self._newest_first().limit(1)).first()
         return self._info(row) if row else None
 
     def find_sha(self, sha256: str) -> SnapshotInfo | None:
         with self.engine.connect() as conn:
-            row = conn.execute(sa.select(snapshots).where(snapshots.c.sha256 == sha256)).first()
+            row = conn.execute(sa.select(*_INFO_COLUMNS).where(snapshots.c.sha256 == sha256)).first()
         return self._info(row) if row else None
 
     def load(self, data: bytes, file_name: str, loaded_by: str = "",
@@ -268,8 +360,9 @@ class Store:
         """Validate workbook bytes and store them as a new snapshot when there is no error.
 
         The same bytes loaded before create nothing (the result says which snapshot has them).
-        A workbook with any error changes nothing.
+        A workbook with any error changes nothing. A read-only store refuses before reading the file.
         """
+        self._writable()
         sha = hashlib.sha256(data).hexdigest()
         existing = self.find_sha(sha)
         if existing is not None:
@@ -284,32 +377,54 @@ class Store:
     def load_dataset(self, ds: Dataset, file_name: str, sha256: str, loaded_by: str = "",
                      is_demo: bool = False) -> LoadResult:
         """Store a validated dataset as one snapshot in one transaction."""
+        self._writable()
         existing = self.find_sha(sha256)
         if existing is not None:
             return LoadResult(existing, False,
                               f"This file is already loaded as snapshot {existing.id}; nothing new was stored.")
-        start, end = ds.covers
-        counts = ds.row_counts
         try:
             with self.engine.begin() as conn:
-                snapshot_id = conn.execute(snapshots.insert().values(
-                    file_name=file_name, sha256=sha256, loaded_at=dt.datetime.now(dt.timezone.utc),
-                    loaded_by=loaded_by or "", covers_start=start, covers_end=end,
-                    row_counts=json.dumps(counts), is_demo=bool(is_demo or ds.is_demo),
-                    service_name=ds.service_name or "",
-                )).inserted_primary_key[0]
-                for frame, table in DATA_TABLES.items():
-                    df = getattr(ds, frame)
-                    if len(df):
-                        conn.execute(table.insert(), _records(df, frame_columns(frame), snapshot_id))
+                snapshot_id = self._insert_snapshot(conn, ds, file_name, sha256, loaded_by, is_demo)
+                self._mark_committed(conn, snapshot_id)
         except IntegrityError:
             existing = self.find_sha(sha256)
             if existing is None:
                 raise
             return LoadResult(existing, False, f"This file is already loaded as snapshot {existing.id}.")
         info = self.snapshot(snapshot_id)
-        total = sum(counts.values())
+        total = sum(ds.row_counts.values())
         return LoadResult(info, True, f"Stored as snapshot {snapshot_id} ({total:,} rows); it is now the live data.")
+
+    @staticmethod
+    def _insert_snapshot(conn: sa.Connection, ds: Dataset, file_name: str, sha256: str, loaded_by: str = "",
+                         is_demo: bool = False) -> int:
+        """The snapshot row and every data row, not yet in commit order; returns the snapshot id."""
+        start, end = ds.covers
+        snapshot_id = conn.execute(snapshots.insert().values(
+            file_name=file_name, sha256=sha256, loaded_at=dt.datetime.now(dt.timezone.utc),
+            loaded_by=loaded_by or "", covers_start=start, covers_end=end,
+            row_counts=json.dumps(ds.row_counts), is_demo=bool(is_demo or ds.is_demo),
+            service_name=ds.service_name or "",
+        )).inserted_primary_key[0]
+        for frame, table in DATA_TABLES.items():
+            df = getattr(ds, frame)
+            if len(df):
+                conn.execute(table.insert(), _records(df, frame_columns(frame), snapshot_id))
+        return snapshot_id
+
+    @staticmethod
+    def _mark_committed(conn: sa.Connection, snapshot_id: int) -> None:
+        """The transaction's last step: number the snapshot after every one committed before it.
+
+        Ids are handed out when a load starts, so a long load that started first could commit last;
+        ``commit_seq`` follows commit order. On PostgreSQL a lock that conflicts only with itself
+        (not with the inserts of other loads, which would deadlock) serialises this step until
+        commit; SQLite already lets one writer at a time.
+        """
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("LOCK TABLE snapshots IN SHARE UPDATE EXCLUSIVE MODE")
+        after = sa.select(sa.func.coalesce(sa.func.max(snapshots.c.commit_seq), 0) + 1).scalar_subquery()
+        conn.execute(snapshots.update().where(snapshots.c.id == snapshot_id).values(commit_seq=after))
 
     def dataset(self, snapshot_id: int | None = None) -> Dataset:
         """The stored data of a snapshot (the live one when ``snapshot_id`` is None)."""
@@ -331,6 +446,8 @@ class Store:
         live = self.latest()
         if live is not None:
             return live
+        if self.read_only:
+            raise StoreReadOnlyError(self.where, "the demo data cannot be loaded into the empty database")
         from .demo import demo_dataset
 
         ds = demo_dataset()
@@ -345,6 +462,7 @@ class Store:
         return Settings.from_json(row[0]) if row else Settings()
 
     def save_settings(self, settings: Settings) -> None:
+        self._writable()
         now = dt.datetime.now(dt.timezone.utc)
         with self.engine.begin() as conn:
             conn.execute(settings_table.delete().where(settings_table.c.key == "settings"))
@@ -370,6 +488,7 @@ class Store:
 
     def replace_role_rules(self, rules: list, service: str | None = None) -> None:
         """Replace every rule (or only one service's rules) in one transaction."""
+        self._writable()
         now = dt.datetime.now(dt.timezone.utc)
         with self.engine.begin() as conn:
             q = role_rules.delete()
@@ -385,6 +504,7 @@ class Store:
                      organisation: str = "", service: str = "", snapshot_id: int | None = None,
                      detail: dict | None = None, at: dt.datetime | None = None) -> None:
         """Add one row to the append-only audit log."""
+        self._writable()
         with self.engine.begin() as conn:
             conn.execute(audit_log.insert().values(
                 at=at or dt.datetime.now(dt.timezone.utc), subject=subject or "", email=email or "",
