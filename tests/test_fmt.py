@@ -6,7 +6,7 @@ import string
 
 import pytest
 
-from ui.fmt import md_escape
+from ui.fmt import WORD_JOINER, md_escape
 
 HOSTILE = [
     "![x](http://example.invalid/t.png)",
@@ -27,22 +27,32 @@ HOSTILE = [
     "back\\slash\\",
     "[ref]: http://example.invalid",
     "&lt;entity&gt; &#60;",
+    "HTTPS://EXAMPLE.INVALID WWW.EXAMPLE.INVALID mailto:someone@example.invalid",
 ]
 
 
+def _parsed(escaped: str) -> str:
+    """The text CommonMark makes of ``escaped`` (each backslash escape gives its character)."""
+    return re.sub(r"\\(.)", r"\1", escaped)
+
+
 @pytest.mark.parametrize("text", HOSTILE)
-def test_every_ascii_punctuation_is_escaped_and_nothing_else_changes(text):
+def test_punctuation_is_escaped_and_no_address_can_become_a_link(text):
     out = md_escape(text)
     # each punctuation character carries exactly one backslash before it ...
     assert re.fullmatch(r"(?:\\[%s]|[^%s])*" % (re.escape(string.punctuation), re.escape(string.punctuation)), out)
-    # ... and dropping them gives the text back
-    assert re.sub(r"\\(.)", r"\1", out) == text
+    # ... and the text comes back, with word joiners only where an address would become a link
+    assert _parsed(out).replace(WORD_JOINER, "") == text
+    assert not re.search(r"(?i)https?://|www\.|[-.\w+]@", _parsed(out))
 
 
 @pytest.mark.parametrize("text, expected", [
     ("North", "North"),
     ("", ""),
-    ("[click](http://example.invalid)", r"\[click\]\(http\:\/\/example\.invalid\)"),
+    ("[click](http://example.invalid)", "\\[click\\]\\(http\\:\u2060\\/\\/example\\.invalid\\)"),
+    ("www.example.invalid", "www\u2060\\.example\\.invalid"),
+    ("a@b.invalid", "a\u2060\\@b\\.invalid"),
+    ("Locality: North", "Locality\\: North"),
     ("a\\b", r"a\\b"),
     ("Team A\nTeam B\r\n\tC", "Team A Team B   C"),
     ("Café – Ēast", "Café – Ēast"),  # non-ASCII is left alone
