@@ -3,6 +3,7 @@ import pandas as pd
 import streamlit as st
 
 from ui import data
+from ui.fmt import md_escape
 from ui.auth import MANAGERS_AND_BOARD
 from ui.page import guarded, start
 from yj_metrics.store import completeness
@@ -29,7 +30,7 @@ def body():
     sid = st.selectbox("Snapshot", list(labels), format_func=labels.get, key="dq_snapshot")
     info = next(s for s in snaps if s.id == sid)
     st.caption(f"Covers {info.covers_start:%d %b %Y} to {info.covers_end:%d %b %Y}; loaded "
-               f"{info.loaded_at:%d %b %Y %H:%M} by {info.loaded_by or 'the system'}.")
+               f"{info.loaded_at:%d %b %Y %H:%M} by {md_escape(info.loaded_by or 'the system')}.")
     comp = _completeness(default_url(), sid)
     sheet = st.radio("Sheet", comp["sheet"].unique().tolist(), horizontal=True, key="dq_sheet")
     st.dataframe(comp[comp["sheet"] == sheet].drop(columns="sheet"), hide_index=True,

@@ -44,7 +44,7 @@ def body():
     if ref != default_ref:
         results = data.stage_table(fy, filters, by, ref, dp.DEFAULT_CHAIN, pool, base)
     st.caption(f"{fy.label}{' and earlier years pooled' if pool > 1 else ''}. RRI = the group's rate divided by the "
-               f"{ref} rate. Triangles mark a significant difference at 5% (▲ higher, ▼ lower); a circle means no "
+               f"{fmt.md_escape(ref)} rate. Triangles mark a significant difference at 5% (▲ higher, ▼ lower); a circle means no "
                "clear difference. 'Not known' is shown in the table but never compared.")
     if any(r.suppressed for r in results):
         st.caption("Some groups are protected: their counts and everything built on them are hidden.")

@@ -48,7 +48,7 @@ def body():
     c3.markdown("**Against target**  \n" + fmt.rag_badge(r.rag))
     if r.incomplete:
         st.warning("The reoffending follow-up for this cohort is not complete yet: the figure can still rise.")
-    st.write(indicator_sentence(r, None, None, d))
+    st.markdown(fmt.md_escape(indicator_sentence(r, None, None, d)))  # benchmark names come from the data
 
     quarters = last_quarters(quarter, 8)
     periods = [reporting_period(ind, q) for q in quarters]

@@ -51,10 +51,12 @@ def body():
         line = fmt.spark([x.value for x in series])
         if line:
             first, last = series[0], series[-1]
+            # HTML for the tooltip and colour only: the line is block characters made by fmt.spark from
+            # numbers, never text from the data
             cols[5].markdown(f"<span style='font-size:1.05rem;white-space:nowrap;color:#0072B2' "
                              f"title='oldest to newest'>{line}</span>", unsafe_allow_html=True)
             cols[5].caption(f"{fmt.short_value(first.value, r.unit)} → {fmt.short_value(last.value, r.unit)}")
-        cols[6].caption(indicator_sentence(r, previous.get(r.indicator), year_ago.get(r.indicator), d))
+        cols[6].caption(fmt.md_escape(indicator_sentence(r, previous.get(r.indicator), year_ago.get(r.indicator), d)))
 
     st.divider()
     st.subheader("Board pack")

@@ -8,6 +8,7 @@ import streamlit as st
 from ui import data
 from ui.audit import audit
 from ui.auth import MANAGERS
+from ui.fmt import md_escape
 from ui.page import guarded, start
 from yj_metrics.errors import StoreReadOnlyError
 from yj_metrics.indicators import INDICATORS
@@ -28,7 +29,7 @@ def body():
                                     value=int(current.suppression_threshold),
                                     help="Partners see these counts as '<N' (with secondary suppression).")
         st.markdown("**Remand cost per night (£)**")
-        rates = {k: st.number_input(k, min_value=0.0, value=float(v), step=1.0, key=f"rate_{k}")
+        rates = {k: st.number_input(md_escape(k), min_value=0.0, value=float(v), step=1.0, key=f"rate_{k}")
                  for k, v in current.remand_rates.items()}
         st.markdown("**Local targets** (green at or better than; red at or worse than)")
         rows = [{"indicator": i, "label": INDICATORS[i].label if i in INDICATORS else i, "green": t.green,
@@ -41,7 +42,7 @@ def body():
                      | (edited["direction"] == "higher") & (edited["green"] < edited["red"])]
         if len(bad):
             st.error("These targets have green worse than red; fix them and save again: "
-                     + ", ".join(bad["label"]))
+                     + md_escape(", ".join(bad["label"])))
             return
         targets = {r.indicator: Target(r.indicator, float(r.green), float(r.red), r.direction)
                    for r in edited.itertuples()}

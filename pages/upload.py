@@ -6,6 +6,7 @@ import hashlib
 from ui import data
 from ui.audit import audit, csv_download, download_button
 from ui.auth import MANAGERS, viewer
+from ui.fmt import md_escape
 from ui.page import guarded, start
 from yj_metrics.errors import StoreReadOnlyError
 
@@ -47,17 +48,18 @@ def body():
     if up is None:
         return
     raw = up.getvalue()  # cache on bytes, never on the UploadedFile
-    with st.status(f"Checking {up.name}...", expanded=False) as status:
+    name = md_escape(up.name)  # the browser's file name, shown literally in labels and messages
+    with st.status(f"Checking {name}...", expanded=False) as status:
         status.write("Reading and validating every sheet...")
         v = viewer()
         report, result = store.load(raw, up.name, loaded_by=v.who or "manager")
         _audit_upload(up.name, raw, report, result)
         if result is None:
-            status.update(label=f"{up.name}: not loaded", state="error")
+            status.update(label=f"{name}: not loaded", state="error")
         else:
-            status.update(label=f"{up.name}: checked", state="complete")
+            status.update(label=f"{name}: checked", state="complete")
     if report.unreadable:
-        st.error(report.unreadable, icon=":material/error:")
+        st.error(md_escape(report.unreadable), icon=":material/error:")
         return
     if report.problems:
         df = report.to_frame()
@@ -70,9 +72,9 @@ def body():
     if result is not None:
         if result.created:
             data.clear_caches()
-            st.success(result.message, icon=":material/check_circle:")
+            st.success(md_escape(result.message), icon=":material/check_circle:")
         else:
-            st.info(result.message)
+            st.info(md_escape(result.message))
         s = result.snapshot
         c1, c2, c3, c4 = st.columns(4)
         c1.metric("Children", f"{s.row_counts.get('Children', 0):,}")

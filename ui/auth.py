@@ -22,6 +22,8 @@ import streamlit as st
 
 from yj_metrics.access import email_of, resolve
 
+from .fmt import md_escape
+
 ROLES = ("manager", "board", "partner")
 ROLE_LABELS = {"manager": "Service manager", "board": "Board member", "partner": "Partner"}
 EVERYONE = ROLES
@@ -53,11 +55,7 @@ class Viewer:
     @property
     def who_md(self) -> str:
         """``who`` for markdown: the identity provider's text is shown literally, never as markup."""
-        return _md_literal(self.who)
-
-
-def _md_literal(text: str) -> str:
-    return "".join("\\" + ch if ch in "\\`*_{}[]()<>#+-.!|~$:@" else ch for ch in str(text))
+        return md_escape(self.who)
 
 
 def service_name() -> str:
@@ -198,7 +196,7 @@ def _sign_in_page() -> None:
 def _no_access_page(v: Viewer) -> None:
     _audit_once(f"unmapped:{v.subject}", "access_refused", v, reason="not mapped to a role")
     st.title("You do not have access yet")
-    st.error(f"You are signed in as {v.who}, but your account has not been given a role on this dashboard, "
+    st.error(f"You are signed in as {v.who_md}, but your account has not been given a role on this dashboard, "
              "so it shows you no data. **Ask your service manager for access**: they can add your e-mail "
              "address or your group to the dashboard's role mapping.", icon=":material/lock:")
     sign_out_button(st)

@@ -1,6 +1,11 @@
-"""Plotly charts in an Okabe-Ito colour-blind-safe palette; bars and points are clickable."""
+"""Plotly charts in an Okabe-Ito colour-blind-safe palette; bars and points are clickable.
+
+Plotly reads a few HTML tags (``<a href>``, ``<b>``, ``<br>``...) in every text it draws, so
+names from the data (groups, comparators, categories) go in through :func:`plot_text`.
+"""
 from __future__ import annotations
 
+import html
 import math
 
 import plotly.graph_objects as go
@@ -19,13 +24,19 @@ def _layout(fig: go.Figure, title: str, y_title: str = "", height: int = HEIGHT)
     return fig
 
 
+def plot_text(v):
+    """A name from the data as Plotly text: ``&``, ``<`` and ``>`` as entities, which Plotly draws
+    as the characters themselves (never as a tag or a link)."""
+    return html.escape(v, quote=False) if isinstance(v, str) else v
+
+
 def _num(v):
     return None if v is None or (isinstance(v, float) and math.isnan(v)) else v
 
 
 def breakdown_bars(results, title: str, unit: str) -> go.Figure:
     """One bar per group with its 95% interval; hidden (suppressed) groups drawn empty."""
-    groups = [r.group for r in results]
+    groups = [plot_text(r.group) for r in results]
     vals = [_num(r.value) for r in results]
     hi = [(_num(r.ci_high) - v) if v is not None and _num(r.ci_high) is not None else None for r, v in zip(results, vals)]
     lo = [(v - _num(r.ci_low)) if v is not None and _num(r.ci_low) is not None else None for r, v in zip(results, vals)]
@@ -54,7 +65,7 @@ def trend_chart(results, title: str, unit: str, target=None) -> go.Figure:
         for b in r.benchmarks:
             comparators.setdefault(b.comparator, {})[r.end.strftime("%d %b %Y")] = b.value
     for i, (name, vals) in enumerate(comparators.items()):
-        fig.add_trace(go.Scatter(x=x, y=[vals.get(v) for v in x], mode="lines", name=name,
+        fig.add_trace(go.Scatter(x=x, y=[vals.get(v) for v in x], mode="lines", name=plot_text(name),
                                  line=dict(dash="dot", width=1.5, color=PALETTE[(i + 1) % len(PALETTE)])))
     if target is not None:
         fig.add_hline(y=target.green, line=dict(color=RAG_COLOURS["Green"], dash="dash"),
@@ -73,7 +84,7 @@ def rri_chart(results, title: str) -> go.Figure:
         if not rows:
             continue
         fig.add_trace(go.Scatter(
-            x=[r.group for r in rows], y=[r.rri for r in rows], mode="markers", name=stage,
+            x=[plot_text(r.group) for r in rows], y=[r.rri for r in rows], mode="markers", name=plot_text(stage),
             marker=dict(size=11, color=PALETTE[i % len(PALETTE)], symbol=["triangle-up" if r.flag == "higher" else
                                                                           "triangle-down" if r.flag == "lower" else "circle"
                                                                           for r in rows]),
@@ -81,7 +92,7 @@ def rri_chart(results, title: str) -> go.Figure:
                          array=[(r.ci_high - r.rri) if r.ci_high is not None and math.isfinite(r.ci_high) else 0 for r in rows],
                          arrayminus=[(r.rri - r.ci_low) if r.ci_low is not None else 0 for r in rows]),
             customdata=[[r.flag, r.events, r.base] for r in rows],
-            hovertemplate="%{x} (" + stage + "): RRI %{y:.2f}<br>%{customdata[0]}<br>%{customdata[1]} of %{customdata[2]}<extra></extra>",
+            hovertemplate="%{x} (" + plot_text(stage) + "): RRI %{y:.2f}<br>%{customdata[0]}<br>%{customdata[1]} of %{customdata[2]}<extra></extra>",
         ))
     fig.add_hline(y=1, line=dict(color="#333", dash="dash"), annotation_text="same rate as reference")
     fig.update_yaxes(type="log")
@@ -91,7 +102,8 @@ def rri_chart(results, title: str) -> go.Figure:
 def grouped_bars(df, x: str, ys: list[str], names: list[str], title: str, y_title: str) -> go.Figure:
     fig = go.Figure()
     for i, (y, name) in enumerate(zip(ys, names)):
-        fig.add_trace(go.Bar(x=df[x], y=df[y], name=name, marker_color=PALETTE[i % len(PALETTE)],
+        fig.add_trace(go.Bar(x=df[x].map(plot_text), y=df[y], name=plot_text(name),
+                             marker_color=PALETTE[i % len(PALETTE)],
                              text=[None if v is None or v != v else f"{v:,.1f}" for v in df[y]], textposition="outside"))
     fig.update_layout(barmode="group")
     return _layout(fig, title, y_title)
@@ -100,13 +112,14 @@ def grouped_bars(df, x: str, ys: list[str], names: list[str], title: str, y_titl
 def stacked_bars(df, x: str, ys: list[str], title: str, y_title: str) -> go.Figure:
     fig = go.Figure()
     for i, y in enumerate(ys):
-        fig.add_trace(go.Bar(x=df[x], y=df[y], name=y, marker_color=PALETTE[i % len(PALETTE)]))
+        fig.add_trace(go.Bar(x=df[x].map(plot_text), y=df[y], name=plot_text(y),
+                             marker_color=PALETTE[i % len(PALETTE)]))
     fig.update_layout(barmode="stack")
     return _layout(fig, title, y_title)
 
 
 def clicked_x(event) -> str | None:
-    """The x value of the first selected bar or point of a plotly selection event."""
+    """The x value (as in the data) of the first selected bar or point of a plotly selection event."""
     try:
         points = event.selection.points if hasattr(event, "selection") else event["selection"]["points"]
     except (KeyError, TypeError, AttributeError):
@@ -114,4 +127,5 @@ def clicked_x(event) -> str | None:
     if not points:
         return None
     p = points[0]
-    return p.get("x") if isinstance(p, dict) else getattr(p, "x", None)
+    x = p.get("x") if isinstance(p, dict) else getattr(p, "x", None)
+    return html.unescape(x) if isinstance(x, str) else x

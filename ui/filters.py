@@ -14,6 +14,8 @@ from yj_metrics.filters import DIMENSIONS, Filters
 from yj_metrics.periods import (Period, bounded_custom, financial_year, fy_start_year, latest_complete_quarter,
                                 parse_quarter, quarter_of, reporting_quarter, rolling_year)
 
+from .fmt import md_escape
+
 PERIOD_KINDS = {"quarter": "Quarter", "fy": "Financial year", "rolling": "Rolling 12 months", "custom": "Custom"}
 URL_KEYS = {"locality": "loc", "ethnicity": "eth", "gender": "gen", "age_band": "age", "disposal": "disp"}
 _STATE = "flt_"
@@ -183,9 +185,9 @@ def _write_url(kind: str, q: Period, period: Period, filters: Filters) -> None:
 def breadcrumb(period: Period, filters: Filters) -> None:
     """The active period and filters, each filter with a button that clears it."""
     cols = st.columns([3] + [1] * max(1, len(filters.active)))
-    cols[0].markdown(f"**{period.label}** · {filters.describe()}")
+    cols[0].markdown(f"**{period.label}** · {md_escape(filters.describe())}")
     for i, (dim, vals) in enumerate(filters.active.items(), start=1):
-        if cols[i].button(f"✕ {DIMENSIONS[dim]}: {', '.join(vals)}", key=f"clear_{dim}",
+        if cols[i].button(f"✕ {DIMENSIONS[dim]}: {md_escape(', '.join(vals))}", key=f"clear_{dim}",
                           help=f"Clear the {DIMENSIONS[dim].lower()} filter"):
             clear_filter(dim)
             st.rerun()

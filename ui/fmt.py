@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import math
+import re
+import string
 
 from yj_metrics.narrative import fmt
 from yj_metrics.periods import fmt_date  # noqa: F401  (re-exported for pages)
@@ -9,6 +11,20 @@ from yj_metrics.periods import fmt_date  # noqa: F401  (re-exported for pages)
 RAG_COLOURS = {"Green": "#009E73", "Amber": "#E69F00", "Red": "#D55E00"}  # Okabe-Ito
 RAG_ICONS = {"Green": "●", "Amber": "▲", "Red": "■"}  # shape as well as colour
 SMALL_BASE = 10
+_MD_ESCAPES = {**{ord(ch): "\\" + ch for ch in string.punctuation}, **{ord(ch): " " for ch in "\n\r\t\v\f"}}
+WORD_JOINER = "\u2060"  # invisible; no line break at it
+# Streamlit finds web and e-mail addresses in the text after markdown is parsed (GFM autolinks),
+# where escapes are already gone: an invisible word joiner breaks "://", "www." and "x@y".
+_AUTOLINK_BREAKS = re.compile(r"(?<=:)(?=/)|(?i:(?<=www))(?=\.)|(?=@)")
+
+
+def md_escape(text) -> str:
+    """``text`` shown literally inside Streamlit markdown (st.markdown, captions, alerts, widget
+    labels, radio options): every ASCII punctuation character backslash-escaped, as CommonMark
+    allows, so no link, image, HTML, ``:color[...]``/``:material/...:`` directive, emoji code or
+    ``$`` formula can form; a word joiner keeps web and e-mail addresses from becoming links;
+    line breaks and tabs become spaces. For values from data or users."""
+    return _AUTOLINK_BREAKS.sub(WORD_JOINER, str(text)).translate(_MD_ESCAPES)
 
 
 def value(v, unit: str) -> str:

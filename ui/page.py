@@ -9,9 +9,10 @@ from streamlit.runtime.scriptrunner_utils.exceptions import RerunException, Stop
 
 from yj_metrics.errors import kind_of, log_detail, plain_message
 
-from .auth import LOCAL_MODE_NOTE, ROLE_LABELS, _md_literal, require_role, sign_out_button, suppressed_view, viewer
+from .auth import LOCAL_MODE_NOTE, ROLE_LABELS, require_role, sign_out_button, suppressed_view, viewer
 from .data import demo_banner, get_store, live_dataset, settings
 from .filters import breadcrumb, sidebar_filters
+from .fmt import md_escape
 from .nav import sidebar_links
 
 log = logging.getLogger("yj_dashboard")
@@ -43,9 +44,9 @@ def start(title: str, allowed: tuple[str, ...], filters: bool = True):
         storage_failure(exc)
     with st.sidebar:
         who = f"{v.who_md} · " if v.signed_in else ""
-        org = f" ({_md_literal(v.organisation)})" if v.organisation else ""
+        org = f" ({md_escape(v.organisation)})" if v.organisation else ""
         st.caption(f"Signed in as {who}**{ROLE_LABELS[role]}**{org}" + (f" · live data: snapshot #{info.id}, "
-                   f"{info.file_name}" if info else ""))
+                   f"{md_escape(info.file_name)}" if info else ""))
     sign_out_button()
     if suppressed_view():
         from yj_metrics.disclosure import explanation
@@ -56,7 +57,7 @@ def start(title: str, allowed: tuple[str, ...], filters: bool = True):
     period, flt = sidebar_filters(base, partner=suppressed_view())
     breadcrumb(period, flt)
     if flt and live_dataset(flt).children.empty:
-        st.info(f"No children in this group ({flt.describe()}). Clear a filter with the buttons above to "
+        st.info(f"No children in this group ({md_escape(flt.describe())}). Clear a filter with the buttons above to "
                 "see figures.", icon=":material/filter_alt_off:")
         st.stop()
     return role, period, flt

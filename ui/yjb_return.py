@@ -5,6 +5,7 @@ import streamlit as st
 
 from ui import data
 from ui.auth import current_role
+from ui.fmt import md_escape
 from yj_metrics import yjb_return as yr
 
 
@@ -26,7 +27,7 @@ def return_panel(quarter) -> None:
             return
         if ret.problems:
             st.error("The return failed its internal checks, so it cannot be downloaded:\n\n"
-                     + "\n".join(f"- {p}" for p in ret.problems))
+                     + "\n".join(f"- {md_escape(p)}" for p in ret.problems))
             return
         st.success("Internal checks passed: every total is the sum of its parts and the shared "
                    "denominators agree with the dashboard.")
