@@ -3,11 +3,17 @@
 Runs each page with Streamlit's AppTest (the script's whole run, in this process), first with
 no filter, then after choosing a locality, then after going back: the figures printed are
 the re-render times once the data are loaded.
+
+    PYTHONPATH=. .venv/bin/python benchmarks/bench_pages.py [page ...]     # default: every page
+
+The background warm-up of the default view (ui/data.py) is limited to the board's view here, so the
+partner protection is not computed in this process while the filter changes are timed.
 """
 from __future__ import annotations
 
 import os
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -16,13 +22,15 @@ ROOT = Path(__file__).resolve().parents[1]
 tmp = tempfile.mkdtemp()
 os.environ["YJ_DATABASE_URL"] = f"sqlite:///{tmp}/bench.db"
 os.environ["YJ_ROLE"] = "manager"
+os.environ.setdefault("YJ_WARM_UP", "board")
 
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from yj_metrics.store import Store  # noqa: E402
 
 Store(os.environ["YJ_DATABASE_URL"]).ensure_demo()
-PAGES = ["overview", "kpi_detail", "disproportionality", "ete_accommodation", "reoffending", "disposals_caseload"]
+PAGES = sys.argv[1:] or ["overview", "kpi_detail", "disproportionality", "ete_accommodation", "reoffending",
+                         "disposals_caseload"]
 for name in PAGES:
     at = AppTest.from_file(str(ROOT / "pages" / f"{name}.py"), default_timeout=120)
     t0 = time.perf_counter()

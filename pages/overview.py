@@ -18,7 +18,7 @@ def body():
     if period.kind != "quarter":
         st.info(f"The scorecard is read by quarter: showing {quarter.label}, the quarter ending {fmt.fmt_date(period.end)}.")
     quarters = last_quarters(quarter, 5)  # oldest first; includes the previous quarter and a year earlier
-    cards = {q: {r.indicator: r for r in data.scorecard(q, filters)} for q in quarters}
+    cards = {q: {r.indicator: r for r in res} for q, res in data.scorecards(quarters, filters).items()}
     results = list(cards[quarter].values())
     previous, year_ago = cards[quarters[-2]], cards[quarters[0]]
     st.caption("Rates per population are for the rolling 12 months to the quarter end; reoffending is the latest "

@@ -146,6 +146,10 @@ def db_url(request, tmp_path):
 #: Small enough for fast tests, large enough that every sheet and group is filled.
 TEST_DEMO_CHILDREN = 600
 
+# No background warm-up of the default view (ui/data.py) for every test's database: tests that check it
+# start it themselves. Inherited by the servers the browser tests start.
+os.environ.setdefault("YJ_WARM_UP", "0")
+
 
 @pytest.fixture(scope="session")
 def demo_dataset():

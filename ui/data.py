@@ -1,6 +1,10 @@
 """Cached access to the store and the calculations, keyed on snapshot id, period and filters."""
 from __future__ import annotations
 
+import logging
+import os
+import threading
+
 import streamlit as st
 
 from yj_metrics import disproportionality as dp
@@ -13,6 +17,8 @@ from yj_metrics.store import Store, default_url
 from yj_metrics.disclosure import PartnerProtection
 
 from .auth import suppressed_view
+
+log = logging.getLogger("yj_dashboard")
 
 
 @st.cache_resource(show_spinner="Opening the database...")
@@ -31,6 +37,9 @@ def live_snapshot_id() -> int:
     info = get_store().latest()
     if info is None:  # pragma: no cover - ensure_demo always leaves one
         info = get_store().ensure_demo()
+    mode = os.environ.get("YJ_WARM_UP", "all")
+    if mode != "0":
+        warm_up(default_url(), info.id, partners=mode != "board")
     return info.id
 
 
@@ -75,10 +84,70 @@ def settings() -> Settings:
 
 
 def clear_caches() -> None:
-    """After an upload or a settings change: every cached figure is recomputed."""
+    """After an upload or a settings change: every cached figure is recomputed (and the default view of the
+    live snapshot is warmed again at once, in the background)."""
     st.cache_data.clear()
     _dataset.clear()
     _filtered.clear()
+    with _WARM_LOCK:
+        _WARMED.clear()
+    try:
+        live_snapshot_id()
+    except Exception as exc:  # the caller reports storage failures itself
+        log.warning("cannot warm the figures after clearing the caches: %s", type(exc).__name__)
+
+
+# --------------------------------------------------------------------------- warm-up
+
+_WARM_LOCK = threading.Lock()
+_WARMED: dict[tuple[str, int], threading.Thread] = {}
+
+
+def default_quarters(ds: Dataset):
+    """The quarters the overview shows when a session opens with no choice: the reporting quarter of the
+    data's end and the four before it, oldest first (as ``pages/overview.py`` reads them)."""
+    from yj_metrics.periods import last_quarters, quarter_of
+
+    from .filters import _quarters
+
+    return tuple(last_quarters(quarter_of(_quarters(ds)[0].end), 5))
+
+
+def warm_default_view(url: str, snapshot_id: int, partners: bool = True) -> None:
+    """Compute the figures every session opens with, through the shared caches: the whole-service scorecards
+    of the overview's five quarters for the board and manager first, then (``partners``) the partner
+    protection and the scorecards as partners see them. Concurrent sessions asking for them meanwhile wait
+    for this one computation."""
+    settings_json = _settings_json(url)
+    quarters = default_quarters(_dataset(url, snapshot_id))
+    _scorecards(url, snapshot_id, quarters, Filters(), settings_json, False)
+    if partners:
+        _protection(url, snapshot_id, settings_json)
+        _scorecards(url, snapshot_id, quarters, Filters(), settings_json, True)
+
+
+def _warm(url: str, snapshot_id: int, partners: bool) -> None:
+    try:
+        warm_default_view(url, snapshot_id, partners)
+    except Exception as exc:  # a failed warm-up costs nothing: the first visitor computes as before
+        log.warning("warming the default view failed: %s", type(exc).__name__)
+
+
+def warm_up(url: str, snapshot_id: int, partners: bool = True) -> threading.Thread | None:
+    """Start warming the default view in a background thread, once per database and live snapshot (again
+    after :func:`clear_caches`). Returns the thread when this call started it.
+
+    :func:`live_snapshot_id` calls it, so the first sight of a snapshot starts it; ``YJ_WARM_UP=0`` turns
+    that off (the tests do), ``YJ_WARM_UP=board`` warms the board's view only."""
+    key = (url, snapshot_id)
+    with _WARM_LOCK:
+        if key in _WARMED:
+            return None
+        thread = threading.Thread(target=_warm, args=(url, snapshot_id, partners), name=f"yj-warm-{snapshot_id}",
+                                  daemon=True)
+        _WARMED[key] = thread
+    thread.start()
+    return thread
 
 
 def demo_banner() -> None:
@@ -101,6 +170,24 @@ def _scorecard(url, snapshot_id, quarter: Period, filters: Filters, settings_jso
 
 def scorecard(quarter: Period, filters: Filters):
     return _scorecard(default_url(), live_snapshot_id(), quarter, filters, settings().to_json(), suppressed_view())
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _scorecards(url, snapshot_id, quarters: tuple, filters: Filters, settings_json: str, partner: bool):
+    ds = _filtered(url, snapshot_id, _guard(partner, filters))
+    s = Settings.from_json(settings_json)
+    cards = indicators.scorecards(ds, quarters, s)
+    if partner:
+        prot = _protection(url, snapshot_id, settings_json)
+        cards = {q: prot.protect_results(res) for q, res in cards.items()}
+    return cards
+
+
+def scorecards(quarters, filters: Filters) -> dict:
+    """``{quarter: scorecard}`` for several quarters, computed in one pass and cached as one figure (the
+    overview's five quarters; the default view is warmed in the background, see :func:`warm_up`)."""
+    return _scorecards(default_url(), live_snapshot_id(), tuple(quarters), filters, settings().to_json(),
+                       suppressed_view())
 
 
 @st.cache_data(show_spinner=False, max_entries=256)

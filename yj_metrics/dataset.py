@@ -17,6 +17,7 @@ are nullable ``Int64``. Both the validator and the store produce exactly this.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from dataclasses import dataclass, field, replace
 
 import pandas as pd
@@ -102,6 +103,9 @@ def intervention_tier(intervention_type: str | None) -> str | None:
     return None
 
 
+_MEMO_LOCKS_GUARD = threading.Lock()
+
+
 @dataclass(frozen=True)
 class Dataset:
     """One snapshot's case-level data. Frames are treated as read-only."""
@@ -121,11 +125,31 @@ class Dataset:
     #: Per-object memo of derived frames (never compared, copied or shown).
     _memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
+    #: One lock per memo key, so that threads (sessions) asking for the same derived frame at once wait
+    #: for one computation instead of each computing it.
+    _memo_locks: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+
     def memo(self, key, make):
-        """``make()`` computed once per dataset object and key (frames are read-only)."""
-        if key not in self._memo:
-            self._memo[key] = make()
-        return self._memo[key]
+        """``make()`` computed once per dataset object and key (frames are read-only), also when several
+        threads ask for it at once (the others wait for the first)."""
+        try:
+            return self._memo[key]
+        except KeyError:
+            pass
+        with _MEMO_LOCKS_GUARD:
+            lock = self._memo_locks.setdefault(key, threading.RLock())
+        with lock:
+            if key not in self._memo:
+                self._memo[key] = make()
+            return self._memo[key]
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state["_memo_locks"] = {}  # locks cannot be pickled; a copy starts with its own
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
 
     @classmethod
     def from_frames(cls, **frames) -> "Dataset":

@@ -146,10 +146,8 @@ def _reoffending_cohort(ds: Dataset, period) -> pd.DataFrame:
     o = k.enriched_outcomes(ds)  # valid outcomes, breakdowns on the outcome date
     idx_out = o[o["tier"].isin(("Pre-court", "First-tier", "Community")) & period.contains(o["outcome_date"])]
     idx_out = idx_out.assign(index_date=idx_out["outcome_date"], index_type=idx_out["outcome_type"])
-    iv = k.enriched_interventions(ds)
-    released = iv["release_date"].fillna(iv["end_date"]) if "release_date" in iv.columns else iv["end_date"]
-    iv = iv.assign(released=released)
-    rel = iv[(iv["tier"] == "Custody") & period.contains(iv["released"]) & iv["resident"].fillna(True).astype(bool)]
+    iv = ds.memo("custody_releases", lambda: _custody_releases(ds))
+    rel = iv[period.contains(iv["released"])]
     age = age_on(rel["date_of_birth"], rel["released"])  # age and school age on release
     school = k.is_school_age(rel["date_of_birth"], rel["released"])
     rel = rel.assign(index_date=rel["released"], index_type="Release from custody", age=age,
@@ -161,9 +159,7 @@ def _reoffending_cohort(ds: Dataset, period) -> pd.DataFrame:
     cols = ["child_id", "index_date", "index_type", "date_of_birth", "age", *k.BREAKDOWNS]
     cohort = events.loc[events["age"].between(10, 17), cols].reset_index(drop=True)
 
-    subs = o[o["tier"].isin(c.SUBSTANTIVE_TIERS) & (o["offence_category"] != "Breach of statutory order")]
-    subs = subs[["child_id", "offence_date", "outcome_date"]]
-    subs = subs.assign(offence_date=subs["offence_date"].fillna(subs["outcome_date"]))
+    subs = ds.memo("proven_offences", lambda: _proven_offences(ds))
     m = cohort[["child_id", "index_date"]].merge(subs, on="child_id", how="inner")
     window_end = add_months(m["index_date"], 12)
     proven_by = add_months(m["index_date"], 18)
@@ -175,6 +171,24 @@ def _reoffending_cohort(ds: Dataset, period) -> pd.DataFrame:
     last_ts = pd.Timestamp(last) if last else pd.Timestamp.min
     cohort["follow_up_complete"] = add_months(cohort["index_date"], 18) <= last_ts
     return cohort
+
+
+def _custody_releases(ds: Dataset) -> pd.DataFrame:
+    """Custodial interventions of resident children with their release date (the end of the order when no
+    release date is recorded): the same for every cohort, so computed once per dataset."""
+    iv = k.enriched_interventions(ds)
+    released = iv["release_date"].fillna(iv["end_date"]) if "release_date" in iv.columns else iv["end_date"]
+    iv = iv.assign(released=released)
+    return iv[(iv["tier"] == "Custody") & iv["resident"].fillna(True).astype(bool)]
+
+
+def _proven_offences(ds: Dataset) -> pd.DataFrame:
+    """Substantive outcomes that can prove a reoffence (not breaches), with the offence date (the outcome
+    date when blank): the same for every cohort, so computed once per dataset."""
+    o = k.enriched_outcomes(ds)
+    subs = o[o["tier"].isin(c.SUBSTANTIVE_TIERS) & (o["offence_category"] != "Breach of statutory order")]
+    subs = subs[["child_id", "offence_date", "outcome_date"]]
+    return subs.assign(offence_date=subs["offence_date"].fillna(subs["outcome_date"]))
 
 
 def _reoffending(ds, period, by, settings):
@@ -509,6 +523,40 @@ def scorecard(ds: Dataset, quarter, settings: Settings | None = None,
     return out
 
 
+def scorecards(ds: Dataset, quarters: Iterable, settings: Settings | None = None,
+               indicators: Iterable[str] | None = None) -> dict:
+    """``{quarter: scorecard(ds, quarter, settings, indicators)}`` for several quarters in one pass.
+
+    The board overview reads five quarters (the trend column). One pass shares what the quarters have in
+    common: the benchmarks, the registry of calculators, each family calculation done once per reporting
+    period (a family such as reoffending gives several indicators from one cohort), and the per-dataset
+    frames every period slices (enriched outcomes and interventions, KPI orders, custody releases, proven
+    offences), which are built once, before the first quarter asks for them.
+    """
+    settings = settings or Settings()
+    wanted = HEADLINE if indicators is None else tuple(indicators)
+    unknown = [i for i in wanted if i not in INDICATORS]
+    if unknown:
+        raise ValueError(f"Unknown indicator(s): {', '.join(unknown)}. Known: {', '.join(INDICATORS)}.")
+    quarters = list(quarters)
+    bench = ds.memo("benchmarks", lambda: benchmarks_frame(ds))
+    calcs = _calculators()
+    families: dict = {}  # (family ids, reporting period) -> the family's results
+    out = {}
+    for q in quarters:
+        rows = []
+        for ind in wanted:
+            period = reporting_period(ind, q)
+            ids, fn = calcs[ind]
+            key = (ids, period)
+            if key not in families:
+                families[key] = fn(ds, period, None, settings)
+            direction = INDICATORS[ind].direction
+            rows.extend(attach_benchmarks(r, bench, direction) for r in families[key] if r.indicator == ind)
+        out[q] = rows
+    return out
+
+
 def scorecard_trend(ds: Dataset, indicator: str, quarter, n: int = 5,
                     settings: Settings | None = None) -> list[IndicatorResult]:
     """The indicator's scorecard value for each of the last ``n`` quarters, oldest first."""
@@ -558,6 +606,6 @@ def children_behind(ds: Dataset, period, indicator: str, by: str | None = None,
     return df[keep].reset_index(drop=True)
 
 
-__all__ = ["INDICATORS", "HEADLINE", "compute", "scorecard", "trend", "reoffending_cohort", "disposal_table",
+__all__ = ["INDICATORS", "HEADLINE", "compute", "scorecard", "scorecards", "trend", "reoffending_cohort", "disposal_table",
            "caseload_table", "ete_status_table", "remand_table", "children_behind", "first_time_entrants",
            "custodial_sentences", "supported_breakdowns"]

@@ -214,17 +214,21 @@ def reporting_quarter(last_date: dt.date) -> Period:
 
 
 def add_months(dates: pd.Series, months: int) -> pd.Series:
-    """Each date plus whole calendar months, vectorised (31 Jan + 1 month = 29 Feb or 28 Feb)."""
+    """Each date plus whole calendar months, vectorised (31 Jan + 1 month = 29 Feb or 28 Feb).
+
+    Times of day are dropped (the result is midnight); a blank date stays blank."""
     if dates.empty:
         return dates.astype("datetime64[ns]")
-    y, m, d = dates.dt.year, dates.dt.month - 1 + months, dates.dt.day
-    year = (y + m // 12).fillna(2000).astype(int)
-    month = (m % 12 + 1).fillna(1).astype(int)
-    first = pd.to_datetime(pd.DataFrame({"year": year, "month": month, "day": 1}))
-    last_day = (first + pd.offsets.MonthEnd(0)).dt.day
-    day = pd.concat([d.fillna(1).astype(int), last_day], axis=1).min(axis=1)
-    out = first + pd.to_timedelta(day - 1, unit="D")
-    return out.where(dates.notna()).astype("datetime64[ns]")
+    v = dates.to_numpy(dtype="datetime64[ns]")
+    blank = np.isnat(v)
+    v = np.where(blank, np.datetime64("2000-01-01", "ns"), v)
+    month = v.astype("datetime64[M]")
+    day0 = (v.astype("datetime64[D]") - month.astype("datetime64[D]")).astype("int64")  # day of month - 1
+    target = month + np.timedelta64(months, "M")
+    month_days = ((target + np.timedelta64(1, "M")).astype("datetime64[D]") - target.astype("datetime64[D]")).astype("int64")
+    out = (target.astype("datetime64[D]") + np.minimum(day0, month_days - 1)).astype("datetime64[ns]")
+    out[blank] = np.datetime64("NaT")
+    return pd.Series(out, index=dates.index)
 
 
 @lru_cache(maxsize=1)

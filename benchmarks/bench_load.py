@@ -1,0 +1,172 @@
+"""Many people at once: N headless Chromium sessions open the board overview together, then all
+change a filter together (the start of a board meeting). Prints p50/p95/max per N.
+
+    PYTHONPATH=. .venv/bin/python benchmarks/bench_load.py [N ...]      # default: 5 10 20
+
+For each N a fresh ``streamlit run app.py`` server (board role, local mode, its own SQLite
+database holding the default demo) starts, so its caches are cold. Then:
+
+1. *cold open*: N browser contexts open ``/`` at once; per session, the time from ``goto`` until
+   the overview has finished rendering (all 13 scorecard rows, no "Running" widget, nothing stale);
+2. *filter change*: all N choose locality North in the sidebar at once; per session, the time from
+   choosing the option until the page shows the filtered overview, finished;
+3. *warm open* and *warm filter*: a second wave of N new sessions on the same server (the
+   server's caches now hold the figures).
+
+Targets (the issue "The board meeting", 20 sessions): open p95 < 5 s, filter change p95 < 2 s.
+The browsers run on the same machine as the server, so they compete with it for the CPU.
+"""
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--disable-quic", "--no-first-run"]
+VIEWPORT = {"width": 1366, "height": 768}
+TIMEOUT_MS = 240_000
+OPEN_TARGET, FILTER_TARGET = 5.0, 2.0
+
+# The overview has finished: every scorecard row is drawn, no script is running, nothing is stale.
+DONE_JS = """(args) => {
+  const [rows, needFilter] = args;
+  if (document.querySelector('[data-testid="stStatusWidget"]')) return false;
+  if (document.querySelector('[data-stale="true"]')) return false;
+  if (document.querySelectorAll('[data-testid="stMain"] [class*="st-key-open_"]').length !== rows) return false;
+  if (needFilter && !document.querySelector('[data-testid="stMain"] .st-key-clear_locality')) return false;
+  return true;
+}"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(db_file: Path, tmp: Path):
+    port = _free_port()
+    env = {**os.environ, "YJ_DATABASE_URL": f"sqlite:///{db_file}", "YJ_ROLE": "board", "PYTHONPATH": str(ROOT)}
+    log = open(tmp / f"server-{port}.log", "w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+         "--server.headless", "true", "--browser.gatherUsageStats", "false",
+         "--secrets.files", str(tmp / "no-secrets.toml")],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(240):
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as r:
+                if r.status == 200:
+                    return url, proc
+        except OSError:
+            time.sleep(0.25)
+    proc.kill()
+    raise SystemExit(f"streamlit did not start; see {log.name}")
+
+
+def stop(proc) -> None:
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def pct(xs: list[float], p: float) -> float:
+    """Nearest-rank percentile."""
+    s = sorted(xs)
+    return s[min(len(s) - 1, max(0, int(-(-p * len(s) // 100)) - 1))]
+
+
+def report(label: str, n: int, times: list[float], target: float, failures: int) -> None:
+    p95 = pct(times, 95) if times else float("nan")
+    verdict = f"target p95 < {target:g} s: {'met' if times and p95 < target and not failures else 'MISSED'}"
+    fail = f"  ({failures} failed)" if failures else ""
+    print(f"  N={n:<3} {label:<14} p50 {pct(times, 50) if times else float('nan'):6.2f} s  p95 {p95:6.2f} s  "
+          f"max {max(times) if times else float('nan'):6.2f} s  {verdict}{fail}", flush=True)
+
+
+async def _open(ctx, url: str, rows: int):
+    page = await ctx.new_page()
+    t0 = time.perf_counter()
+    await page.goto(url, timeout=TIMEOUT_MS)
+    await page.wait_for_function(DONE_JS, arg=[rows, False], timeout=TIMEOUT_MS, polling=50)
+    return page, time.perf_counter() - t0
+
+
+async def _filter(page, rows: int, start: asyncio.Event):
+    box = page.locator("[data-testid='stSidebar'] [data-testid='stMultiSelect']").filter(has_text="Locality")
+    await box.locator("input").click()
+    option = page.get_by_role("option", name="North", exact=True)
+    await option.wait_for(timeout=TIMEOUT_MS)
+    await start.wait()  # everyone chooses at the same moment
+    t0 = time.perf_counter()
+    await option.click()
+    await page.wait_for_function(DONE_JS, arg=[rows, True], timeout=TIMEOUT_MS, polling=50)
+    took = time.perf_counter() - t0
+    await page.keyboard.press("Escape")
+    return took
+
+
+async def wave(browser, url: str, n: int, rows: int, label: str) -> None:
+    contexts = [await browser.new_context(viewport=VIEWPORT) for _ in range(n)]
+    try:
+        opened = await asyncio.gather(*(_open(c, url, rows) for c in contexts), return_exceptions=True)
+        ok = [o for o in opened if not isinstance(o, BaseException)]
+        report(f"{label} open", n, [t for _, t in ok], OPEN_TARGET, n - len(ok))
+        await asyncio.sleep(1.0)
+        start = asyncio.Event()
+        tasks = [asyncio.create_task(_filter(p, rows, start)) for p, _ in ok]
+        await asyncio.sleep(1.5)  # every dropdown open
+        start.set()
+        changed = await asyncio.gather(*tasks, return_exceptions=True)
+        good = [t for t in changed if not isinstance(t, BaseException)]
+        for e in [t for t in changed if isinstance(t, BaseException)][:1]:
+            print(f"    (first failure: {type(e).__name__}: {str(e).splitlines()[0][:120]})")
+        report(f"{label} filter", n, good, FILTER_TARGET, len(ok) - len(good))
+    finally:
+        for c in contexts:
+            await c.close()
+
+
+async def main(ns: list[int]) -> None:
+    from playwright.async_api import async_playwright
+
+    from yj_metrics.indicators import HEADLINE
+    from yj_metrics.store import Store
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench-load-"))
+    template = tmp / "demo.db"
+    Store(f"sqlite:///{template}").ensure_demo()  # the default demo, as a first start loads it
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            for n in ns:
+                db = tmp / f"n{n}.db"
+                shutil.copy(template, db)
+                url, proc = start_server(db, tmp)
+                print(f"N={n}: fresh server {url} (board role, default demo)", flush=True)
+                try:
+                    await wave(browser, url, n, len(HEADLINE), "cold")
+                    await wave(browser, url, n, len(HEADLINE), "warm")
+                finally:
+                    stop(proc)
+        finally:
+            await browser.close()
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    asyncio.run(main([int(a) for a in sys.argv[1:]] or [5, 10, 20]))
