@@ -3,8 +3,8 @@ import pandas as pd
 import streamlit as st
 
 from ui import data
-from ui.fmt import md_escape
 from ui.auth import MANAGERS_AND_BOARD
+from ui.fmt import md_escape
 from ui.page import guarded, start
 from yj_metrics.store import completeness
 

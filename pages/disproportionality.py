@@ -44,8 +44,8 @@ def body():
     if ref != default_ref:
         results = data.stage_table(fy, filters, by, ref, dp.DEFAULT_CHAIN, pool, base)
     st.caption(f"{fy.label}{' and earlier years pooled' if pool > 1 else ''}. RRI = the group's rate divided by the "
-               f"{fmt.md_escape(ref)} rate. Triangles mark a significant difference at 5% (▲ higher, ▼ lower); a circle means no "
-               "clear difference. 'Not known' is shown in the table but never compared.")
+               f"{fmt.md_escape(ref)} rate. Triangles mark a significant difference at 5% (▲ higher, ▼ lower); a "
+               "circle means no clear difference. 'Not known' is shown in the table but never compared.")
     if any(r.suppressed for r in results):
         st.caption("Some groups are protected: their counts and everything built on them are hidden.")
     ev = st.plotly_chart(rri_chart(results, f"Relative rate index by stage ({DIM_LABELS[by].lower()}, {fy.label})"),

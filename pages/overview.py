@@ -56,7 +56,8 @@ def body():
             cols[5].markdown(f"<span style='font-size:1.05rem;white-space:nowrap;color:#0072B2' "
                              f"title='oldest to newest'>{line}</span>", unsafe_allow_html=True)
             cols[5].caption(f"{fmt.short_value(first.value, r.unit)} → {fmt.short_value(last.value, r.unit)}")
-        cols[6].caption(fmt.md_escape(indicator_sentence(r, previous.get(r.indicator), year_ago.get(r.indicator), d)))
+        sentence = indicator_sentence(r, previous.get(r.indicator), year_ago.get(r.indicator), d)
+        cols[6].caption(fmt.md_escape(sentence))  # benchmark names come from the data
 
     st.divider()
     st.subheader("Board pack")

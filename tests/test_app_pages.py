@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import re
+import string
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.broken_workbooks import broken_workbooks
+from ui.fmt import WORD_JOINER
 from pathlib import Path
 from yj_metrics import indicators
 from yj_metrics.filters import Filters, apply_filters
@@ -30,9 +32,11 @@ def _run(page: str, role: str, monkeypatch) -> AppTest:
 
 
 def _text(at: AppTest) -> str:
+    """The page's markdown as it reads (escaped values from the data shown as their characters)."""
     parts = [m.value for m in at.markdown] + [c.value for c in at.caption] + [e.value for e in at.error]
     parts += [w.value for w in at.warning] + [t.value for t in at.title]
-    return "\n".join(str(p) for p in parts)
+    text = "\n".join(str(p) for p in parts).replace(WORD_JOINER, "")
+    return re.sub(f"\\\\([{re.escape(string.punctuation)}])", r"\1", text)
 
 
 @pytest.mark.parametrize("role", ["manager", "board", "partner"])
