@@ -5,9 +5,9 @@ import math
 
 from yj_metrics.narrative import fmt
 from yj_metrics.periods import fmt_date  # noqa: F401  (re-exported for pages)
+from yj_metrics.targets import RAG_ICONS
 
 RAG_COLOURS = {"Green": "#009E73", "Amber": "#E69F00", "Red": "#D55E00"}  # Okabe-Ito
-RAG_ICONS = {"Green": "●", "Amber": "▲", "Red": "■"}  # shape as well as colour
 SMALL_BASE = 10
 
 
