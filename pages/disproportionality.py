@@ -44,8 +44,7 @@ def body():
     if ref != default_ref:
         results = data.stage_table(fy, filters, by, ref, dp.DEFAULT_CHAIN, pool, base)
     st.caption(f"{fy.label}{' and earlier years pooled' if pool > 1 else ''}. RRI = the group's rate divided by the "
-               f"{fmt.md_escape(ref)} rate. Triangles mark a significant difference at 5% (▲ higher, ▼ lower); a "
-               "circle means no clear difference. 'Not known' is shown in the table but never compared.")
+               f"{fmt.md_escape(ref)} rate. {dp.FLAG_LEGEND} 'Not known' is shown in the table but never compared.")
     if any(r.suppressed for r in results):
         st.caption("Some groups are protected: their counts and everything built on them are hidden.")
     ev = st.plotly_chart(rri_chart(results, f"Relative rate index by stage ({DIM_LABELS[by].lower()}, {fy.label})"),
@@ -71,6 +70,7 @@ def body():
     cols = ["stage", "base_stage", "group", "events", "base", "rate", "rate_unit", "rri", "ci_low", "ci_high",
             "ci_method", "p_value", "flag", "expected", "excess", "share_of_events", "share_of_base", "note"]
     df = df[cols]
+    df["flag"] = df["flag"].map(dp.flag_text)  # the symbol the chart draws, beside the word
     if partner:  # the one marker where a count (or what is built on it) is protected
         from yj_metrics.disclosure import marker
 

@@ -61,35 +61,43 @@ def body():
 
     st.divider()
     st.subheader("Board pack")
+    use_filters = False
     if role == "partner":
         edition = "protected"
-        st.caption("A PowerPoint deck and a PDF with the scorecard, trends, disproportionality, ETE and "
-                   "accommodation and data-quality notes, with the same protected figures you see here.")
+        st.caption("A PowerPoint deck, a PDF and the scorecard in Excel, with the same protected figures you see "
+                   "here.")
     else:
         edition = st.radio("Edition", ["board", "protected"], horizontal=True, key="pack_edition",
                            format_func={"board": "Board edition (every figure; OFFICIAL-SENSITIVE)",
                                         "protected": "Protected edition for circulation (as partners see it)"}.get)
         st.caption("The board edition is for the meeting and must not be circulated. The protected edition hides "
-                   "small numbers exactly as the partner view does, and can go to partners. Both are built for "
-                   "the whole service" + (" (the protected edition ignores the sidebar filters)." if filters else "."))
+                   "small numbers exactly as the partner view does, and can go to partners. The pack is for the "
+                   "whole service" + (", whatever the sidebar filters." if filters else "."))
+        if filters and edition == "board":
+            use_filters = st.checkbox(f"Build for the current filters ({filters.describe()})", key="pack_filtered",
+                                      help="Every slide, page and file name then names the filters.")
     if st.button("Build the board pack", icon=":material/slideshow:", key="build_pack"):
         from yj_metrics.report import build_board_pack
 
-        ds = data.live_dataset(filters if edition == "board" else None)
+        chosen = filters if use_filters else None
         with st.spinner("Building the board pack..."):
-            pack = build_board_pack(ds, quarter, current_role(), settings=data.settings(), edition=edition)
-        audit("board_pack_built", quarter=quarter, filters=filters if edition == "board" else None,
-              edition=edition, files=[pack.pptx_name, pack.pdf_name])
+            pack = build_board_pack(data.live_dataset(), quarter, current_role(), settings=data.settings(),
+                                    edition=edition, filters=chosen)
+        audit("board_pack_built", quarter=quarter, filters=chosen, edition=edition,
+              files=[pack.pptx_name, pack.pdf_name, pack.xlsx_name])
         st.session_state["board_pack"] = pack
     pack = st.session_state.get("board_pack")
     if pack is not None:
-        c1, c2 = st.columns(2)
+        st.caption(f"Built for: {pack.filters.describe() if pack.filters else 'the whole service'}.")
+        c1, c2, c3 = st.columns(3)
         with c1:
             download_button("Download PowerPoint", pack.pptx, pack.pptx_name, key="dl_pptx", kind="pack",
                             mime="application/vnd.openxmlformats-officedocument.presentationml.presentation")
         with c2:
             download_button("Download PDF", pack.pdf, pack.pdf_name, mime="application/pdf", key="dl_pdf",
                             kind="pack")
-
+        with c3:
+            download_button("Download the scorecard (Excel)", pack.xlsx, pack.xlsx_name, key="dl_scorecard_xlsx",
+                            kind="pack", mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 body()

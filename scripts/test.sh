@@ -7,6 +7,8 @@ need=()
 [ -x /usr/bin/chromium ] || need+=(chromium)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v soffice >/dev/null 2>&1 || need+=(libreoffice-calc-nogui)
+# Impress converts the board pack to PDF for the layout tests (tests/test_pack_layout.py)
+[ -e /usr/lib/libreoffice/program/libslideshowlo.so ] || need+=(libreoffice-impress-nogui)
 if [ ${#need[@]} -gt 0 ]; then
   echo "==> Installing system packages: ${need[*]}"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"

@@ -77,7 +77,7 @@ def test_board_pack_built_and_refusals_are_audited(store_url, monkeypatch):
     assert not at.exception
     (built,) = _rows(store_url, "board_pack_built")
     assert built["role"] == "partner" and built["detail"]["quarter"]["label"]
-    assert all(f.endswith((".pptx", ".pdf")) for f in built["detail"]["files"])
+    assert sorted(f.rsplit(".", 1)[1] for f in built["detail"]["files"]) == ["pdf", "pptx", "xlsx"]
 
 
 def test_a_read_only_store_serves_pages_and_says_nothing_is_audited(sealable_folder, monkeypatch, demo_dataset,

@@ -79,11 +79,19 @@ def test_load_snapshots_kpis_disproportionality_report(tmp_path, demo_xlsx_path)
 
     rep = run("report", "--db", db, "--quarter", "2023-24Q4", "--role", "partner", "--out", tmp_path / "pack")
     assert rep.returncode == 0, rep.stderr
-    assert sorted(p.suffix for p in (tmp_path / "pack").iterdir()) == [".pdf", ".pptx"]
+    assert sorted(p.suffix for p in (tmp_path / "pack").iterdir()) == [".pdf", ".pptx", ".xlsx"]
+    assert "for the whole service" in rep.stdout
+    north = run("report", "--db", db, "--quarter", "2023-24Q4", "--filter", "locality=North", "--out", tmp_path / "n")
+    assert north.returncode == 0 and "_North_" in north.stdout and "Locality: North" in north.stdout
+    refused = run("report", "--db", db, "--quarter", "2023-24Q4", "--role", "partner", "--filter", "locality=North",
+                  "--out", tmp_path / "n")
+    assert refused.returncode == 2 and "whole service" in refused.stderr
+    bad = run("report", "--db", db, "--quarter", "2023-24Q4", "--filter", "colour=blue", "--out", tmp_path / "n")
+    assert bad.returncode == 2 and "DIMENSION=VALUE" in bad.stderr
     from yj_metrics.store import Store
 
-    actions = Store(db).audit_entries()["action"].tolist()  # newest first: the pack, then both loads
-    assert actions == ["board_pack_built", "upload", "upload"]
+    actions = Store(db).audit_entries()["action"].tolist()  # newest first: the packs, then both loads
+    assert actions == ["board_pack_built", "board_pack_built", "upload", "upload"]
 
 
 def test_errors_are_one_line_never_a_traceback(tmp_path):

@@ -38,15 +38,23 @@ def _slides(pptx: bytes):
     return out
 
 
+def _scorecard(slides) -> dict[str, list[str]]:
+    """The scorecard rows over all its slides, by indicator label (the cell's first line)."""
+    return {row[0].split("\n")[0]: row for s in slides if s["title"].startswith("Scorecard")
+            for row in s["tables"][0][1:]}
+
+
 def test_files_are_written_with_service_quarter_and_edition_in_the_name(packs):
     q, by_role, out = packs
     stem = f"Demo_Youth_Justice_Service_{q.label.replace(' ', '_')}"
     assert by_role["board"].pptx_name == f"{stem}_board-OFFICIAL-SENSITIVE.pptx"
     assert by_role["partner"].pptx_name == f"{stem}_protected-for-circulation.pptx"
     assert by_role["circulation"].pdf_name == f"{stem}_protected-for-circulation.pdf"
+    assert by_role["board"].xlsx_name == f"{stem}_scorecard_board-OFFICIAL-SENSITIVE.xlsx"
     for name, pack in by_role.items():
         folder = out / "circulation" if name == "circulation" else out
         assert (folder / pack.pptx_name).read_bytes() == pack.pptx and (folder / pack.pdf_name).read_bytes() == pack.pdf
+        assert (folder / pack.xlsx_name).read_bytes() == pack.xlsx
 
 
 def test_every_slide_and_page_carries_its_edition_marking(packs):
@@ -70,10 +78,10 @@ def test_protected_edition_shows_what_the_partner_view_shows(packs, demo_dataset
     from yj_metrics.disclosure import PartnerProtection, marker
 
     q, by_role, _ = packs
-    rows = {row[0]: row for row in _slides(by_role["partner"].pptx)[1]["tables"][0][1:]}
+    rows = _scorecard(_slides(by_role["partner"].pptx))
     for r in PartnerProtection(demo_dataset).protect_results(indicators.scorecard(demo_dataset, q)):
         label = indicators.INDICATORS[r.indicator].label
-        assert rows[label][2] == (marker() if r.value is None else fmt(r.value, r.unit)), label
+        assert rows[label][1] == (marker() if r.value is None else fmt(r.value, r.unit)), label
 
 
 def test_slides_titles_and_scorecard_values_match_the_engine(packs, demo_dataset):
@@ -81,15 +89,17 @@ def test_slides_titles_and_scorecard_values_match_the_engine(packs, demo_dataset
     slides = _slides(by_role["board"].pptx)
     titles = [s["title"] for s in slides]
     headline = [indicators.INDICATORS[i].label for i in indicators.HEADLINE]
-    assert titles[1] == "Scorecard" and titles[2:2 + len(headline)] == headline
-    assert titles[-3].startswith("Disproportionality") and titles[-2].startswith("ETE") and titles[-1] == "Data quality notes"
-    assert len(slides) == 2 + len(headline) + 3
-    table = slides[1]["tables"][0]
-    rows = {row[0]: row for row in table[1:]}
+    assert titles[1] == "Summary" and titles[2] == "Scorecard"  # no notes, so no actions slide
+    first = titles.index(headline[0])
+    assert titles[first:first + len(headline)] == headline
+    assert all(t.startswith("Scorecard") for t in titles[2:first])
+    assert titles[-2].startswith("ETE") and titles[-1] == "Data quality notes"
+    assert titles[first + len(headline)].startswith("Disproportionality")
+    rows = _scorecard(slides)
     for r in indicators.scorecard(demo_dataset, q):
         label = indicators.INDICATORS[r.indicator].label
-        assert rows[label][2] == fmt(r.value, r.unit), label
-        assert rows[label][4] == (r.rag or "no target")
+        assert rows[label][1] == fmt(r.value, r.unit), label
+        assert rows[label][3] == ({"Green": "● Green", "Amber": "▲ Amber", "Red": "■ Red"}.get(r.rag) or "no target")
 
 
 def test_demo_warning_on_every_slide_and_in_the_pdf(packs):
@@ -118,7 +128,7 @@ def test_partner_pack_has_no_count_from_one_to_the_threshold(packs):
             header = table[0]
             for row in table[1:]:
                 for name, cell in zip(header, row):
-                    if name in ("Children / events", "Children") and row[0] != board:
+                    if name in ("Children / events", "Children") and row[0].split("\n")[0] != board:
                         numbers = [int(n.replace(",", "")) for n in re.findall(r"\d[\d,]*", cell)]
                         checked += bool(numbers)
                         assert not any(1 <= n <= 4 for n in numbers), (slide["title"], row)
@@ -140,3 +150,59 @@ def test_narrative_sentences_appear_in_the_pack(packs):
 def test_unknown_role_is_refused(demo_dataset):
     with pytest.raises(ValueError, match="Role"):
         build_board_pack(demo_dataset, reporting_quarter(demo_dataset.covers[1]), "auditor")
+
+
+def test_the_summary_counts_the_scorecard_and_names_the_red_indicators(packs, demo_dataset):
+    q, by_role, _ = packs
+    summary = _slides(by_role["board"].pptx)[1]
+    card = indicators.scorecard(demo_dataset, q)
+    assert summary["title"] == "Summary"
+    for rag, icon in (("Green", "●"), ("Amber", "▲"), ("Red", "■")):
+        assert f"{sum(r.rag == rag for r in card)}\n{icon} {rag}" in summary["text"]
+    for r in card:
+        if r.rag == "Red":
+            assert indicators.INDICATORS[r.indicator].label in summary["text"]
+    assert "No actions have been recorded" in summary["text"]
+
+
+def test_without_notes_every_indicator_slide_says_there_is_no_commentary(packs):
+    _, by_role, _ = packs
+    slides = _slides(by_role["board"].pptx)
+    for label in (indicators.INDICATORS[i].label for i in indicators.HEADLINE):
+        slide = next(s for s in slides if s["title"] == label)
+        assert "No commentary has been written for this quarter yet." in slide["text"]
+
+
+def test_commentary_and_actions_from_the_notes(demo_dataset):
+    import datetime as dt
+
+    from yj_metrics.commentary import Action, BoardNotes, Commentary
+
+    q = reporting_quarter(demo_dataset.covers[1])
+    notes = BoardNotes(q.label, {"kpi2_ete": Commentary("kpi2_ete", q.label, "=ETE fell: two schools closed.")},
+                       actions=(Action("kpi2_ete", q.label, "Meet the schools", "Head of service", dt.date(2024, 5, 1)),),
+                       previous_actions=(Action("fte_rate", q.previous().label, "Review diversion", "Police lead",
+                                                dt.date(2024, 1, 31)),))
+    pack = build_board_pack(demo_dataset, q, "board", notes=notes, today=dt.date(2024, 4, 15))
+    slides = _slides(pack.pptx)
+    assert [s["title"] for s in slides][:3] == [slides[0]["title"], "Summary", "Actions due"]
+    ete = next(s for s in slides if s["title"] == indicators.INDICATORS["kpi2_ete"].label)
+    assert "=ETE fell: two schools closed." in ete["text"] and "Meet the schools" in ete["text"]
+    actions = slides[2]["tables"][0]
+    assert actions[1][1] == "Review diversion" and actions[1][4] == "Open: OVERDUE"  # overdue first
+    assert actions[2][1] == "Meet the schools" and actions[2][4] == "Open"
+    assert "1 overdue" in slides[1]["text"]
+    import openpyxl
+
+    ws = openpyxl.load_workbook(io.BytesIO(pack.xlsx)).active
+    comments = [ws.cell(r, 13).value for r in range(5, ws.max_row + 1)]
+    assert "'=ETE fell: two schools closed." in comments  # neutralised: never run as a formula
+
+
+def test_the_protected_edition_refuses_filters(demo_dataset):
+    from yj_metrics.filters import Filters
+
+    q = reporting_quarter(demo_dataset.covers[1])
+    for role, edition in (("partner", None), ("board", "protected")):
+        with pytest.raises(ValueError, match="whole service"):
+            build_board_pack(demo_dataset, q, role, edition=edition, filters=Filters(locality=("North",)))

@@ -7,9 +7,9 @@ import string
 
 from yj_metrics.narrative import fmt
 from yj_metrics.periods import fmt_date  # noqa: F401  (re-exported for pages)
+from yj_metrics.targets import RAG_ICONS
 
 RAG_COLOURS = {"Green": "#009E73", "Amber": "#E69F00", "Red": "#D55E00"}  # Okabe-Ito
-RAG_ICONS = {"Green": "●", "Amber": "▲", "Red": "■"}  # shape as well as colour
 SMALL_BASE = 10
 _MD_ESCAPES = {**{ord(ch): "\\" + ch for ch in string.punctuation}, **{ord(ch): " " for ch in "\n\r\t\v\f"}}
 WORD_JOINER = "\u2060"  # invisible; no line break at it

@@ -9,6 +9,8 @@ import vl_convert as vlc
 
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
 WIDTH, HEIGHT = 620, 260
+#: The app's marker shapes for the disproportionality flags (ui/charts.py draws the same).
+FLAG_SHAPES = {"higher": "triangle-up", "lower": "triangle-down", "no clear difference": "circle"}
 
 
 def _png(chart: alt.Chart) -> bytes:
@@ -50,36 +52,43 @@ def trend_png(results, title: str, unit: str) -> bytes:
     return _png(alt.layer(band, lines))
 
 
-def rri_png(results, title: str) -> bytes:
-    """RRI per group with its interval, by stage, against the reference line at 1."""
-    rows = [{"group": r.group, "stage": r.stage, "rri": r.rri, "low": _n(r.ci_low),
-             "high": _n(r.ci_high) if r.ci_high is None or math.isfinite(r.ci_high) else None, "flag": r.flag}
+def rri_png(results, title: str, stage_labels: dict[str, str]) -> bytes:
+    """RRI per group with its interval, by stage, against the reference line at 1. The legend names
+    each stage (in chain order) and the flag shapes are the app's: ▲ higher, ▼ lower, ● no clear difference."""
+    order = [stage_labels.get(s, s) for s in dict.fromkeys(r.stage for r in results)]
+    rows = [{"group": r.group, "stage": stage_labels.get(r.stage, r.stage), "rri": r.rri, "low": _n(r.ci_low),
+             "high": _n(r.ci_high) if r.ci_high is None or math.isfinite(r.ci_high) else None,
+             "flag": r.flag or "no clear difference"}
             for r in results if r.rri is not None and not r.is_reference and r.rri > 0]
     df = pd.DataFrame(rows, columns=["group", "stage", "rri", "low", "high", "flag"])
     if df.empty:
         return _empty_png(title)
+    colour = alt.Color("stage:N", scale=alt.Scale(domain=order, range=PALETTE[:len(order)]), sort=order,
+                       title="Stage", legend=alt.Legend(orient="right", labelFontSize=12, titleFontSize=12))
     base = alt.Chart(df).properties(width=WIDTH, height=HEIGHT, title=title)
+    offset = alt.XOffset("stage:N", sort=order)
     y = alt.Y("rri:Q", scale=alt.Scale(type="log"), title="Relative rate index (log scale)")
-    pts = base.mark_point(filled=True, size=80).encode(
-        x=alt.X("group:N", title=None), xOffset="stage:N", y=y,
-        color=alt.Color("stage:N", scale=alt.Scale(range=PALETTE), title="Stage"),
-        shape=alt.Shape("flag:N", title="Difference"))
-    bars = base.mark_rule().encode(x="group:N", xOffset="stage:N", y="low:Q", y2="high:Q",
-                                   color=alt.Color("stage:N", scale=alt.Scale(range=PALETTE), legend=None))
+    bars = base.mark_rule().encode(x="group:N", xOffset=offset, y="low:Q", y2="high:Q", color=colour)
+    pts = base.mark_point(filled=True, size=90, opacity=1).encode(
+        x=alt.X("group:N", title=None, axis=alt.Axis(labelAngle=0)), xOffset=offset, y=y, color=colour,
+        shape=alt.Shape("flag:N", title="Difference", scale=alt.Scale(
+            domain=list(FLAG_SHAPES), range=list(FLAG_SHAPES.values())),
+            legend=alt.Legend(orient="right", labelFontSize=12, titleFontSize=12)))
     ref = alt.Chart(pd.DataFrame({"y": [1.0]})).mark_rule(strokeDash=[4, 4], color="#333").encode(y="y:Q")
-    return _png(alt.layer(bars, pts, ref))
+    return _png(alt.layer(bars, pts, ref).resolve_legend(color="shared"))
 
 
 def grouped_bars_png(df: pd.DataFrame, category: str, series: list[str], title: str, unit: str) -> bytes:
-    """Grouped bars (e.g. caseload vs population shares, or start vs end)."""
+    """Grouped bars (e.g. caseload vs population shares, or start vs end), series in the given order."""
     long = df.melt(id_vars=[category], value_vars=series, var_name="series", value_name="value")
     long["value"] = pd.to_numeric(long["value"], errors="coerce")
     if long["value"].notna().sum() == 0:
         return _empty_png(title)
-    chart = alt.Chart(long).mark_bar().encode(
-        x=alt.X(f"{category}:N", title=None), xOffset="series:N",
+    chart = alt.Chart(long).mark_bar().encode(  # series in the order given (start before end), legend too
+        x=alt.X(f"{category}:N", title=None, sort=None, axis=alt.Axis(labelAngle=0)), xOffset=alt.XOffset("series:N", sort=series),
         y=alt.Y("value:Q", title=unit),
-        color=alt.Color("series:N", scale=alt.Scale(range=PALETTE), title=None),
+        color=alt.Color("series:N", scale=alt.Scale(domain=series, range=PALETTE[:len(series)]), sort=series,
+                        title=None, legend=alt.Legend(orient="top", labelFontSize=12)),
     ).properties(width=WIDTH, height=HEIGHT, title=title)
     text = chart.mark_text(dy=-6, fontSize=10).encode(text=alt.Text("value:Q", format=".1f"))
     return _png(alt.layer(chart, text))

@@ -255,6 +255,21 @@ def cmd_disproportionality(args) -> int:
     return 0
 
 
+def _filters(pairs: list[str] | None):
+    """``--filter locality=North`` (repeatable; a dimension given twice allows either value)."""
+    from .filters import DIMENSIONS, Filters
+
+    chosen: dict[str, tuple[str, ...]] = {}
+    for pair in pairs or []:
+        dim, sep, value = pair.partition("=")
+        dim, value = dim.strip(), value.strip()
+        if not sep or dim not in DIMENSIONS or not value:
+            raise UserError(f"'{pair}' is not a filter; write it as DIMENSION=VALUE with DIMENSION one of "
+                            f"{', '.join(DIMENSIONS)}.")
+        chosen[dim] = chosen.get(dim, ()) + (value,)
+    return Filters(**chosen)
+
+
 def cmd_report(args) -> int:
     from .periods import parse_quarter
     from .report import build_board_pack
@@ -267,12 +282,15 @@ def cmd_report(args) -> int:
     settings = store.get_settings() if store else None
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    pack = build_board_pack(ds, quarter, args.role, settings=settings, out_dir=out, edition=args.edition)
+    filters = _filters(args.filter)
+    pack = build_board_pack(ds, quarter, args.role, settings=settings, out_dir=out, edition=args.edition,
+                            filters=filters)
     if store is not None:  # built from the stored (live) data: written to its audit log
         _audit(store, "board_pack_built", snapshot_id=ds.snapshot_id, quarter=quarter.label, role=args.role,
-               edition=pack.pptx_name.rsplit("_", 1)[-1].split(".")[0], files=[pack.pptx_name, pack.pdf_name],
+               edition=pack.edition, filters=filters.describe(), files=[pack.pptx_name, pack.pdf_name, pack.xlsx_name],
                source="cli")
-    print(f"Wrote {out / pack.pptx_name} and {out / pack.pdf_name}")
+    print(f"Wrote {out / pack.pptx_name}, {out / pack.pdf_name} and {out / pack.xlsx_name}"
+          f" for {filters.describe() if filters else 'the whole service'}")
     return 0
 
 
@@ -373,13 +391,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(fn=cmd_disproportionality)
 
-    p = sub.add_parser("report", help="write the board pack (PowerPoint and PDF)")
+    p = sub.add_parser("report", help="write the board pack (PowerPoint, PDF and the scorecard in Excel)")
     _source(p, period=False)
     p.add_argument("--quarter", required=True, help="e.g. 2023-24Q4")
     p.add_argument("--role", choices=("manager", "board", "partner"), default="board")
     p.add_argument("--edition", choices=("board", "protected"), default=None,
                    help="board (every figure, OFFICIAL-SENSITIVE) or protected (the partner view, for "
                         "circulation); partners always get the protected edition")
+    p.add_argument("--filter", action="append", metavar="DIMENSION=VALUE",
+                   help="build the board edition for part of the service, e.g. --filter locality=North "
+                        "(repeat for several); without it the pack is for the whole service")
     p.add_argument("--out", required=True, help="output folder")
     p.set_defaults(fn=cmd_report)
 

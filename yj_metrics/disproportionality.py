@@ -35,6 +35,10 @@ STAGE_LABELS = {
 DEFAULT_REFERENCE = {"ethnicity": "White", "gender": "Male", "age_band": "15-17", "looked_after": "Not looked after",
                      "locality": None, "ethnicity_gender": "White Male"}
 SMALL_COUNT = 20
+#: The shape of each flag, as the app's chart draws it and the app and the board pack write it.
+FLAG_SYMBOLS = {"higher": "▲", "lower": "▼", "no clear difference": "●"}
+FLAG_LEGEND = ("Triangles mark a significant difference at 5% (▲ higher, ▼ lower); a circle (●) means no "
+               "clear difference.")
 NOT_KNOWN = ("Not known", "Not known Male", "Not known Female")
 #: Not a stage of the system but the base of the reoffending stage (``base="previous"``).
 COHORT = "reoffending_cohort"
@@ -400,6 +404,11 @@ def composition(ds: Dataset, period: Period, stage: str = "caseload", by: str = 
     df["share_of_children_pct"] = df["children"] / df["children"].sum() * 100 if df["children"].sum() else np.nan
     df["share_of_population_pct"] = df["population"] / df["population"].sum() * 100 if df["population"].sum() else np.nan
     return df
+
+
+def flag_text(flag: str) -> str:
+    """A flag with its symbol (``▲ higher``), as the legend reads; ``reference`` and blanks as they are."""
+    return f"{FLAG_SYMBOLS[flag]} {flag}" if flag in FLAG_SYMBOLS else flag
 
 
 def results_frame(results: list[DisproportionalityResult]) -> pd.DataFrame:

@@ -42,6 +42,16 @@ def _overlap(a: IndicatorResult, b: IndicatorResult) -> bool:
     return not (a.ci_low > b.ci_high or b.ci_low > a.ci_high)
 
 
+def clear_change(cur: IndicatorResult, old: IndicatorResult | None, direction: str) -> str | None:
+    """``"improved"`` or ``"worsened"`` when the change is clear (95% intervals apart) and the
+    indicator has a better direction; otherwise ``None``."""
+    if old is None or old.value is None or cur.value is None or cur.value == old.value or _overlap(cur, old):
+        return None
+    if direction not in ("lower", "higher"):
+        return None
+    return "improved" if (cur.value < old.value) == (direction == "lower") else "worsened"
+
+
 def _change(cur: IndicatorResult, old: IndicatorResult | None, when: str, direction: str) -> str | None:
     if old is None or old.value is None or cur.value is None:
         return None
@@ -51,8 +61,7 @@ def _change(cur: IndicatorResult, old: IndicatorResult | None, when: str, direct
     size = _diff(cur.value, old.value, cur.unit)
     if _overlap(cur, old):
         return f"{word} {size} {when} ({fmt(old.value, cur.unit)}), no clear change given the uncertainty"
-    better = (cur.value < old.value) == (direction == "lower") if direction in ("lower", "higher") else None
-    judgement = "" if better is None else (", an improvement" if better else ", a worsening")
+    judgement = {"improved": ", an improvement", "worsened": ", a worsening"}.get(clear_change(cur, old, direction), "")
     return f"{word} {size} {when} ({fmt(old.value, cur.unit)}){judgement}"
 
 

@@ -1,16 +1,24 @@
-"""The board pack: a PowerPoint deck (python-pptx) and a PDF (reportlab) with the same content.
+"""The board pack: a PowerPoint deck (python-pptx) and a PDF (reportlab) with the same content,
+and the scorecard as an Excel workbook (:mod:`yj_metrics.scorecard_xlsx`).
 
-Built from a snapshot, a quarter and an edition:
+Built from a snapshot, a quarter and an edition, for the **whole service** unless the caller
+passes filters (then every slide, page and file name says which):
 
 * the **board edition** (managers and board members) carries every figure and is marked
   OFFICIAL-SENSITIVE on every slide and page;
 * the **protected edition** (for partners, and for the board to circulate) shows every figure
   through the partner disclosure control (:mod:`yj_metrics.disclosure`), exactly as partners
   see it in the app, and says so in its file name. It is always built for the whole service.
+
+The deck opens with a summary (RAG counts, exceptions, actions), carries the manager's
+commentary (:class:`yj_metrics.commentary.BoardNotes`) beside each indicator, and shows every
+disproportionality stage, its tables split over as many slides as they need.
 """
 from __future__ import annotations
 
+import datetime as dt
 import io
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,54 +28,85 @@ import pandas as pd
 from . import charts_static as charts
 from . import disproportionality as dp
 from . import indicators
-from .dataset import Dataset
-from .narrative import fmt, indicator_sentence
-from .periods import Period, fmt_date
+from .commentary import BoardNotes
+from .dataset import Dataset, age_on
+from .disclosure import PartnerProtection, marker
+from .filters import Filters, apply_filters
+from .narrative import clear_change, fmt, indicator_sentence
+from .periods import Period, financial_year, fmt_date, fy_start_year
+from .scorecard_xlsx import scorecard_xlsx
 from .settings import Settings
 from .store import completeness
-from .disclosure import PartnerProtection, marker
+from .targets import RAG_ICONS
 
 DEMO_WARNING = "DEMO DATA: synthetic figures, not real children"
 ROLES = ("manager", "board", "partner")
 EDITIONS = ("board", "protected")
 CLASSIFICATION = {"board": "OFFICIAL-SENSITIVE: contains small numbers about children; do not circulate",
                   "protected": "OFFICIAL: protected figures, small numbers hidden; may be circulated to partners"}
+WHOLE_SERVICE = "Whole service (no filters)"
+NO_NOTES = "No commentary has been written for this quarter yet."
+RAG_LEGEND = "RAG: ● Green meets the local target, ▲ Amber within tolerance, ■ Red misses it."
+TABLE_PT = 12  # the smallest text in the deck's tables
 
 
 @dataclass(frozen=True)
 class BoardPack:
     pptx: bytes
     pdf: bytes
+    xlsx: bytes
     pptx_name: str
     pdf_name: str
+    xlsx_name: str
+    edition: str = "board"
+    filters: Filters = Filters()
+
+
+@dataclass(frozen=True)
+class _Table:
+    """A table for the deck and the PDF; ``widths`` in inches on the slide."""
+
+    header: list[str]
+    rows: list[list[str]]
+    widths: list[float]
 
 
 @dataclass(frozen=True)
 class _Content:
-    """Everything the deck and the PDF show, computed once."""
+    """Everything the deck, the PDF and the workbook show, computed once."""
 
     title: str
     subtitle: str
+    scope: str  # the filters, or WHOLE_SERVICE: on every slide and page
     demo: bool
-    scorecard_rows: list[list[str]]
-    indicator_slides: list[tuple[str, str, bytes]]  # title, narrative, chart png
+    tiles: list[tuple[str, int, str, str]]  # label, count, fill, text colour
+    exceptions: list[str]
+    actions: _Table
+    actions_note: str
+    scorecard: _Table
+    indicator_slides: list[tuple[str, str, str, bytes]]  # title, narrative, commentary, chart png
     dp_title: str
-    dp_rows: list[list[str]]
+    dp_table: _Table
     dp_charts: list[bytes]
     ete_chart: bytes
     ete_rows: list[list[str]]
     quality_lines: list[str]
-    role: str
+    workbook: bytes
     edition: str = "board"
-    marker: str = "<5"
 
     @property
     def classification(self) -> str:
         return CLASSIFICATION[self.edition]
 
+    @property
+    def footer(self) -> str:
+        return self.scope if self.scope == WHOLE_SERVICE else f"Filtered, not the whole service: {self.scope}"
 
-SCORECARD_HEADER = ["Indicator", "Period", "Value", "Children / events", "RAG", "Change on previous quarter",
+
+SCORECARD_HEADER = ["Indicator and period", "Value", "Children / events", "RAG", "Change on previous quarter",
                     "National", "Rank"]
+DP_HEADER = ["Stage", "Group", "Children", "Rate", "RRI", "95% interval", "Difference"]
+ACTIONS_HEADER = ["Indicator", "Action", "Owner", "Due", "Status", "Agreed"]
 
 
 def _protected(r) -> bool:
@@ -100,34 +139,95 @@ def _change(cur, prev) -> str:
     return f"{d:+.1f}{unit}" if abs(d) >= 0.05 or cur.unit != "per 1,000" else f"{d:+.2f}"
 
 
+def _rag(rag: str | None) -> str:
+    return f"{RAG_ICONS[rag]} {rag}" if rag else "no target"
+
+
 def _safe(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9-]+", "_", text).strip("_")
 
 
-def _content(ds: Dataset, quarter: Period, role: str, settings: Settings, edition: str = "board") -> _Content:
+def _slug(filters: Filters) -> str:
+    """``North`` or ``North-Female``: the filter values, short enough for a file name."""
+    return _safe("-".join(v for values in filters.active.values() for v in values))[:40].strip("_-")
+
+
+def _summary(card, prev, labels) -> tuple[list[tuple[str, int, str]], list[str]]:
+    """The RAG and change tiles, and the exceptions: red indicators and clear worsening."""
+    rags = [r.rag for r in card]
+    changes = [clear_change(r, prev.get(r.indicator), indicators.INDICATORS[r.indicator].direction) for r in card]
+    white, black = "#FFFFFF", "#000000"
+    tiles = [(f"{RAG_ICONS['Green']} Green", rags.count("Green"), "#009E73", white),
+             (f"{RAG_ICONS['Amber']} Amber", rags.count("Amber"), "#E69F00", black),
+             (f"{RAG_ICONS['Red']} Red", rags.count("Red"), "#D55E00", white),
+             ("No target", rags.count(None), "#767676", white),
+             ("Clearly improved", changes.count("improved"), "#0072B2", white),
+             ("Clearly worsened", changes.count("worsened"), "#CC79A7", black)]
+    exceptions = []
+    for r, change in zip(card, changes):
+        why = [f"{RAG_ICONS['Red']} Red"] if r.rag == "Red" else []
+        if change == "worsened":
+            why.append(f"clearly worse than the previous quarter ({_value(prev[r.indicator])})")
+        if why:
+            exceptions.append(f"{labels[r.indicator]}: {_value(r)}; {'; '.join(why)}.")
+    return tiles, exceptions or ["No indicator is red or clearly worse than the previous quarter."]
+
+
+def _actions(notes: BoardNotes | None, labels, today: dt.date) -> tuple[_Table, str]:
+    """This quarter's and last quarter's actions (overdue first, marked), and a one-line count."""
+    table = _Table(ACTIONS_HEADER, [], [2.6, 4.6, 1.5, 1.3, 1.5, 1.1])
+    if notes is None or not (notes.actions or notes.previous_actions):
+        return table, "No actions have been recorded for this quarter yet."
+    rows, overdue = [], 0
+    for agreed, actions in (("this quarter", notes.actions), ("last quarter", notes.previous_actions)):
+        for a in actions:
+            late = a.overdue(today)
+            overdue += late
+            rows.append([labels.get(a.indicator, a.indicator), a.text, a.owner or "–",
+                         fmt_date(a.due) if a.due else "–", a.status + (": OVERDUE" if late else ""), agreed])
+    rows.sort(key=lambda r: not r[4].endswith("OVERDUE"))
+    still_open = sum(a.status == "Open" for a in notes.actions + notes.previous_actions)
+    note = (f"Actions: {len(notes.actions)} agreed this quarter, {len(notes.previous_actions)} from last quarter; "
+            f"{still_open} open, {overdue} overdue.")
+    return _Table(ACTIONS_HEADER, rows, table.widths), note
+
+
+def _commentary(notes: BoardNotes | None, indicator: str, labels) -> str:
+    if notes is None:
+        return NO_NOTES
+    comment, actions = notes.for_indicator(indicator)
+    text = f"Commentary: {comment.text}" if comment else "No commentary on this indicator for this quarter yet."
+    for a in actions:
+        due = f", due {fmt_date(a.due)}" if a.due else ""
+        text += f"\nAction: {a.text} ({a.owner or 'no owner'}{due}; {a.status})"
+    return text
+
+
+def _content(whole: Dataset, quarter: Period, settings: Settings, edition: str, filters: Filters,
+             notes: BoardNotes | None, today: dt.date) -> _Content:
     partner = edition == "protected"
+    ds = apply_filters(whole, filters)
     t = settings.suppression_threshold
     prot = PartnerProtection(ds, settings) if partner else None
     sup = prot.protect_results if partner else (lambda rs: rs)
     card = sup(indicators.scorecard(ds, quarter, settings))
     prev = {r.indicator: r for r in sup(indicators.scorecard(ds, quarter.previous(), settings))}
     year = {r.indicator: r for r in sup(indicators.scorecard(ds, quarter.year_earlier(), settings))}
+    labels = {i: d.label for i, d in indicators.INDICATORS.items()}
     rows, slides = [], []
     for r in card:
-        d = indicators.INDICATORS[r.indicator]
         national = next((b for b in r.benchmarks if b.comparator == "National"), None)
-        rows.append([d.label, f"{fmt_date(r.start)} to {fmt_date(r.end)}", _value(r), _fraction(r), r.rag or "no target",
-                     _change(r, prev.get(r.indicator)), fmt(national.value, r.unit) if national else "–",
+        rows.append([f"{labels[r.indicator]}\n{fmt_date(r.start)} to {fmt_date(r.end)}", _value(r), _fraction(r),
+                     _rag(r.rag), _change(r, prev.get(r.indicator)), fmt(national.value, r.unit) if national else "–",
                      f"{r.rank} of {r.rank_of}" if r.rank else "–"])
-    for r in card:
-        if not indicators.INDICATORS[r.indicator].headline:
-            continue
         d = indicators.INDICATORS[r.indicator]
-        series = sup(indicators.scorecard_trend(ds, r.indicator, quarter, 5, settings))
-        png = charts.trend_png(series, f"{d.label}: last five periods", r.unit)
-        slides.append((d.label, indicator_sentence(r, prev.get(r.indicator), year.get(r.indicator), d), png))
-
-    from .periods import financial_year, fy_start_year
+        if d.headline:
+            series = sup(indicators.scorecard_trend(ds, r.indicator, quarter, 5, settings))
+            png = charts.trend_png(series, f"{d.label}: last five periods", r.unit)
+            slides.append((d.label, indicator_sentence(r, prev.get(r.indicator), year.get(r.indicator), d),
+                           _commentary(notes, r.indicator, labels), png))
+    tiles, exceptions = _summary(card, prev, labels)
+    actions, actions_note = _actions(notes, labels, today)
 
     fy = financial_year(fy_start_year(quarter.end))
     stages = dp.stage_table(ds, fy, "ethnicity")
@@ -141,8 +241,10 @@ def _content(ds: Dataset, quarter: Period, role: str, settings: Settings, editio
                 "–" if r.rate is None else f"{r.rate:.1f} {r.rate_unit}",
                 "reference" if r.is_reference else ("–" if r.rri is None else f"{r.rri:.2f}"),
                 "–" if r.ci_low is None or r.ci_high is None else f"{r.ci_low:.2f} to {r.ci_high:.2f}",
-                r.flag or "–"] for r in stages]
-    dp_charts = [charts.rri_png(stages, f"Relative rate index by ethnicity, {fy.label} (reference White)"),
+                dp.flag_text(r.flag) or "–"] for r in stages]
+    reference = dp.DEFAULT_REFERENCE["ethnicity"]
+    dp_charts = [charts.rri_png(stages, f"Relative rate index by ethnicity and stage, {fy.label} (reference {reference})",
+                                dp.STAGE_LABELS),
                  charts.grouped_bars_png(comp.rename(columns={"share_of_children_pct": "Caseload",
                                                               "share_of_population_pct": "Population 10-17"}),
                                          "group", ["Caseload", "Population 10-17"],
@@ -175,112 +277,193 @@ def _content(ds: Dataset, quarter: Period, role: str, settings: Settings, editio
 
     non_resident = int((~ds.children["resident"].fillna(True).astype(bool)).sum())
     overturned = int(ds.outcomes["overturned_on_appeal"].fillna(False).astype(bool).sum())
-    from .dataset import age_on
-
     dob = ds.outcomes["child_id"].map(ds.children.set_index("child_id")["date_of_birth"])
     outside = int((~age_on(dob, ds.outcomes["outcome_date"]).between(10, 17)).sum())
     lines += [f"Children excluded from local rates because they live outside the area: {n(non_resident)}.",
               f"Outcomes ignored because they were overturned on appeal: {n(overturned)}.",
               f"Outcomes outside ages 10-17 (not counted): {n(outside)}.",
               "Percentages count Unknown suitability as not suitable, as the YJB does."]
-    title = f"{settings.service_name if settings.service_name != Settings().service_name else ds.service_name}"
-    snap = f"snapshot #{ds.snapshot_id}" if ds.snapshot_id else (ds.file_name or "workbook")
-    subtitle = (f"Board pack {quarter.label} ({fmt_date(quarter.start)} to {fmt_date(quarter.end)}) · data: {snap}, "
-                f"covering {fmt_date(ds.covers[0])} to {fmt_date(ds.covers[1])} · "
-                + ("protected edition for circulation" if partner else "board edition"))
     if partner:
         lines.append(f"'{marker(t)}' marks a protected figure: it rests on 1 to {t} children, or would let such a "
                      "number be worked out from the figures around it.")
-    return _Content(title, subtitle, ds.is_demo, rows, slides, f"Disproportionality by ethnicity, {fy.label}",
-                    dp_rows, dp_charts, ete_chart, ete_rows, lines, role, edition, marker(t))
+    title = f"{settings.service_name if settings.service_name != Settings().service_name else ds.service_name}"
+    snap = f"snapshot #{ds.snapshot_id}" if ds.snapshot_id else (ds.file_name or "workbook")
+    scope = filters.describe() if filters else WHOLE_SERVICE
+    subtitle = (f"Board pack {quarter.label} ({fmt_date(quarter.start)} to {fmt_date(quarter.end)}) · data: {snap}, "
+                f"covering {fmt_date(ds.covers[0])} to {fmt_date(ds.covers[1])} · "
+                + ("protected edition for circulation" if partner else "board edition"))
+    comments = {} if notes is None else {i: c.text for i, c in notes.commentary.items()}
+    workbook = scorecard_xlsx(card, prev, labels, title=f"{title}: scorecard {quarter.label}",
+                              subtitle=f"{subtitle} · {scope}", classification=CLASSIFICATION[edition],
+                              marker=marker(t), commentary=comments)
+    return _Content(title, subtitle, scope, ds.is_demo, tiles, exceptions, actions, actions_note,
+                    _Table(SCORECARD_HEADER, rows, [4.0, 1.8, 1.4, 1.2, 1.3, 1.8, 0.9]), slides,
+                    f"Disproportionality by ethnicity, {fy.label}",
+                    _Table(DP_HEADER, dp_rows, [2.5, 1.6, 1.2, 2.0, 1.1, 1.7, 2.5]), dp_charts, ete_chart, ete_rows,
+                    lines, workbook, edition)
 
 
 # --------------------------------------------------------------------------- PowerPoint
 
+def _lines(text: str, width_in: float, size: int) -> int:
+    """How many lines ``text`` takes in a cell ``width_in`` wide (an estimate on the safe side)."""
+    per_line = max(1, int((width_in - 0.2) / (0.6 * size / 72)))
+    lines = 0
+    for part in str(text).split("\n"):
+        lines, used = lines + 1, 0
+        for word in part.split():
+            if used and used + 1 + len(word) > per_line:
+                lines, used = lines + 1, 0
+            lines += max(0, math.ceil(len(word) / per_line) - 1)
+            used = (used + 1 if used else 0) + len(word)
+    return lines
+
+
+def _row_height(row, widths, size) -> float:
+    """Inches for a table row at ``size`` points: its tallest cell plus the cell margins."""
+    return max(_lines(v, w, size) for v, w in zip(row, widths)) * 1.25 * size / 72 + 0.12
+
+
+def _table_pages(t: _Table, space_in: float, size: int) -> list[list[list[str]]]:
+    """The rows split into slides, each fitting ``space_in`` inches under its header."""
+    head = _row_height(t.header, t.widths, size)
+    pages, page, used = [], [], head
+    for row in t.rows:
+        h = _row_height(row, t.widths, size)
+        if page and used + h > space_in:
+            pages.append(page)
+            page, used = [], head
+        page.append(row)
+        used += h
+    return pages + [page] if page else pages
+
+
 def _pptx(c: _Content) -> bytes:
     from pptx import Presentation
     from pptx.dml.color import RGBColor
+    from pptx.enum.text import MSO_AUTO_SIZE
     from pptx.util import Inches, Pt
 
     prs = Presentation()
     prs.slide_width, prs.slide_height = Inches(13.333), Inches(7.5)
     blank = prs.slide_layouts[6]
+    top, bottom = 1.15, 6.9  # the content area, between the title and the footer
+    orange = RGBColor(0xD5, 0x5E, 0x00)
+
+    def text_box(s, left, top_, width, height, text, size, bold=False, colour=None, name=None, fit=False):
+        tb = s.shapes.add_textbox(Inches(left), Inches(top_), Inches(width), Inches(height))
+        if name:
+            tb.name = name
+        tf = tb.text_frame
+        tf.word_wrap = True
+        if fit:
+            tf.auto_size = MSO_AUTO_SIZE.TEXT_TO_FIT_SHAPE
+        for i, line in enumerate(text.split("\n")):
+            p = tf.paragraphs[0] if i == 0 else tf.add_paragraph()
+            p.text = line
+            p.font.size, p.font.bold = Pt(size), bold
+            if colour is not None:
+                p.font.color.rgb = colour
+        return tb
 
     def slide_with_title(text):
         s = prs.slides.add_slide(blank)
-        tb = s.shapes.add_textbox(Inches(0.5), Inches(0.3), Inches(12.3), Inches(0.8))
-        tb.name = "Title"
-        p = tb.text_frame.paragraphs[0]
-        p.text = text
-        p.font.size, p.font.bold = Pt(28), True
-        mark = s.shapes.add_textbox(Inches(0.5), Inches(0.02), Inches(12.3), Inches(0.3))
-        mark.name = "Classification"
-        mark.text_frame.text = c.classification
-        mark.text_frame.paragraphs[0].font.size = Pt(12)
-        mark.text_frame.paragraphs[0].font.bold = True
+        text_box(s, 0.5, 0.3, 12.3, 0.8, text, 28 if len(text) <= 40 else 24, bold=True, name="Title")
+        text_box(s, 0.5, 0.02, 12.3, 0.3, c.classification, 12, bold=True, name="Classification")
+        text_box(s, 0.5, 7.0, 7.7, 0.4, c.footer, 12, name="Footer")
         if c.demo:
-            w = s.shapes.add_textbox(Inches(8.3), Inches(7.0), Inches(4.8), Inches(0.4))
-            w.text_frame.text = DEMO_WARNING
-            w.text_frame.paragraphs[0].font.size = Pt(11)
-            w.text_frame.paragraphs[0].font.color.rgb = RGBColor(0xD5, 0x5E, 0x00)
+            text_box(s, 8.3, 7.0, 4.8, 0.4, DEMO_WARNING, 11, colour=orange)
         return s
 
-    def table(s, header, rows, top, widths, size=11):
-        shape = s.shapes.add_table(len(rows) + 1, len(header), Inches(0.4), Inches(top), Inches(sum(widths)),
-                                   Inches(0.3 * (len(rows) + 1)))
-        t = shape.table
-        for j, w in enumerate(widths):
-            t.columns[j].width = Inches(w)
-        for j, h in enumerate(header):
-            t.cell(0, j).text = h
-        for i, row in enumerate(rows, start=1):
+    def picture(s, png, left, top_, max_w, max_h):
+        """The chart as large as fits the box, its proportions kept."""
+        pic = s.shapes.add_picture(io.BytesIO(png), Inches(left), Inches(top_), width=Inches(max_w))
+        if pic.height > Inches(max_h):
+            ratio = Inches(max_h) / pic.height
+            pic.height, pic.width = Inches(max_h), int(pic.width * ratio)
+        return pic
+
+    def table(s, t: _Table, rows, top_, left=0.3):
+        heights = [_row_height(r, t.widths, TABLE_PT) for r in [t.header] + rows]
+        shape = s.shapes.add_table(len(rows) + 1, len(t.header), Inches(left), Inches(top_), Inches(sum(t.widths)),
+                                   Inches(sum(heights)))
+        tbl = shape.table
+        for j, w in enumerate(t.widths):
+            tbl.columns[j].width = Inches(w)
+        for i, (row, h) in enumerate(zip([t.header] + rows, heights)):
+            tbl.rows[i].height = Inches(h)
             for j, v in enumerate(row):
-                t.cell(i, j).text = str(v)
-        for i in range(len(rows) + 1):
-            for j in range(len(header)):
-                for p in t.cell(i, j).text_frame.paragraphs:
-                    p.font.size = Pt(size)
+                cell = tbl.cell(i, j)
+                cell.text = str(v)
+                for p in cell.text_frame.paragraphs:
+                    p.font.size = Pt(TABLE_PT)
+        return shape
+
+    def paged_table(title, t: _Table, note: str | None = None):
+        """The table over as many slides as it needs ("continued"), with a note under each part."""
+        space = bottom - top - (0.55 if note else 0)
+        for k, rows in enumerate(_table_pages(t, space, TABLE_PT)):
+            s = slide_with_title(title if k == 0 else f"{title} (continued)")
+            shape = table(s, t, rows, top)
+            if note:
+                text_box(s, 0.5, top + shape.height / 914400 + 0.1, 12.3, 0.45, note, 12, name="Legend")
 
     s = slide_with_title(c.title)
-    sub = s.shapes.add_textbox(Inches(0.5), Inches(1.3), Inches(12.3), Inches(1.2))
-    sub.text_frame.word_wrap = True
-    sub.text_frame.text = c.subtitle
+    text_box(s, 0.5, 1.3, 12.3, 1.0, c.subtitle, 18)
+    text_box(s, 0.5, 2.4, 12.3, 0.9, f"For: {c.scope}", 24, bold=True, name="Scope")
     if c.demo:
-        warn = s.shapes.add_textbox(Inches(0.5), Inches(2.8), Inches(12.3), Inches(0.8))
-        warn.text_frame.text = DEMO_WARNING
-        warn.text_frame.paragraphs[0].font.size = Pt(24)
-        warn.text_frame.paragraphs[0].font.bold = True
-        warn.text_frame.paragraphs[0].font.color.rgb = RGBColor(0xD5, 0x5E, 0x00)
+        text_box(s, 0.5, 3.5, 12.3, 0.8, DEMO_WARNING, 24, bold=True, colour=orange)
 
-    s = slide_with_title("Scorecard")
-    table(s, SCORECARD_HEADER, c.scorecard_rows, 1.1, [3.0, 2.2, 1.5, 1.4, 1.0, 1.4, 1.2, 0.8], size=10)
+    s = slide_with_title("Summary")
+    for i, (label, count, colour, ink) in enumerate(c.tiles):
+        tile = s.shapes.add_shape(1, Inches(0.5 + i * 2.07), Inches(top), Inches(1.9), Inches(1.3))
+        tile.fill.solid()
+        tile.fill.fore_color.rgb = RGBColor.from_string(colour.lstrip("#"))
+        tile.line.fill.background()
+        tf = tile.text_frame
+        tf.text = str(count)
+        tf.paragraphs[0].font.size, tf.paragraphs[0].font.bold = Pt(32), True
+        p = tf.add_paragraph()
+        p.text = label
+        p.font.size = Pt(14)
+        for para in tf.paragraphs:
+            para.font.color.rgb = RGBColor.from_string(ink.lstrip("#"))
+    text_box(s, 0.5, 2.6, 12.3, 0.4, "Indicators by RAG, and clear changes on the previous quarter "
+             "(95% intervals apart). Exceptions: red, or clearly worse.", 14)
+    text_box(s, 0.5, 3.1, 6.0, 0.5, "Exceptions", 18, bold=True)
+    text_box(s, 0.5, 3.6, 6.0, bottom - 3.6, "\n".join("• " + e for e in c.exceptions), 16, fit=True,
+             name="Exceptions")
+    text_box(s, 6.9, 3.1, 6.0, 0.5, "Actions due", 18, bold=True)
+    due = [f"• {r[0]}: {r[1]} ({r[2]}, due {r[3]}; {r[4]})" for r in c.actions.rows[:5]]
+    more = len(c.actions.rows) - len(due)
+    text_box(s, 6.9, 3.6, 6.0, bottom - 3.6, "\n".join([c.actions_note] + due + ([f"and {more} more: see Actions due."]
+                                                                            if more else [])),
+             16, fit=True, name="Actions due")
 
-    for title, text, png in c.indicator_slides:
+    if c.actions.rows:
+        paged_table("Actions due", c.actions, "OVERDUE: still open after its due date.")
+    paged_table("Scorecard", c.scorecard, RAG_LEGEND)
+
+    for title, text, comment, png in c.indicator_slides:
         s = slide_with_title(title)
-        s.shapes.add_picture(io.BytesIO(png), Inches(0.4), Inches(1.1), width=Inches(8.2))
-        tb = s.shapes.add_textbox(Inches(8.8), Inches(1.2), Inches(4.2), Inches(5.5))
-        tb.text_frame.word_wrap = True
-        tb.text_frame.text = text
-        tb.text_frame.paragraphs[0].font.size = Pt(14)
+        picture(s, png, 0.4, top, 8.2, bottom - top)
+        text_box(s, 8.8, top, 4.2, 2.9, text, 14, fit=True, name="Narrative")
+        text_box(s, 8.8, top + 3.0, 4.2, bottom - top - 3.0, comment, 14, fit=True, name="Commentary")
 
     s = slide_with_title(c.dp_title)
-    s.shapes.add_picture(io.BytesIO(c.dp_charts[0]), Inches(0.4), Inches(1.1), width=Inches(6.3))
-    s.shapes.add_picture(io.BytesIO(c.dp_charts[1]), Inches(6.8), Inches(1.1), width=Inches(6.3))
-    table(s, ["Stage", "Group", "Children", "Rate", "RRI", "95% interval", "Difference"], c.dp_rows[:12], 4.0,
-          [2.2, 1.4, 1.1, 1.8, 1.0, 1.8, 2.0], size=9)
+    pic = picture(s, c.dp_charts[0], 0.4, top, 12.5, bottom - top - 0.8)
+    text_box(s, 0.5, top + pic.height / 914400 + 0.1, 12.3, 0.7, dp.FLAG_LEGEND + " Every stage is in the tables "
+             "that follow.", 14, name="Legend")
+    s = slide_with_title(f"Caseload and population by ethnicity, {c.dp_title.rsplit(', ', 1)[-1]}")
+    picture(s, c.dp_charts[1], 0.4, top, 12.5, bottom - top)
+    paged_table(f"Every stage by ethnicity, {c.dp_title.rsplit(', ', 1)[-1]}", c.dp_table, dp.FLAG_LEGEND)
 
     s = slide_with_title("ETE and accommodation: start vs end of order")
-    s.shapes.add_picture(io.BytesIO(c.ete_chart), Inches(0.4), Inches(1.1), width=Inches(7.5))
-    table(s, ["Measure", "Value", "Children"], c.ete_rows, 1.2, [2.6, 1.0, 1.2], size=10)
-    s.shapes[-1].left = Inches(8.1)
+    picture(s, c.ete_chart, 0.4, top, 7.3, bottom - top)
+    table(s, _Table(["Measure", "Value", "Children"], [], [3.0, 1.1, 1.2]), c.ete_rows, top, left=7.9)
 
     s = slide_with_title("Data quality notes")
-    tb = s.shapes.add_textbox(Inches(0.5), Inches(1.2), Inches(12.3), Inches(5.5))
-    tb.text_frame.word_wrap = True
-    for i, line in enumerate(c.quality_lines):
-        p = tb.text_frame.paragraphs[0] if i == 0 else tb.text_frame.add_paragraph()
-        p.text = "• " + line
-        p.font.size = Pt(16)
+    text_box(s, 0.5, top, 12.3, bottom - top, "\n".join("• " + line for line in c.quality_lines), 16, fit=True)
     buf = io.BytesIO()
     prs.save(buf)
     return buf.getvalue()
@@ -288,39 +471,79 @@ def _pptx(c: _Content) -> bytes:
 
 # --------------------------------------------------------------------------- PDF
 
+#: Fonts with the RAG and flag symbols (● ▲ ■ ▼), the first found is used; else Helvetica.
+PDF_FONTS = (("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"),
+             ("/usr/share/fonts/truetype/liberation2/LiberationSans-Regular.ttf",
+              "/usr/share/fonts/truetype/liberation2/LiberationSans-Bold.ttf"),
+             ("C:/Windows/Fonts/arial.ttf", "C:/Windows/Fonts/arialbd.ttf"))
+
+
+def _pdf_fonts() -> tuple[str, str]:
+    """Register a font with the symbols (once) and return its regular and bold names."""
+    from reportlab.lib.fonts import addMapping
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    if "PackSans" in pdfmetrics.getRegisteredFontNames():
+        return "PackSans", "PackSans-Bold"
+    for regular, bold in PDF_FONTS:
+        if Path(regular).exists() and Path(bold).exists():
+            pdfmetrics.registerFont(TTFont("PackSans", regular))
+            pdfmetrics.registerFont(TTFont("PackSans-Bold", bold))
+            for italic in (0, 1):
+                addMapping("PackSans", 0, italic, "PackSans")
+                addMapping("PackSans", 1, italic, "PackSans-Bold")
+            return "PackSans", "PackSans-Bold"
+    return "Helvetica", "Helvetica-Bold"
+
+
 def _pdf(c: _Content) -> bytes:
+    from xml.sax.saxutils import escape
+
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4, landscape
     from reportlab.lib.styles import getSampleStyleSheet
     from reportlab.lib.units import cm
     from reportlab.platypus import Image, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+    regular, bold = _pdf_fonts()
     styles = getSampleStyleSheet()
+    for name in ("Title", "Heading1", "Heading2"):
+        styles[name].fontName = bold
+    body = styles["BodyText"].clone("body", fontName=regular, fontSize=11, leading=14)
+    cell = body.clone("cell", fontSize=10, leading=12.5)
+    width, height = landscape(A4)
     buf = io.BytesIO()
 
     def on_page(canvas, doc):
         canvas.setFillColor(colors.black)
-        canvas.setFont("Helvetica-Bold", 9)
-        canvas.drawCentredString(landscape(A4)[0] / 2, landscape(A4)[1] - 0.8 * cm, c.classification)
+        canvas.setFont(bold, 9)
+        canvas.drawCentredString(width / 2, height - 0.8 * cm, c.classification)
+        canvas.setFont(regular, 9)
+        canvas.drawString(1.5 * cm, 0.55 * cm, c.footer)
         if c.demo:
             canvas.setFillColor(colors.HexColor("#D55E00"))
-            canvas.setFont("Helvetica-Bold", 10)
+            canvas.setFont(bold, 10)
             canvas.drawString(1.5 * cm, 1 * cm, DEMO_WARNING)
         canvas.setFillColor(colors.grey)
-        canvas.setFont("Helvetica", 8)
-        canvas.drawRightString(landscape(A4)[0] - 1.5 * cm, 1 * cm, f"Page {doc.page}")
+        canvas.setFont(regular, 8)
+        canvas.drawRightString(width - 1.5 * cm, 1 * cm, f"Page {doc.page}")
 
     doc = SimpleDocTemplate(buf, pagesize=landscape(A4), leftMargin=1.5 * cm, rightMargin=1.5 * cm,
-                            topMargin=1.3 * cm, bottomMargin=1.6 * cm, title=f"{c.title} board pack")
-    cell = styles["BodyText"].clone("cell", fontSize=8, leading=10)
+                            topMargin=1.3 * cm, bottomMargin=1.8 * cm, title=f"{c.title} board pack")
 
-    def tbl(header, rows, widths):
-        data = [[Paragraph(f"<b>{h}</b>", cell) for h in header]] + [[Paragraph(str(v), cell) for v in r] for r in rows]
-        t = Table(data, colWidths=[w * cm for w in widths], repeatRows=1)
-        t.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.3, colors.grey),
-                               ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#DDEBF7")),
-                               ("VALIGN", (0, 0), (-1, -1), "TOP")]))
-        return t
+    def para(text, style=body):
+        return Paragraph(escape(text).replace("\n", "<br/>"), style)
+
+    def tbl(t: _Table, rows=None):
+        scale = (width - 3 * cm) / sum(t.widths)  # the deck's proportions across the page
+        data = [[Paragraph(f"<b>{escape(h)}</b>", cell) for h in t.header]]
+        data += [[para(str(v), cell) for v in r] for r in (t.rows if rows is None else rows)]
+        out = Table(data, colWidths=[w * scale for w in t.widths], repeatRows=1)
+        out.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.3, colors.grey),
+                                 ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#DDEBF7")),
+                                 ("VALIGN", (0, 0), (-1, -1), "TOP")]))
+        return out
 
     def img(png, width_cm):
         from reportlab.lib.utils import ImageReader
@@ -328,49 +551,66 @@ def _pdf(c: _Content) -> bytes:
         w, h = ImageReader(io.BytesIO(png)).getSize()
         return Image(io.BytesIO(png), width=width_cm * cm, height=width_cm * cm * h / w)
 
-    story = [Paragraph(c.title, styles["Title"]), Paragraph(c.subtitle, styles["BodyText"])]
+    story = [para(c.title, styles["Title"]), para(c.subtitle), Spacer(1, 8),
+             para(f"For: {c.scope}", styles["Heading2"])]
     if c.demo:
         story += [Spacer(1, 12), Paragraph(f'<font color="#D55E00"><b>{DEMO_WARNING}</b></font>', styles["Heading2"])]
-    story += [PageBreak(), Paragraph("Scorecard", styles["Heading1"]),
-              tbl(SCORECARD_HEADER, c.scorecard_rows, [5.5, 4.2, 2.6, 2.6, 1.8, 2.6, 2.2, 1.6])]
-    for title, text, png in c.indicator_slides:
-        story += [PageBreak(), Paragraph(title, styles["Heading1"]), img(png, 16), Spacer(1, 6),
-                  Paragraph(text, styles["BodyText"])]
-    story += [PageBreak(), Paragraph(c.dp_title, styles["Heading1"]),
-              Table([[img(c.dp_charts[0], 12.5), img(c.dp_charts[1], 12.5)]]),
-              tbl(["Stage", "Group", "Children", "Rate", "RRI", "95% interval", "Difference"], c.dp_rows,
-                  [4, 2.5, 2, 3.2, 2, 3.2, 3.5])]
-    story += [PageBreak(), Paragraph("ETE and accommodation: start vs end of order", styles["Heading1"]),
-              img(c.ete_chart, 16), tbl(["Measure", "Value", "Children"], c.ete_rows, [8, 3, 3])]
-    story += [PageBreak(), Paragraph("Data quality notes", styles["Heading1"])]
-    story += [Paragraph("• " + line, styles["BodyText"]) for line in c.quality_lines]
+    tiles = Table([[para(f"{count}\n{label}", body.clone("tile", fontSize=14, leading=18,
+                                                         textColor=colors.HexColor(ink)))
+                    for label, count, _, ink in c.tiles]],
+                  colWidths=[(width - 3 * cm) / len(c.tiles)] * len(c.tiles))
+    tiles.setStyle(TableStyle([("BACKGROUND", (i, 0), (i, 0), colors.HexColor(colour))
+                               for i, (_, _, colour, _) in enumerate(c.tiles)]))
+    story += [PageBreak(), para("Summary", styles["Heading1"]), tiles, Spacer(1, 8),
+              para("Exceptions", styles["Heading2"])] + [para("• " + e) for e in c.exceptions]
+    story += [Spacer(1, 8), para(c.actions_note, styles["Heading2"])]
+    if c.actions.rows:
+        story += [tbl(c.actions), para("OVERDUE: still open after its due date.")]
+    story += [PageBreak(), para("Scorecard", styles["Heading1"]), tbl(c.scorecard), Spacer(1, 4), para(RAG_LEGEND)]
+    for title, text, comment, png in c.indicator_slides:
+        story += [PageBreak(), para(title, styles["Heading1"]), img(png, 16), Spacer(1, 6), para(text), Spacer(1, 6),
+                  para(comment)]
+    story += [PageBreak(), para(c.dp_title, styles["Heading1"]), img(c.dp_charts[0], 22), para(dp.FLAG_LEGEND),
+              PageBreak(), img(c.dp_charts[1], 16), tbl(c.dp_table), para(dp.FLAG_LEGEND)]
+    story += [PageBreak(), para("ETE and accommodation: start vs end of order", styles["Heading1"]),
+              img(c.ete_chart, 16), tbl(_Table(["Measure", "Value", "Children"], c.ete_rows, [8, 3, 3]))]
+    story += [PageBreak(), para("Data quality notes", styles["Heading1"])]
+    story += [para("• " + line) for line in c.quality_lines]
     doc.build(story, onFirstPage=on_page, onLaterPages=on_page)
     return buf.getvalue()
 
 
 def build_board_pack(ds: Dataset, quarter: Period, role: str = "board", settings: Settings | None = None,
-                     out_dir: str | Path | None = None, edition: str | None = None) -> BoardPack:
-    """Write the board pack for a quarter; optionally save both files in ``out_dir``.
+                     out_dir: str | Path | None = None, edition: str | None = None, *,
+                     filters: Filters | None = None, notes: BoardNotes | None = None,
+                     today: dt.date | None = None) -> BoardPack:
+    """Write the board pack for a quarter; optionally save its three files in ``out_dir``.
 
-    ``edition``: ``board`` (every figure, OFFICIAL-SENSITIVE) or ``protected`` (the partner
-    view, for circulation). Partners always get the protected edition. Pass the whole-service
-    dataset for the protected edition: it is what partners can see."""
+    ``ds`` is the whole service: the pack covers all of it unless ``filters`` narrow it (then
+    the filters are named on every slide and page and in the file names). ``edition``:
+    ``board`` (every figure, OFFICIAL-SENSITIVE) or ``protected`` (the partner view, for
+    circulation, always the whole service). Partners always get the protected edition.
+    ``notes``: the quarter's commentary and actions; ``today`` decides which are overdue."""
     if role not in ROLES:
         raise ValueError(f"Role must be one of {', '.join(ROLES)}, not '{role}'.")
     edition = "protected" if role == "partner" else (edition or "board")
     if edition not in EDITIONS:
         raise ValueError(f"Edition must be one of {', '.join(EDITIONS)}, not '{edition}'.")
+    filters = filters or Filters()
+    if edition == "protected" and filters:
+        raise ValueError("The protected edition is always for the whole service: it cannot be filtered.")
     settings = settings or Settings()
-    content = _content(ds, quarter, role, settings, edition)
+    content = _content(ds, quarter, settings, edition, filters, notes, today or dt.date.today())
     name = "protected-for-circulation" if edition == "protected" else "board-OFFICIAL-SENSITIVE"
-    stem = f"{_safe(content.title)}_{_safe(quarter.label)}_{name}"
-    pack = BoardPack(_pptx(content), _pdf(content), f"{stem}.pptx", f"{stem}.pdf")
+    stem = "_".join(x for x in (_safe(content.title), _safe(quarter.label), _slug(filters)) if x)
+    pack = BoardPack(_pptx(content), _pdf(content), content.workbook, f"{stem}_{name}.pptx", f"{stem}_{name}.pdf",
+                     f"{stem}_scorecard_{name}.xlsx", edition, filters)
     if out_dir is not None:
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
-        (out / pack.pptx_name).write_bytes(pack.pptx)
-        (out / pack.pdf_name).write_bytes(pack.pdf)
+        for file_name, data in ((pack.pptx_name, pack.pptx), (pack.pdf_name, pack.pdf), (pack.xlsx_name, pack.xlsx)):
+            (out / file_name).write_bytes(data)
     return pack
 
 
-__all__ = ["BoardPack", "EDITIONS", "build_board_pack"]
+__all__ = ["BoardPack", "EDITIONS", "WHOLE_SERVICE", "build_board_pack"]

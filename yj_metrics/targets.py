@@ -15,6 +15,9 @@ import pandas as pd
 from .results import BenchmarkComparison, IndicatorResult
 from .settings import Target
 
+#: RAG as a shape as well as a colour (never colour alone): the app and the board pack use these.
+RAG_ICONS = {"Green": "●", "Amber": "▲", "Red": "■"}
+
 DEFAULT_TARGETS: dict[str, Target] = {t.indicator: t for t in (
     Target("fte_rate", 224, 341, "lower"),
     Target("reoffending_rate", 36, 41, "lower"),
