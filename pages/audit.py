@@ -15,6 +15,8 @@ ACTIONS = {
     "sign_in": "Signed in", "sign_out": "Signed out", "access_refused": "Refused access",
     "upload": "Upload", "settings_changed": "Settings changed", "view_child_rows": "Viewed child-level rows",
     "download": "Download", "board_pack_built": "Board pack built", "roles_loaded": "Role mapping loaded",
+    "rollback": "Snapshot made live again", "commentary_saved": "Commentary saved", "action_added": "Action added",
+    "action_updated": "Action updated",
 }
 
 

@@ -94,3 +94,10 @@ def body():
 
 
 body()
+
+
+# ---------------------------------------------------------------- the manager's commentary and actions
+# (ui/notes.py) for the indicator and the quarter shown above: managers write, everyone else reads.
+from ui.notes import notes_panel  # noqa: E402
+
+guarded(notes_panel)(st.session_state.get("detail_indicator"), quarter_of(period.end).label, role)

@@ -1,4 +1,5 @@
-"""Settings (managers only): targets, remand cost rates, suppression threshold, benchmarks, population."""
+"""Settings (managers only): targets, remand cost rates, suppression threshold, stale-data warning, benchmarks,
+population."""
 import json
 from dataclasses import replace
 
@@ -9,7 +10,7 @@ from ui import data
 from ui.audit import audit
 from ui.auth import MANAGERS
 from ui.fmt import md_escape
-from ui.page import guarded, start
+from ui.page import guarded, rerun_with, start
 from yj_metrics.errors import StoreReadOnlyError
 from yj_metrics.indicators import INDICATORS
 from yj_metrics.settings import Target
@@ -28,6 +29,9 @@ def body():
         threshold = st.number_input("Suppress counts from 1 up to", min_value=1, max_value=20,
                                     value=int(current.suppression_threshold),
                                     help="Partners see these counts as '<N' (with secondary suppression).")
+        stale_days = st.number_input("Warn that the data may be out of date after (days)", min_value=1,
+                                     max_value=366, value=int(current.stale_after_days), key="stale_after_days",
+                                     help="Every page says so when the live workbook was loaded longer ago.")
         st.markdown("**Remand cost per night (£)**")
         rates = {k: st.number_input(md_escape(k), min_value=0.0, value=float(v), step=1.0, key=f"rate_{k}")
                  for k, v in current.remand_rates.items()}
@@ -47,14 +51,14 @@ def body():
         targets = {r.indicator: Target(r.indicator, float(r.green), float(r.red), r.direction)
                    for r in edited.itertuples()}
         new = replace(current, service_name=name, suppression_threshold=int(threshold), remand_rates=rates,
-                      targets=targets)
+                      targets=targets, stale_after_days=int(stale_days))
         store.save_settings(new)
         data.clear_caches()
         before, after = json.loads(current.to_json()), json.loads(new.to_json())
         changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
         audit("settings_changed", changed=changed, before={k: before.get(k) for k in changed},
               after={k: after.get(k) for k in changed})
-        st.success("Settings saved. Every page now uses them.")
+        rerun_with("Settings saved. Every page now uses them.")  # the banners at the top use them too
     ds = data.live_dataset()
     with st.expander("Benchmarks in the live data"):
         st.caption("From the workbook's Benchmarks sheet and any data/benchmarks*.csv file "

@@ -1,7 +1,8 @@
 """Upload (managers only): validate the monthly workbook and store it as the live snapshot."""
-import streamlit as st
-
 import hashlib
+from dataclasses import replace
+
+import streamlit as st
 
 from ui import data
 from ui.audit import audit, csv_download, download_button
@@ -47,6 +48,19 @@ def body():
                                "images and try again.")
     if up is None:
         return
+    checked = st.session_state.get("_yj_upload")
+    if checked is None or checked[0] != up.file_id:  # a new file (not this page running again after it)
+        report, result = _check(up, store)
+        checked = (up.file_id, up.name, replace(report, dataset=None), result)
+        st.session_state["_yj_upload"] = checked
+        if result is not None and result.created:
+            data.clear_caches()
+            st.rerun()  # from the top: the banners are drawn again from the new live data
+    _show(*checked[1:])
+
+
+def _check(up, store):
+    """Validate and store the uploaded file, audited; returns (report, result)."""
     raw = up.getvalue()  # cache on bytes, never on the UploadedFile
     name = md_escape(up.name)  # the browser's file name, shown literally in labels and messages
     with st.status(f"Checking {name}...", expanded=False) as status:
@@ -58,6 +72,11 @@ def body():
             status.update(label=f"{name}: not loaded", state="error")
         else:
             status.update(label=f"{name}: checked", state="complete")
+    return report, result
+
+
+def _show(file_name, report, result) -> None:
+    """What the check found and what was stored."""
     if report.unreadable:
         st.error(md_escape(report.unreadable), icon=":material/error:")
         return
@@ -68,10 +87,9 @@ def body():
             f"{n_err} error(s) and {n_warn} warning(s)." + (" Nothing was stored: fix the errors and upload again."
                                                             if n_err else " The workbook was loaded."))
         st.dataframe(df, hide_index=True, key="problems")
-        csv_download("Download the problem list (CSV)", df, f"{up.name}_problems.csv", key="problems_csv")
+        csv_download("Download the problem list (CSV)", df, f"{file_name}_problems.csv", key="problems_csv")
     if result is not None:
         if result.created:
-            data.clear_caches()
             st.success(md_escape(result.message), icon=":material/check_circle:")
         else:
             st.info(md_escape(result.message))
@@ -81,6 +99,5 @@ def body():
         c2.metric("Outcomes", f"{s.row_counts.get('Outcomes', 0):,}")
         c3.metric("Interventions", f"{s.row_counts.get('Interventions', 0):,}")
         c4.metric("Covers", f"{s.covers_start:%d %b %Y} to {s.covers_end:%d %b %Y}" if s.covers_start else "–")
-
 
 body()

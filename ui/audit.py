@@ -49,9 +49,14 @@ def audit(action: str, *, viewer_=None, snapshot: bool | int = True, **detail) -
         snapshot_id = info.id if info else None
     elif isinstance(snapshot, int) and not isinstance(snapshot, bool):
         snapshot_id = snapshot
-    store.append_audit(action, subject=v.subject, email=v.email, role=v.role or "", organisation=v.organisation,
-                       service=v.service, snapshot_id=snapshot_id,
+    store.append_audit(action, **identity(v), snapshot_id=snapshot_id,
                        detail={k: _plain(val) for k, val in detail.items() if val is not None})
+
+
+def identity(v) -> dict:
+    """Who, as the audit log's columns: subject, e-mail, role, organisation and service."""
+    return {"subject": v.subject, "email": v.email, "role": v.role or "", "organisation": v.organisation,
+            "service": v.service}
 
 
 @functools.cache

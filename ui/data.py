@@ -283,3 +283,33 @@ def children_behind(period, filters, indicator, by=None, group=None):
     if suppressed_view():
         raise PermissionError("Child-level rows are not available to partners.")
     return indicators.children_behind(live_dataset(filters), period, indicator, by, group)
+
+
+# --------------------------------------------------------------------------- the manager's notes, snapshots
+
+@st.cache_data(show_spinner=False, ttl=60)
+def _board_notes(url: str, quarter: str):
+    return _store(url).board_notes(quarter)
+
+
+def board_notes(quarter: str):
+    """The commentary and actions for a quarter (label such as ``2023-24 Q4``), as a ``BoardNotes``."""
+    return _board_notes(default_url(), quarter)
+
+
+def clear_board_notes() -> None:
+    """After commentary or an action is saved: every session reads the notes again."""
+    _board_notes.clear()
+
+
+@st.cache_data(show_spinner="Comparing the snapshots...", max_entries=16)
+def _snapshot_changes(url: str, before_id: int, after_id: int):
+    from yj_metrics.changes import changes
+
+    store = _store(url)
+    return changes(store.dataset(before_id), store.dataset(after_id))
+
+
+def snapshot_changes(before_id: int, after_id: int):
+    """What changed from one snapshot to another (``yj_metrics.changes.SnapshotChanges``)."""
+    return _snapshot_changes(default_url(), before_id, after_id)

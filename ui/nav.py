@@ -15,6 +15,7 @@ PAGES = [
     ("pages/disposals_caseload.py", "Disposals and caseload", ":material/work:", "disposals_caseload", EVERYONE),
     ("pages/data_quality.py", "Data quality", ":material/fact_check:", "data_quality", MANAGERS_AND_BOARD),
     ("pages/upload.py", "Upload", ":material/upload_file:", "upload", MANAGERS),
+    ("pages/snapshots.py", "Snapshots", ":material/history:", "snapshots", MANAGERS),
     ("pages/settings.py", "Settings", ":material/settings:", "settings", MANAGERS),
     ("pages/audit.py", "Access and audit", ":material/policy:", "audit", MANAGERS),
 ]

@@ -1,6 +1,7 @@
-"""The top of every page: config, role gate, demo banner, filters, breadcrumb."""
+"""The top of every page: config, role gate, demo and stale-data banners, filters, breadcrumb."""
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import logging
 
@@ -8,6 +9,7 @@ import streamlit as st
 from streamlit.runtime.scriptrunner_utils.exceptions import RerunException, StopException
 
 from yj_metrics.errors import kind_of, log_detail, plain_message
+from yj_metrics.periods import fmt_date
 
 from .auth import LOCAL_MODE_NOTE, ROLE_LABELS, require_role, sign_out_button, suppressed_view, viewer
 from .data import demo_banner, get_store, live_dataset, settings
@@ -32,9 +34,13 @@ def start(title: str, allowed: tuple[str, ...], filters: bool = True):
         base = live_dataset()
         sidebar_links()
         demo_banner()
-        st.title(title)
         store = get_store()
         info = store.latest()
+        stale_warning(info, settings().stale_after_days)
+        st.title(title)
+        flash = st.session_state.pop("_yj_flash", None)
+        if flash and flash[0] == title:
+            st.success(flash[1], icon=":material/check_circle:")
         if store.read_only:
             st.caption(":material/lock: The database is read-only: nothing can be uploaded or changed, and "
                        "views and downloads are not recorded in the audit log.")
@@ -61,6 +67,24 @@ def start(title: str, allowed: tuple[str, ...], filters: bool = True):
                 "see figures.", icon=":material/filter_alt_off:")
         st.stop()
     return role, period, flt
+
+
+def stale_warning(info, days: int) -> None:
+    """Say plainly when the live data were loaded more than ``days`` days ago (not for the demo)."""
+    if info is None or info.is_demo:
+        return
+    age = (dt.datetime.now(dt.timezone.utc) - info.loaded_at).days
+    if age > days:
+        st.warning(f"**The data may be out of date.** The live data were loaded on {fmt_date(info.loaded_at)}, "
+                   f"{age} days ago (more than the {days} days set on the Settings page). A manager can upload the "
+                   "latest workbook on the Upload page.", icon=":material/update:")
+
+
+def rerun_with(message: str) -> None:
+    """Run the page again from the top, so that its banners show the change just made, then ``message``
+    (markdown: escape any data or user text in it)."""
+    st.session_state["_yj_flash"] = (st.session_state.get("_yj_page"), message)
+    st.rerun()
 
 
 def storage_failure(exc: BaseException) -> None:

@@ -1,4 +1,4 @@
-"""User-editable settings: local targets, remand costs, suppression threshold.
+"""User-editable settings: local targets, remand costs, suppression threshold, when data are stale.
 
 Stored in the database by :class:`yj_metrics.store.Store` (``get_settings`` /
 ``save_settings``) and passed to calculations. Defaults ship here and in
@@ -101,6 +101,7 @@ class Settings:
     suppression_threshold: int = 4
     remand_rates: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_REMAND_RATES))
     targets: dict[str, Target] = field(default_factory=_default_targets)
+    stale_after_days: int = 45  # every page warns when the live data were loaded longer ago than this
 
     def to_json(self) -> str:
         d = asdict(self)
@@ -120,4 +121,5 @@ class Settings:
             suppression_threshold=int(d.get("suppression_threshold", base.suppression_threshold)),
             remand_rates=rates,
             targets=targets,
+            stale_after_days=int(d.get("stale_after_days", base.stale_after_days)),
         )

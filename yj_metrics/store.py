@@ -20,11 +20,15 @@ from urllib.parse import quote
 
 import pandas as pd
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from . import contract as c
+from .commentary import ACTION_STATUSES, Action, BoardNotes, Commentary
 from .dataset import FRAME_OF_SHEET, Dataset, frame_columns
 from .errors import NotADashboardDatabase, StoreReadOnlyError
+from .periods import parse_quarter
 from .settings import Settings
 from .validation import ValidationReport, validate_bytes
 
@@ -115,6 +119,30 @@ audit_log = sa.Table(
     sa.Column("snapshot_id", sa.Integer),
     sa.Column("detail", sa.Text, nullable=False, default="{}"),  # JSON: page, filters, file, before/after...
 )
+commentary_table = sa.Table(  # one current text per indicator and quarter; each change is audited
+    "commentary", metadata,
+    sa.Column("indicator", sa.String(64), primary_key=True),
+    sa.Column("quarter", sa.String(16), primary_key=True),   # label: 2023-24 Q4
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("updated_by", sa.Text, nullable=False, default=""),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+actions_table = sa.Table(
+    "actions", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("indicator", sa.String(64), nullable=False),
+    sa.Column("quarter", sa.String(16), nullable=False, index=True),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("owner", sa.Text, nullable=False, default=""),
+    sa.Column("due", sa.Date),
+    sa.Column("status", sa.String(16), nullable=False, default="Open"),
+    sa.Column("updated_by", sa.Text, nullable=False, default=""),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("status IN ({})".format(", ".join(f"'{s}'" for s in ACTION_STATUSES)),
+                       name="actions_status"),
+)
+#: tables a read-only database made by an older version may lack (read as empty)
+_OPTIONAL_TABLES = {"commentary", "actions"}
 AUDIT_COLUMNS = ("id", "at", "subject", "email", "role", "organisation", "service", "action", "snapshot_id",
                  "detail")
 #: the audit log is append-only: the database itself refuses updates and deletes
@@ -202,6 +230,30 @@ def _records(frame: pd.DataFrame, columns: dict[str, str], snapshot_id: int) -> 
     return [dict(zip(keys, row)) for row in zip(*out.values())]
 
 
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    """SQLite gives back naive times: they were written in UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+
+
+def _status(status: str) -> str:
+    if status not in ACTION_STATUSES:
+        raise ValueError(f"'{status}' is not an action status; use one of {', '.join(ACTION_STATUSES)}.")
+    return status
+
+
+def _commentary(row) -> Commentary:
+    return Commentary(row.indicator, row.quarter, row.text, row.updated_by or "", _utc(row.updated_at))
+
+
+def _action(row) -> Action:
+    return Action(row.indicator, row.quarter, row.text, row.owner or "", row.due, row.status, row.id,
+                  row.updated_by or "", _utc(row.updated_at))
+
+
 class Store:
     """Snapshots and settings in a SQLAlchemy database (SQLite or PostgreSQL)."""
 
@@ -237,6 +289,7 @@ class Store:
         self._add_commit_seq()
         self._guard_audit_log()
         self._has_commit_seq = True
+        self._has_notes = True
 
     @staticmethod
     def _read_only_sqlite(path: Path, kwargs: dict) -> sa.engine.Engine:
@@ -267,12 +320,14 @@ class Store:
     def _check_tables(self) -> None:
         """A read-only database must already be a dashboard database (nothing can be created in it)."""
         inspector = sa.inspect(self.engine)
-        missing = sorted(set(metadata.tables) - set(inspector.get_table_names()))
+        tables = set(inspector.get_table_names())
+        missing = sorted(set(metadata.tables) - _OPTIONAL_TABLES - tables)
         if missing:
             raise NotADashboardDatabase(
                 f"The read-only database {self.where} is not a dashboard database (or was made by an older "
                 f"version): it has no {', '.join(missing)} table(s). Check YJ_DATABASE_URL.")
         self._has_commit_seq = "commit_seq" in {col["name"] for col in inspector.get_columns("snapshots")}
+        self._has_notes = _OPTIONAL_TABLES <= tables
 
     def _add_commit_seq(self) -> None:
         """Databases made before ``commit_seq`` get the column; their snapshots keep their id order."""
@@ -453,6 +508,33 @@ class Store:
         ds = demo_dataset()
         return self.load_dataset(ds, DEMO_FILE_NAME, sha256="demo-seed-7-children-1500", is_demo=True).snapshot
 
+    def make_live(self, snapshot_id: int, by: str, audit: dict | None = None) -> SnapshotInfo:
+        """Make a stored snapshot the live data again (a rollback); its rows are not copied.
+
+        One transaction gives it the next ``commit_seq`` and writes the audit row ``rollback`` with
+        who (``by``, or the identity columns in ``audit``: subject, email, role, organisation,
+        service) and the snapshots it goes from and to. Raises LookupError for an unknown id and
+        ValueError when the snapshot is already live.
+        """
+        self._writable()
+        target = self.snapshot(snapshot_id)
+        if target is None:
+            raise LookupError(f"There is no snapshot {snapshot_id}.")
+        if self.latest().id == snapshot_id:
+            raise ValueError(f"Snapshot {snapshot_id} is already the live data.")
+        who = {"subject": by, **(audit or {})}
+        with self.engine.begin() as conn:
+            self._mark_committed(conn, snapshot_id)  # takes the write lock before reading what was live
+            before = conn.execute(
+                sa.select(snapshots.c.id).where(snapshots.c.id != snapshot_id)
+                .order_by(snapshots.c.commit_seq.desc().nulls_last(), snapshots.c.id.desc()).limit(1)).scalar()
+            conn.execute(audit_log.insert().values(
+                at=dt.datetime.now(dt.timezone.utc), action="rollback", snapshot_id=snapshot_id,
+                detail=json.dumps({"from_snapshot": before, "to_snapshot": snapshot_id, "by": by,
+                                   "file_name": target.file_name}, sort_keys=True),
+                **{k: who.get(k) or "" for k in ("subject", "email", "role", "organisation", "service")}))
+        return self.snapshot(snapshot_id)
+
     # ------------------------------------------------------------------ settings
 
     def get_settings(self) -> Settings:
@@ -497,6 +579,67 @@ class Store:
             conn.execute(q)
             if rules:
                 conn.execute(role_rules.insert(), [{**r.to_dict(), "updated_at": now} for r in rules])
+
+    # ------------------------------------------------------------------ commentary and actions
+
+    def board_notes(self, quarter: str) -> BoardNotes:
+        """A quarter's commentary and actions, and the previous quarter's actions with their status now.
+
+        ``quarter`` is a label such as ``2023-24 Q4`` (ValueError otherwise).
+        """
+        label = parse_quarter(quarter).label
+        if not self._has_notes:  # a read-only file from before commentary was stored
+            return BoardNotes(label)
+        previous = parse_quarter(label).previous().label
+        with self.engine.connect() as conn:
+            texts = conn.execute(sa.select(commentary_table).where(commentary_table.c.quarter == label)
+                                 .order_by(commentary_table.c.indicator)).all()
+            rows = conn.execute(sa.select(actions_table).where(actions_table.c.quarter.in_([label, previous]))
+                                .order_by(actions_table.c.id)).all()
+        actions = [_action(r) for r in rows]
+        return BoardNotes(label, {r.indicator: _commentary(r) for r in texts},
+                          tuple(a for a in actions if a.quarter == label),
+                          tuple(a for a in actions if a.quarter == previous))
+
+    def save_commentary(self, indicator: str, quarter: str, text: str, by: str) -> Commentary | None:
+        """Set the commentary on an indicator for a quarter, replacing any before; blank text removes it."""
+        self._writable()
+        label, text = parse_quarter(quarter).label, text.strip()
+        key = (commentary_table.c.indicator == indicator) & (commentary_table.c.quarter == label)
+        with self.engine.begin() as conn:
+            if not text:
+                conn.execute(commentary_table.delete().where(key))
+                return None
+            insert = {"postgresql": pg_insert, "sqlite": sqlite_insert}[conn.dialect.name]
+            stmt = insert(commentary_table).values(indicator=indicator, quarter=label, text=text,
+                                                   updated_by=by or "", updated_at=_now())
+            conn.execute(stmt.on_conflict_do_update(
+                index_elements=["indicator", "quarter"],
+                set_={c: stmt.excluded[c] for c in ("text", "updated_by", "updated_at")}))
+            return _commentary(conn.execute(sa.select(commentary_table).where(key)).one())
+
+    def add_action(self, indicator: str, quarter: str, text: str, by: str, owner: str = "",
+                   due: dt.date | None = None, status: str = "Open") -> Action:
+        """Record an action agreed on an indicator in a quarter; returns it with its id."""
+        self._writable()
+        if not text.strip():
+            raise ValueError("Describe the action.")
+        with self.engine.begin() as conn:
+            action_id = conn.execute(actions_table.insert().values(
+                indicator=indicator, quarter=parse_quarter(quarter).label, text=text.strip(),
+                owner=owner.strip(), due=due, status=_status(status), updated_by=by or "",
+                updated_at=_now())).inserted_primary_key[0]
+            return _action(conn.execute(sa.select(actions_table).where(actions_table.c.id == action_id)).one())
+
+    def set_action_status(self, action_id: int, status: str, by: str) -> Action:
+        """Change an action's status (one of ``ACTION_STATUSES``); LookupError for an unknown id."""
+        self._writable()
+        with self.engine.begin() as conn:
+            done = conn.execute(actions_table.update().where(actions_table.c.id == action_id).values(
+                status=_status(status), updated_by=by or "", updated_at=_now()))
+            if not done.rowcount:
+                raise LookupError(f"There is no action {action_id}.")
+            return _action(conn.execute(sa.select(actions_table).where(actions_table.c.id == action_id)).one())
 
     # ------------------------------------------------------------------ audit log
 
