@@ -1,64 +1,24 @@
 """Board overview: the scorecard of every national indicator and KPI for the quarter."""
 import streamlit as st
 
-from ui import data, fmt
+from ui import data, fmt, scorecard
 from ui.audit import audit, download_button
 from ui.auth import EVERYONE, current_role
 from ui.page import guarded, start
-from yj_metrics.indicators import INDICATORS, reporting_period
+from yj_metrics.indicators import INDICATORS
 from yj_metrics.narrative import indicator_sentence
 from yj_metrics.periods import last_quarters, quarter_of
 
-role, period, filters = start("Board overview", EVERYONE)
+present = scorecard.presenting()
+role, period, filters = start("Board overview", EVERYONE, compact=present)
 
 
 @guarded
 def body():
     quarter = quarter_of(period.end)
-    if period.kind != "quarter":
-        st.info(f"The scorecard is read by quarter: showing {quarter.label}, the quarter ending {fmt.fmt_date(period.end)}.")
-    quarters = last_quarters(quarter, 5)  # oldest first; includes the previous quarter and a year earlier
-    cards = {q: {r.indicator: r for r in res} for q, res in data.scorecards(quarters, filters).items()}
-    results = list(cards[quarter].values())
-    previous, year_ago = cards[quarters[-2]], cards[quarters[0]]
-    st.caption("Rates per population are for the rolling 12 months to the quarter end; reoffending is the latest "
-               "12-month cohort whose follow-up is complete; the KPIs are for orders ending in the quarter. "
-               "RAG: ● Green meets the local target, ▲ Amber within tolerance, ■ Red misses it.")
-    note = fmt.small_base_note(results)
-    if note:
-        st.caption(note)
-    header = st.columns([2.2, 1.2, 1.1, 1.0, 1.5, 1.3, 4.6])
-    for col, text in zip(header, ["Indicator", "Value", "Children / events", "RAG", "Benchmarks", "Trend (5 quarters)", "What it says"]):
-        col.markdown(f"**{text}**")
-    for r in results:
-        d = INDICATORS[r.indicator]
-        cols = st.columns([2.2, 1.2, 1.1, 1.0, 1.5, 1.3, 4.6], vertical_alignment="center")
-        if cols[0].button(d.label, key=f"open_{r.indicator}", help="Open this indicator's detail",
-                          type="tertiary"):
-            st.session_state["detail_indicator"] = r.indicator
-            st.switch_page("pages/kpi_detail.py", query_params={**st.query_params.to_dict(), "indicator": r.indicator})
-        cols[0].caption(reporting_period(r.indicator, quarter).label)
-        cols[1].markdown(f"### {fmt.short_value(r.value, r.unit)}")
-        cols[1].caption(r.unit)
-        cols[2].markdown(fmt.fraction(r))
-        cols[3].markdown(fmt.rag_badge(r.rag))
-        bench = "; ".join(f"{b.comparator} {fmt.short_value(b.value, r.unit)}" for b in r.benchmarks
-                          if b.comparator in ("National", "Regional", "Family"))
-        if r.rank:
-            bench += f"; rank {r.rank} of {r.rank_of}"
-        cols[4].caption(bench or "no benchmark")
-        series = [cards[q][r.indicator] for q in quarters if r.indicator in cards[q]]
-        line = fmt.spark([x.value for x in series])
-        if line:
-            first, last = series[0], series[-1]
-            # HTML for the tooltip and colour only: the line is block characters made by fmt.spark from
-            # numbers, never text from the data
-            cols[5].markdown(f"<span style='font-size:1.05rem;white-space:nowrap;color:#0072B2' "
-                             f"title='oldest to newest'>{line}</span>", unsafe_allow_html=True)
-            cols[5].caption(f"{fmt.short_value(first.value, r.unit)} → {fmt.short_value(last.value, r.unit)}")
-        sentence = indicator_sentence(r, previous.get(r.indicator), year_ago.get(r.indicator), d)
-        cols[6].caption(fmt.md_escape(sentence))  # benchmark names come from the data
-
+    show_scorecard(quarter)
+    if present:
+        return
     st.divider()
     st.subheader("Board pack")
     use_filters = False
@@ -99,5 +59,44 @@ def body():
         with c3:
             download_button("Download the scorecard (Excel)", pack.xlsx, pack.xlsx_name, key="dl_scorecard_xlsx",
                             kind="pack", mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+def show_scorecard(quarter):
+    """Tiles, then every headline indicator in one table row, exceptions first if asked."""
+    scorecard.style(present)
+    if period.kind != "quarter":
+        st.info(f"The scorecard is read by quarter: showing {quarter.label}, the quarter ending {fmt.fmt_date(period.end)}.")
+    quarters = last_quarters(quarter, 5)  # oldest first; includes the previous quarter and a year earlier
+    cards = {q: {r.indicator: r for r in res} for q, res in data.scorecards(quarters, filters).items()}
+    results = list(cards[quarter].values())
+    previous, year_ago = cards[quarters[-2]], cards[quarters[0]]
+    trends = {i: [cards[q][i] for q in quarters if i in cards[q]] for i in cards[quarter]}
+    rows = scorecard.rows(results, previous, trends, INDICATORS)
+    scorecard.tiles(rows)
+    c1, c2, c3 = st.columns([2, 2, 1.2], vertical_alignment="center")
+    first = c1.toggle("Exceptions first (red, then clearly worse)", value=present,
+                      key=f"exceptions_first_{int(present)}",
+                      help="Red indicators first, then those clearly worse than last quarter (the 95% intervals "
+                           "do not overlap), then the rest.")
+    said = c2.toggle("Show what each figure says", key="show_narrative")
+    if c3.button("Leave presentation mode" if present else "Presentation mode", key="present_toggle",
+                 icon=":material/close_fullscreen:" if present else ":material/present_to_all:"):
+        scorecard.set_presenting(not present)
+    narrative = {r.indicator: indicator_sentence(r, previous.get(r.indicator), year_ago.get(r.indicator),
+                                                 INDICATORS[r.indicator]) for r in results} if said else None
+    if filters:
+        st.caption(":material/info: Benchmarks are for the whole service, so they are not shown beside these "
+                   "filtered figures.")
+    scorecard.table(scorecard.exceptions_first(rows) if first else rows, benchmarks=not filters, narrative=narrative)
+    notes = ["Rates per population are for the rolling 12 months to the quarter end; reoffending is the latest "
+             "12-month cohort whose follow-up is complete; the KPIs are for orders ending in the quarter.",
+             "RAG: ● Green meets the local target, ▲ Amber within tolerance, ■ Red misses it. Better or worse: "
+             "the way the figure moved; clearly: the 95% intervals do not overlap. Trends run oldest to newest. "
+             "Click an indicator for its detail."]
+    note = fmt.small_base_note(results)
+    if note:
+        notes.append(note)
+    st.caption(" ".join(notes))
+
 
 body()

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 import string
+from collections import Counter
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -54,31 +55,84 @@ def test_every_page_runs_for_every_role(page, role, store_url, monkeypatch):
         assert not at.file_uploader and not at.button  # nothing of the page beyond the refusal
 
 
+def scorecard_rows(at: AppTest) -> list[list[str]]:
+    """The overview's scorecard table: one list of cells (markdown source) per indicator."""
+    table = next(m.value for m in at.main.markdown if m.value.startswith("| Indicator |"))
+    return [[c.strip() for c in line.strip("|").split(" | ")] for line in table.splitlines()[2:]]
+
+
+def _values(at: AppTest) -> list[str]:
+    return [row[1] for row in scorecard_rows(at)]
+
+
 def test_overview_scorecard_shows_the_engines_values(store_url, monkeypatch, demo_dataset):
     at = _run("overview", "manager", monkeypatch)
-    from ui.fmt import short_value
+    from ui.fmt import md_escape, value
 
     q = reporting_quarter(demo_dataset.covers[1])
-    shown = [m.value for m in at.main.markdown if m.value.startswith("### ")]
-    expected = [f"### {short_value(r.value, r.unit)}" for r in indicators.scorecard(demo_dataset, q)]
-    assert shown == expected
-    labels = [b.label for b in at.button if b.key and b.key.startswith("open_")]
-    assert labels == [indicators.INDICATORS[i].label for i in indicators.HEADLINE]
+    results = indicators.scorecard(demo_dataset, q)
+    rows = scorecard_rows(at)
+    assert [row[1].split(" (")[0] for row in rows] == [f"**{value(r.value, r.unit)}**" for r in results]
+    # each label links to its detail, keeping the period of this view
+    assert [row[0] for row in rows] == [
+        f"[{md_escape(indicators.INDICATORS[i].label)}](kpi_detail?period=quarter&q={q.label.replace(' ', '')}"
+        f"&indicator={i})" for i in indicators.HEADLINE]
+    tiles = {m.label: int(m.value) for m in at.metric}
+    rags = Counter(r.rag or "No target" for r in results)
+    assert [n for label, n in tiles.items() if label.endswith(("Green]", "Amber]", "Red]", "No target"))] == [
+        rags["Green"], rags["Amber"], rags["Red"], rags["No target"]]
+    assert at.subheader[-1].value == "Board pack"
+
+
+def test_exceptions_first_puts_every_red_before_any_green(store_url, monkeypatch, demo_dataset):
+    at = _run("overview", "board", monkeypatch)
+    order = [row[2] for row in scorecard_rows(at)]
+    assert "Red" in " ".join(order) and "Green" in " ".join(order)
+    at.toggle(key="exceptions_first_0").set_value(True).run()
+    order = [row[2] for row in scorecard_rows(at)]
+    reds = [i for i, rag in enumerate(order) if "Red" in rag]
+    greens = [i for i, rag in enumerate(order) if "Green" in rag]
+    assert reds and greens and max(reds) < min(greens), order
+    assert len(order) == len(indicators.HEADLINE)
+
+
+def test_presentation_mode_shows_the_scorecard_only(store_url, monkeypatch):
+    monkeypatch.setenv("YJ_ROLE", "board")
+    at = AppTest.from_file(str(ROOT / "pages" / "overview.py"), default_timeout=90)
+    at.query_params["present"] = "1"
+    at.run()
+    assert not at.exception
+    order = [row[2] for row in scorecard_rows(at)]
+    assert [i for i, rag in enumerate(order) if "Red" in rag] == list(range(sum("Red" in r for r in order)))
+    assert not [s for s in at.subheader if s.value == "Board pack"]
+    assert not [b for b in at.button if b.key == "build_pack"]
+    assert not at.warning  # the demo banner is one short line
+    assert any("Demo data" in c.value for c in at.caption)
+    at.button(key="present_toggle").click().run()
+    assert "present" not in at.query_params
+    assert [s for s in at.subheader if s.value == "Board pack"]
 
 
 def test_locality_filter_changes_the_scorecard(store_url, monkeypatch, demo_dataset):
     at = _run("overview", "manager", monkeypatch)
-    before = [m.value for m in at.main.markdown if m.value.startswith("### ")]
+    before = _values(at)
+    assert "National" in " ".join(row[4] for row in scorecard_rows(at))
     at.multiselect(key="w_locality").set_value(["North"]).run()
-    after = [m.value for m in at.main.markdown if m.value.startswith("### ")]
-    from ui.fmt import short_value
+    after = _values(at)
+    from ui.fmt import value
 
     q = reporting_quarter(demo_dataset.covers[1])
     north = apply_filters(demo_dataset, Filters(locality=("North",)))
-    assert after == [f"### {short_value(r.value, r.unit)}" for r in indicators.scorecard(north, q)]
+    assert [v.split(" (")[0] for v in after] == [f"**{value(r.value, r.unit)}**" for r in indicators.scorecard(north, q)]
     assert after != before
     assert at.query_params["loc"] in ("North", ["North"])  # the URL carries the filter
     assert "Locality: North" in _text(at)
+    # benchmarks are for the whole service: none beside filtered figures, and that is said once
+    table = next(m.value for m in at.main.markdown if m.value.startswith("| Indicator |"))
+    assert "Benchmarks" not in table and "National" not in table and "rank" not in table
+    said = [c.value for c in at.caption if "Benchmarks are for the whole service" in c.value]
+    assert len(said) == 1
+    assert all("loc=North" in row[0] for row in scorecard_rows(at))  # the detail keeps the filter
 
 
 def test_partner_overview_shows_no_small_counts(store_url, monkeypatch, demo_dataset):
@@ -90,13 +144,16 @@ def test_partner_overview_shows_no_small_counts(store_url, monkeypatch, demo_dat
     board = {f"{r.numerator:,.0f} / {r.denominator:,.0f}" for r in indicators.scorecard(demo_dataset, q)
              if r.indicator in NOT_PERSONAL}
     seen = 0
-    for m in at.markdown:
-        for num, den in re.findall(r"^(\d+) / (\d+)$", m.value):
+    for cell in _values(at):
+        for num, den in re.findall(r"\((\d[\d,]*) / (\d[\d,]*)\)$", cell):
             seen += 1
-            if m.value in board:
+            if f"{num} / {den}" in board:
                 continue
-            assert not 1 <= int(num) <= 4 and not 1 <= int(den) - int(num) <= 4 and not 1 <= int(den) <= 4, m.value
+            num, den = int(num.replace(",", "")), int(den.replace(",", ""))
+            assert not 1 <= num <= 4 and not 1 <= den - num <= 4 and not 1 <= den <= 4, cell
     assert seen >= 1  # some figures are shown (the rest carry the marker)
+    tiles = {m.label: int(m.value) for m in at.metric}
+    assert sum(n for label, n in tiles.items() if not label.startswith(("↑", "↓"))) == len(indicators.HEADLINE)
 
 
 def test_kpi_detail_breakdown_matches_the_engine(store_url, monkeypatch, demo_dataset):

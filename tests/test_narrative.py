@@ -57,3 +57,15 @@ def test_small_denominator_and_wide_interval_caution():
 def test_incomplete_follow_up_and_no_value():
     assert "not yet complete" in indicator_sentence(r(20.0, 15, 25, incomplete=True), None, None, D)
     assert "no figure" in indicator_sentence(r(None, None, None, num=0, den=0), None, None, D)
+
+
+def test_change_says_which_way_is_better_and_whether_it_is_clear():
+    from yj_metrics.narrative import change
+
+    worse = change(r(45.0, 40.0, 50.0), r(31.7, 26.4, 37.5), "lower")
+    assert worse.difference > 0 and worse.better is False and worse.clear
+    better = change(r(30.0, 26.0, 35.0), r(31.7, 26.4, 37.5), "lower")
+    assert better.better is True and not better.clear  # the intervals overlap
+    assert change(r(33.0, 28, 38), r(31.7, 26, 37), "none").better is None
+    assert change(r(31.7, 26, 37), r(31.7, 26, 37), "lower") == change(r(31.7, 26, 37), r(31.7, 26, 37), "higher")
+    assert change(r(None, None, None), r(31.7, 26, 37), "lower") is None and change(r(31.7, 26, 37), None, "lower") is None

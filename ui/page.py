@@ -20,28 +20,36 @@ from .nav import sidebar_links
 log = logging.getLogger("yj_dashboard")
 
 
-def start(title: str, allowed: tuple[str, ...], filters: bool = True):
-    """Set up a page; returns (role, period, filters). The role is checked before anything else."""
+def start(title: str, allowed: tuple[str, ...], filters: bool = True, compact: bool = False):
+    """Set up a page; returns (role, period, filters). The role is checked before anything else.
+    ``compact`` (presentation mode) puts the local-mode, demo and read-only notes on one line."""
     st.set_page_config(page_title=f"{title} · Youth justice board", page_icon=":material/balance:", layout="wide")
     st.session_state["_yj_page"] = title
     try:
         v = viewer()
-        if v.local:
+        if v.local and not compact:
             st.caption(f":material/computer: **{LOCAL_MODE_NOTE}** This computer only, with the "
                        f"{ROLE_LABELS.get(v.role, v.role).lower()} role (YJ_ROLE); see the README to set up "
                        "sign-in for others.")
         role = require_role(*allowed, page=title)
         base = live_dataset()
         sidebar_links()
-        demo_banner()
         store = get_store()
         info = store.latest()
+        if compact:
+            notes = [f":material/computer: {LOCAL_MODE_NOTE}"] if v.local else []
+            notes += [":material/science: **Demo data**: synthetic, not real children."] if info and info.is_demo else []
+            notes += [":material/lock: Read-only database."] if store.read_only else []
+            if notes:
+                st.caption(" · ".join(notes))
+        else:
+            demo_banner()
         stale_warning(info, settings().stale_after_days)
         st.title(title)
         flash = st.session_state.pop("_yj_flash", None)
         if flash and flash[0] == title:
             st.success(flash[1], icon=":material/check_circle:")
-        if store.read_only:
+        if store.read_only and not compact:
             st.caption(":material/lock: The database is read-only: nothing can be uploaded or changed, and "
                        "views and downloads are not recorded in the audit log.")
     except (StopException, RerunException):

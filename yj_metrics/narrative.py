@@ -6,6 +6,7 @@ intervals do not overlap; otherwise it is "no clear change". UK spelling.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 from .results import IndicatorDefinition, IndicatorResult
 
@@ -42,26 +43,46 @@ def _overlap(a: IndicatorResult, b: IndicatorResult) -> bool:
     return not (a.ci_low > b.ci_high or b.ci_low > a.ci_high)
 
 
+@dataclass(frozen=True)
+class Change:
+    """How a figure moved since an earlier one: ``difference`` (now minus then), whether that is
+    ``better`` (None when unchanged or neither way is better), and whether it is ``clear`` (the
+    two 95% intervals do not overlap)."""
+
+    difference: float
+    better: bool | None
+    clear: bool
+
+
+def change(current: IndicatorResult, earlier: IndicatorResult | None, direction: str) -> Change | None:
+    """The change from ``earlier`` to ``current``; None when either has no value."""
+    if earlier is None or earlier.value is None or current.value is None:
+        return None
+    diff = current.value - earlier.value
+    better = None if diff == 0 or direction not in ("lower", "higher") else (diff < 0) == (direction == "lower")
+    return Change(diff, better, diff != 0 and not _overlap(current, earlier))
+
+
 def clear_change(cur: IndicatorResult, old: IndicatorResult | None, direction: str) -> str | None:
     """``"improved"`` or ``"worsened"`` when the change is clear (95% intervals apart) and the
     indicator has a better direction; otherwise ``None``."""
-    if old is None or old.value is None or cur.value is None or cur.value == old.value or _overlap(cur, old):
+    c = change(cur, old, direction)
+    if c is None or not c.clear or c.better is None:
         return None
-    if direction not in ("lower", "higher"):
-        return None
-    return "improved" if (cur.value < old.value) == (direction == "lower") else "worsened"
+    return "improved" if c.better else "worsened"
 
 
 def _change(cur: IndicatorResult, old: IndicatorResult | None, when: str, direction: str) -> str | None:
-    if old is None or old.value is None or cur.value is None:
+    c = change(cur, old, direction)
+    if c is None:
         return None
-    if cur.value == old.value:
+    if c.difference == 0:
         return f"unchanged {when} ({fmt(old.value, cur.unit)})"
-    word = "up" if cur.value > old.value else "down"
+    word = "up" if c.difference > 0 else "down"
     size = _diff(cur.value, old.value, cur.unit)
-    if _overlap(cur, old):
+    if not c.clear:
         return f"{word} {size} {when} ({fmt(old.value, cur.unit)}), no clear change given the uncertainty"
-    judgement = {"improved": ", an improvement", "worsened": ", a worsening"}.get(clear_change(cur, old, direction), "")
+    judgement = "" if c.better is None else (", an improvement" if c.better else ", a worsening")
     return f"{word} {size} {when} ({fmt(old.value, cur.unit)}){judgement}"
 
 

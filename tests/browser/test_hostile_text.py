@@ -28,10 +28,13 @@ FILE_NAME = "[report](http://example.invalid/f).xlsx"
 BENCHMARK = "<a href='http://example.invalid/b'>bench</a>"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
-# any element that fetches or links to the outside site (HTML and SVG, href and xlink:href)
+# any element that fetches or links to the outside site (HTML and SVG, href and xlink:href); an address
+# is judged by its host, so a link within the app whose query string carries the text (a filter) is not one
 OUTSIDE_ELEMENTS_JS = """() => [...document.querySelectorAll('*')].flatMap(el => [...el.attributes]
-    .filter(a => ['href', 'src', 'srcset', 'style', 'action', 'formaction', 'poster', 'data'].includes(a.localName)
-                 && a.value.includes('example.invalid'))
+    .filter(a => ['srcset', 'style'].includes(a.localName) ? a.value.includes('example.invalid')
+                 : ['href', 'src', 'action', 'formaction', 'poster', 'data'].includes(a.localName)
+                   && (() => { try { return new URL(a.value, document.baseURI).hostname.endsWith('example.invalid'); }
+                               catch (e) { return a.value.includes('example.invalid'); } })())
     .map(a => el.tagName + ' ' + a.name + '=' + a.value))"""
 
 
@@ -71,7 +74,6 @@ def _watch(context) -> list[str]:
 
 def _assert_inert(page, requests: list[str], where: str) -> None:
     assert not [u for u in requests if urllib.parse.urlsplit(u).hostname == OUTSIDE], f"{where}: went outside"
-    assert page.locator(f"a[href*='{OUTSIDE}'], img[src*='{OUTSIDE}']").count() == 0, where
     assert page.evaluate(OUTSIDE_ELEMENTS_JS) == [], where
     assert page.locator("[data-testid='stException']").count() == 0, where
 

@@ -13,8 +13,9 @@ pytestmark = pytest.mark.browser
 
 
 def _scorecard_values(page) -> list[str]:
-    page.locator("[data-testid='stMain'] h3").nth(9).wait_for(timeout=60_000)
-    return stable_texts(page, "[data-testid='stMain'] h3")
+    cells = ".st-key-scorecard tbody td:nth-child(2)"
+    page.locator(cells).nth(9).wait_for(timeout=60_000)
+    return stable_texts(page, cells)
 
 
 def _pick(page, label: str, option: str) -> None:

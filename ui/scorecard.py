@@ -1,0 +1,187 @@
+"""The board scorecard: summary tiles, one compact table, exceptions first, presentation mode."""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+import streamlit as st
+
+from yj_metrics.narrative import Change, change
+from yj_metrics.results import IndicatorDefinition, IndicatorResult
+
+from . import fmt
+from .fmt import md_escape
+
+PRESENT_PARAM = "present"
+COMPARATORS = ("National", "Regional", "Family")
+RAG_ORDER = ("Green", "Amber", "Red")
+NO_TARGET = "No target"
+PROTECTED = "Not shown (protected)"
+
+# Fixed stylesheets: no data in them.
+BASE_CSS = """<style>
+.st-key-tiles [data-testid="stMetricLabel"] * { white-space: normal; overflow: visible; text-overflow: clip; }
+.st-key-scorecard table { width: 100%; }
+.st-key-scorecard th, .st-key-scorecard td { padding: 0.3rem 0.6rem; vertical-align: top; }
+.st-key-scorecard td:nth-child(2), .st-key-scorecard td:nth-child(3) { white-space: nowrap; }
+</style>"""
+PRESENT_CSS = """<style>
+[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stExpandSidebarButton"],
+header[data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stDecoration"], footer { display: none !important; }
+[data-testid="stMainBlockContainer"] { padding: 0.75rem 2rem 0.5rem; max-width: none; }
+[data-testid="stMain"] h1 { font-size: 1.6rem; padding: 0; }
+[data-testid="stMetric"] { padding: 0.25rem 0.75rem; }
+[data-testid="stMetricValue"] { font-size: 2rem; }
+.st-key-tiles [data-testid="stMetricLabel"] p { font-size: 1.1rem; }
+.st-key-scorecard table { font-size: 1.25rem; }
+.st-key-scorecard th, .st-key-scorecard td { padding: 0.2rem 0.6rem; }
+</style>"""
+
+
+@dataclass(frozen=True)
+class Row:
+    """One headline indicator: its result, definition, change on the previous quarter and trend."""
+
+    result: IndicatorResult
+    definition: IndicatorDefinition
+    change: Change | None
+    trend: tuple[IndicatorResult, ...]
+
+    @property
+    def exception(self) -> int:
+        """0 for Red, 1 for clearly worse than the previous quarter, 2 otherwise."""
+        if self.result.rag == "Red":
+            return 0
+        return 1 if self.change and self.change.clear and self.change.better is False else 2
+
+
+def rows(results, previous: dict, trends: dict, definitions: dict) -> list[Row]:
+    """A row per result (in the scorecard's order)."""
+    return [Row(r, definitions[r.indicator], change(r, previous.get(r.indicator), definitions[r.indicator].direction),
+                tuple(trends.get(r.indicator, ()))) for r in results]
+
+
+def exceptions_first(items: list[Row]) -> list[Row]:
+    """Red first, then clearly worsening, then the rest, each in the scorecard's order."""
+    return sorted(items, key=lambda row: row.exception)
+
+
+def presenting() -> bool:
+    return st.query_params.get(PRESENT_PARAM) == "1"
+
+
+def set_presenting(on: bool) -> None:
+    if on:
+        st.query_params[PRESENT_PARAM] = "1"
+    else:
+        del st.query_params[PRESENT_PARAM]
+    st.rerun()
+
+
+def style(present: bool) -> None:
+    """The tiles' and table's stylesheet; in presentation mode also no sidebar, toolbar or header,
+    tighter spacing and larger text."""
+    st.html(BASE_CSS + (PRESENT_CSS if present else ""))
+
+
+def detail_link(indicator: str) -> str:
+    """A relative link to the indicator's detail, keeping the period and filters of this view."""
+    params = {k: v for k, v in st.query_params.to_dict().items() if k not in (PRESENT_PARAM, "indicator")}
+    return "kpi_detail?" + urlencode({**params, "indicator": indicator})
+
+
+def rag_of(r: IndicatorResult) -> str:
+    """Green, Amber or Red; protected (partners: the figure and so its RAG are hidden); or no target."""
+    if r.rag in RAG_ORDER:
+        return r.rag
+    return PROTECTED if r.value is None and fmt.is_protected(r) else NO_TARGET
+
+
+def rag_counts(results) -> dict[str, int]:
+    """How many results are Green, Amber, Red, have no target, or are protected."""
+    counts = Counter(rag_of(r) for r in results)
+    return {k: counts.get(k, 0) for k in (*RAG_ORDER, NO_TARGET, PROTECTED)}
+
+
+def tiles(items: list[Row]) -> None:
+    """RAG counts (word and shape) and how many moved the better or the worse way."""
+    counts = rag_counts(row.result for row in items)
+    better = [row for row in items if row.change and row.change.better is True]
+    worse = [row for row in items if row.change and row.change.better is False]
+    clear = lambda group: f"{sum(row.change.clear for row in group)} clearly"  # noqa: E731
+    with st.container(key="tiles"):
+        cols = st.columns(7 if counts[PROTECTED] else 6)
+        for col, rag in zip(cols, RAG_ORDER):
+            col.metric(fmt.rag_badge(rag), counts[rag], border=True,
+                       help={"Green": "Meets the local target", "Amber": "Short of the local target, within tolerance",
+                             "Red": "Misses the local target"}[rag])
+        cols[3].metric("No target", counts[NO_TARGET], border=True)
+        cols[4].metric("↑ Better than last quarter", len(better), clear(better), delta_color="off",
+                       delta_arrow="off", border=True)
+        cols[5].metric("↓ Worse than last quarter", len(worse), clear(worse), delta_color="off",
+                       delta_arrow="off", border=True)
+        if counts[PROTECTED]:
+            cols[6].metric(PROTECTED, counts[PROTECTED], border=True,
+                           help="Rests on small numbers, so neither the figure nor its RAG is shown to partners")
+
+
+def _change_text(row: Row) -> str:
+    c, r = row.change, row.result
+    if c is None:
+        return "–"
+    if c.difference == 0:
+        return "no change"
+    size = f"{abs(c.difference):.1f} pts" if r.unit == "%" else fmt.short_value(abs(c.difference), r.unit)
+    moved = f"↑ up {size}" if c.difference > 0 else f"↓ down {size}"
+    if c.better is None:
+        return moved
+    word = "better" if c.better else "worse"
+    return f"{moved}, " + (f"**clearly {word}**" if c.clear else word)
+
+
+def _benchmark_text(r: IndicatorResult) -> str:
+    parts = [f"{md_escape(b.comparator)} {fmt.short_value(b.value, r.unit)}" for b in r.benchmarks
+             if b.comparator in COMPARATORS]
+    if r.rank and r.rank_of:
+        parts.append(f"rank {r.rank} of {r.rank_of}")
+    return " · ".join(parts) or "none"
+
+
+def _value_text(r: IndicatorResult) -> str:
+    if r.value is None and fmt.is_protected(r):
+        return md_escape(fmt.protected_marker(r))
+    part = fmt.fraction(r)
+    return f"**{fmt.value(r.value, r.unit)}** ({md_escape(part) if fmt.is_protected(r) else part})"
+
+
+def _trend_text(row: Row) -> str:
+    values = [x.value for x in row.trend]
+    line = fmt.spark(values)
+    if not line:
+        return "–"
+    first, last = row.trend[0], row.trend[-1]
+    return f"{line} {fmt.short_value(first.value, first.unit)} → {fmt.short_value(last.value, last.unit)}"
+
+
+def table_markdown(items: list[Row], benchmarks: bool, narrative: dict[str, str] | None = None) -> str:
+    """The scorecard as one markdown table, every cell escaped text or a number formatted here."""
+    head = ["Indicator", "Value (count)", "RAG", "Change on last quarter"]
+    head += ["Benchmarks"] if benchmarks else []
+    head += ["Trend, 5 quarters"]
+    head += ["What it says"] if narrative is not None else []
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for row in items:
+        r = row.result
+        cells = [f"[{md_escape(row.definition.label)}]({detail_link(r.indicator)})", _value_text(r),
+                 "not shown" if rag_of(r) == PROTECTED else fmt.rag_badge(r.rag), _change_text(row)]
+        cells += [_benchmark_text(r)] if benchmarks else []
+        cells += [_trend_text(row)]
+        cells += [md_escape(narrative[r.indicator])] if narrative is not None else []
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def table(items: list[Row], benchmarks: bool, narrative: dict[str, str] | None = None) -> None:
+    with st.container(key="scorecard"):
+        st.markdown(table_markdown(items, benchmarks, narrative))
