@@ -57,3 +57,10 @@ def test_small_denominator_and_wide_interval_caution():
 def test_incomplete_follow_up_and_no_value():
     assert "not yet complete" in indicator_sentence(r(20.0, 15, 25, incomplete=True), None, None, D)
     assert "no figure" in indicator_sentence(r(None, None, None, num=0, den=0), None, None, D)
+
+
+def test_filtered_figures_leave_out_benchmarks_and_rank():
+    s = indicator_sentence(r(31.7, 26.4, 37.5, rag="Green", rank=2, rank_of=7,
+                             benchmarks=[BenchmarkComparison("National", 38.2, -6.5)]), None, None, D,
+                           benchmarks=False)
+    assert "meets the local target" in s and "National" not in s and "ranks" not in s
