@@ -14,6 +14,8 @@ from yj_metrics.periods import fmt_date  # noqa: F401  (re-exported for pages)
 RAG_COLOURS = {"Green": "#009E73", "Amber": "#E69F00", "Red": "#D55E00"}  # Okabe-Ito
 RAG_ICONS = {"Green": "●", "Amber": "▲", "Red": "■"}  # shape as well as colour
 SMALL_BASE = 10
+WHOLE_SERVICE_BENCHMARKS = ("Benchmarks are for the whole service: they and the family rank are not shown beside "
+                            "filtered figures.")
 _MD_ESCAPES = {**{ord(ch): "\\" + ch for ch in string.punctuation}, **{ord(ch): " " for ch in "\n\r\t\v\f"}}
 WORD_JOINER = "\u2060"  # invisible; no line break at it
 # Streamlit finds web and e-mail addresses in the text after markdown is parsed (GFM autolinks),
