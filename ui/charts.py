@@ -18,7 +18,8 @@ HEIGHT = 340
 #: Units of counts: no interval is drawn on them (nothing is compared or decided by it).
 COUNT_UNITS = ("count", "children", "disposals", "interventions", "nights", "£")
 INCOMPLETE = "follow-up not complete"
-WRAP = 14  # characters per line of a category label
+WRAP = 14  # characters per line of a category label under a bar (more when there are many bars: fewer)
+WRAP_SIDE = 22  # characters per line of a label beside a horizontal bar
 
 
 def _layout(fig: go.Figure, title: str, y_title: str = "", height: int = HEIGHT) -> go.Figure:
@@ -47,10 +48,11 @@ def wrap_label(v, width: int = WRAP) -> str:
     return "<br>".join(plot_text(line) for line in textwrap.wrap(v, width, break_long_words=False) or [v])
 
 
-def _category_ticks(fig: go.Figure, raw: list, shown: list, axis: str = "x") -> None:
+def _category_ticks(fig: go.Figure, raw: list, shown: list, axis: str = "x", width: int | None = None) -> None:
     """Horizontal, wrapped category labels on ``axis`` (the data keep the unwrapped names)."""
-    fig.update_layout({f"{axis}axis": dict(tickmode="array", tickvals=shown, ticktext=[wrap_label(v) for v in raw],
-                                           tickangle=0, automargin=True)})
+    width = width or (WRAP if len(raw) <= 6 else 7)
+    fig.update_layout({f"{axis}axis": dict(tickmode="array", tickvals=shown, tickangle=0, automargin=True,
+                                           ticktext=[wrap_label(v, width) for v in raw])})
 
 
 def _interval(results, unit: str):
@@ -83,7 +85,7 @@ def breakdown_bars(results, title: str, unit: str) -> go.Figure:
                                hovertemplate="%{y}: %{x:.2f}<br>%{customdata[0]} / %{customdata[1]}<extra></extra>",
                                **bar))
         fig.update_yaxes(autorange="reversed")
-        _category_ticks(fig, raw, groups, "y")
+        _category_ticks(fig, raw, groups, "y", WRAP_SIDE)
     else:
         fig = go.Figure(go.Bar(x=groups, y=vals, error_y=err,
                                hovertemplate="%{x}: %{y:.2f}<br>%{customdata[0]} / %{customdata[1]}<extra></extra>",
@@ -91,8 +93,9 @@ def breakdown_bars(results, title: str, unit: str) -> go.Figure:
         _category_ticks(fig, raw, groups)
     if incomplete:
         title += f" ({INCOMPLETE}: the rates can still rise)"
-    fig = _layout(fig, title, "" if horizontal else unit, height=max(HEIGHT, 60 + 28 * len(results)) if horizontal
-                  else HEIGHT)
+    lines = sum(str(wrap_label(g, WRAP_SIDE)).count("<br>") + 1 for g in raw)
+    fig = _layout(fig, title, "" if horizontal else unit,
+                  height=max(HEIGHT, 130 + 16 * lines + 12 * len(raw)) if horizontal else HEIGHT)
     if horizontal:
         fig.update_xaxes(title=unit, gridcolor="#e5e5e5")
     return fig
@@ -132,21 +135,13 @@ def trend_chart(results, title: str, unit: str, target=None, benchmarks: bool = 
                       annotation_text=f"green {'≤' if target.direction == 'lower' else '≥'} {target.green:g}")
         fig.add_hline(y=target.red, line=dict(color=RAG_COLOURS["Red"], dash="dash"),
                       annotation_text=f"red {'≥' if target.direction == 'lower' else '≤'} {target.red:g}")
+    _category_ticks(fig, x, x, width=6)  # "30 Jun" over "2024"
     return _layout(fig, title, unit)
 
 
-#: Ticks a log axis of ratios is labelled with (half, same, double...), never powers of ten.
-LOG_TICKS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5, 1, 2, 4, 5, 10, 20, 50, 100)
-
-
-def log_ticks(values) -> list[float]:
-    """The :data:`LOG_TICKS` that fall within the values' range (1 always), at most about seven."""
-    finite = [v for v in values if v is not None and math.isfinite(v) and v > 0] or [1]
-    lo, hi = min(finite + [1]), max(finite + [1])
-    ticks = [t for t in LOG_TICKS if lo / 1.5 <= t <= hi * 1.5]
-    while len(ticks) > 7:  # thin out, keeping 1
-        ticks = [t for i, t in enumerate(ticks) if t == 1 or i % 2 == 0]
-    return ticks
+#: Ticks of a log axis of ratios, in the 1-2-5 steps people read (half, same, double), never as
+#: powers of ten; Plotly draws those within the axis range.
+LOG_TICKS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100)
 
 
 def rri_chart(results, title: str) -> go.Figure:
@@ -169,10 +164,8 @@ def rri_chart(results, title: str) -> go.Figure:
             hovertemplate="%{x} (" + plot_text(stage) + "): RRI %{y:.2f}<br>%{customdata[0]}<br>%{customdata[1]} of %{customdata[2]}<extra></extra>",
         ))
     fig.add_hline(y=1, line=dict(color="#333", dash="dash"), annotation_text="same rate as reference")
-    shown = [r for r in results if r.rri is not None and not r.is_reference]
-    ticks = log_ticks([v for r in shown for v in (r.rri, r.ci_low, r.ci_high)])
-    fig.update_yaxes(type="log", tickmode="array", tickvals=ticks, ticktext=[f"{t:g}" for t in ticks])
-    raw = list(dict.fromkeys(r.group for r in shown))
+    fig.update_yaxes(type="log", tickmode="array", tickvals=LOG_TICKS, ticktext=[f"{t:g}" for t in LOG_TICKS])
+    raw = list(dict.fromkeys(r.group for r in results if r.rri is not None and not r.is_reference))
     _category_ticks(fig, raw, [plot_text(g) for g in raw])
     return _layout(fig, title, "Relative rate index (log scale)", height=380)
 
