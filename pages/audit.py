@@ -7,6 +7,7 @@ import streamlit as st
 from ui import data
 from ui.audit import csv_download
 from ui.auth import MANAGERS, service_name, sign_in_configured
+from ui.fmt import plain_table
 from ui.page import guarded, start
 
 role, _, _ = start("Access and audit", MANAGERS, filters=False)
@@ -29,7 +30,7 @@ def body():
                 "the council's identity provider.")
     rules = store.role_rules(service_name() or None)
     if rules:
-        st.dataframe(pd.DataFrame([r.to_dict() for r in rules]), hide_index=True, key="role_rules",
+        st.dataframe(plain_table(pd.DataFrame([r.to_dict() for r in rules])), hide_index=True, key="role_rules",
                      column_config={"kind": "Matches", "value": "E-mail, group or domain", "role": "Role",
                                     "organisation": "Organisation", "service": "Service (blank: all)",
                                     "note": "Note"})
@@ -55,7 +56,7 @@ def body():
     st.caption(f"{len(log):,} entries, newest first (times in UTC).")
     shown = log.assign(at=log["at"].map(lambda t: t.strftime("%d %b %Y %H:%M:%S")) if len(log) else log["at"],
                        action=log["action"].map(lambda a: ACTIONS.get(a, a)))
-    st.dataframe(shown, hide_index=True, key="audit_table", column_config={"detail": st.column_config.TextColumn(
+    st.dataframe(plain_table(shown), hide_index=True, key="audit_table", column_config={"detail": st.column_config.TextColumn(
         "Detail", width="large")})
     csv_download("Download the audit log (CSV)", log.assign(at=log["at"].astype(str)), "audit_log.csv",
                  key="dl_audit", person=person, actions=actions, since=since, until=until)

@@ -3,8 +3,8 @@ import pandas as pd
 import streamlit as st
 
 from ui import data
+from ui.fmt import md_escape, plain_table
 from ui.auth import MANAGERS_AND_BOARD
-from ui.fmt import md_escape
 from ui.page import guarded, start
 from yj_metrics.store import completeness
 
@@ -33,9 +33,11 @@ def body():
                f"{info.loaded_at:%d %b %Y %H:%M} by {md_escape(info.loaded_by or 'the system')}.")
     comp = _completeness(default_url(), sid)
     sheet = st.radio("Sheet", comp["sheet"].unique().tolist(), horizontal=True, key="dq_sheet")
-    st.dataframe(comp[comp["sheet"] == sheet].drop(columns="sheet"), hide_index=True,
-                 column_config={"filled_pct": st.column_config.ProgressColumn("Filled %", min_value=0, max_value=100, format="%.1f"),
-                                "not_known_pct": st.column_config.NumberColumn("Not known / Unknown %", format="%.1f")})
+    st.dataframe(plain_table(comp[comp["sheet"] == sheet].drop(columns="sheet"), 1), hide_index=True,
+                 column_config={"filled (%)": st.column_config.ProgressColumn("filled (%)", min_value=0, max_value=100,
+                                                                              format="%.1f"),
+                                "not known (%)": st.column_config.NumberColumn("not known or unknown (%)",
+                                                                               format="%.1f")})
     worst = comp[(comp["rows"] > 0)].sort_values("not_known_pct", ascending=False).head(5)
     st.caption("Most 'Not known' or 'Unknown': " + "; ".join(f"{r.sheet}.{r.column} {r.not_known_pct:.1f}%"
                                                              for r in worst.itertuples() if r.not_known_pct))
@@ -47,7 +49,7 @@ def body():
     prev = older[0]
     rows = [{"sheet": k, "previous": prev.row_counts.get(k, 0), "this": v, "change": v - prev.row_counts.get(k, 0)}
             for k, v in info.row_counts.items()]
-    st.dataframe(pd.DataFrame(rows), hide_index=True)
+    st.dataframe(plain_table(pd.DataFrame(rows)), hide_index=True)
     now, before = _children(default_url(), sid), _children(default_url(), prev.id)
     st.write(f"{len(now - before):,} children are new and {len(before - now):,} are no longer in the workbook "
              f"(compared with snapshot #{prev.id}).")

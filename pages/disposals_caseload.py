@@ -7,13 +7,14 @@ from ui.audit import csv_download
 from ui.auth import EVERYONE, suppressed_view
 from ui.charts import stacked_bars
 from ui.page import guarded, start
+from ui.urlstate import choice
 from yj_metrics.periods import financial_year, fy_start_year
 role, period, filters = start("Disposals and caseload", EVERYONE)
 
 
 def _show(shown, name="table"):
     """A table as it may be shown to this viewer (the data layer protects it for partners)."""
-    st.dataframe(shown, hide_index=True)
+    st.dataframe(fmt.plain_table(shown, 1), hide_index=True)
     csv_download("Download (CSV)", shown, f"{name}.csv", key=f"dl_{name}", period=period, filters=filters)
 
 
@@ -38,8 +39,8 @@ def body():
     st.subheader(f"Open caseload on {fmt.fmt_date(period.end)}")
     c1, c2 = st.columns(2)
     with c1:
-        by = st.radio("By", ["team", "locality", "scaled_approach"], horizontal=True, key="case_by",
-                      format_func={"team": "Team", "locality": "Locality", "scaled_approach": "Scaled approach"}.get)
+        by = choice("by", "By", ["team", "locality", "scaled_approach"], key="case_by", widget=st.radio, horizontal=True,
+                    format_func={"team": "Team", "locality": "Locality", "scaled_approach": "Scaled approach"}.get)
         if suppressed_view():
             _show(_partner_caseload(by), f"caseload_{by}")
         else:
@@ -58,7 +59,7 @@ def body():
         if not suppressed_view():
             per_worker = data.table("caseload", period, filters, "case_worker")
             st.caption("Caseload per worker")
-            st.dataframe(per_worker, hide_index=True, height=200)
+            st.dataframe(fmt.plain_table(per_worker, 1), hide_index=True, height=200)
 
     st.subheader("Remands")
     rem = data.table("remands", period, filters)

@@ -7,17 +7,13 @@ from ui.auth import EVERYONE
 from ui.charts import clicked_x, grouped_bars, rri_chart
 from ui.filters import narrow
 from ui.page import guarded, start
+from ui.urlstate import choice
 from yj_metrics import disproportionality as dp
 from yj_metrics.periods import financial_year, fy_start_year
 
 role, period, filters = start("Disproportionality", EVERYONE)
 DIM_LABELS = {"ethnicity": "Ethnicity", "gender": "Gender", "age_band": "Age band", "looked_after": "Looked after",
               "locality": "Locality", "ethnicity_gender": "Ethnicity and gender"}
-
-
-def _rounded(df, n):
-    """Round the numeric columns only (protected cells hold the marker text)."""
-    return df.apply(lambda c: c.round(n) if c.dtype.kind == "f" else c)
 
 
 @guarded
@@ -27,20 +23,18 @@ def body():
     if partner:
         from yj_metrics.disclosure import PARTNER_DP_DIMENSIONS
     dims = [d for d in dp.DIMENSIONS if not partner or d in PARTNER_DP_DIMENSIONS]
-    by = c1.selectbox("Compare by", dims, format_func=DIM_LABELS.get, key="dp_by")
-    base = c2.selectbox("Rate relative to", ["previous", "population"],
-                        format_func={"previous": "the previous stage", "population": "the 10-17 population"}.get,
-                        key="dp_base")
-    pool = c3.selectbox("Pool years", [1] if partner else [1, 2, 3],
-                        format_func=lambda n: "one year" if n == 1 else f"{n} years pooled",
-                        key="dp_pool", help="Small numbers are unstable; pooling years steadies them."
-                        + (" Partners see one financial year at a time." if partner else ""))
+    by = choice("cmp", "Compare by", dims, key="dp_by", widget=c1.selectbox, format_func=DIM_LABELS.get)
+    base = choice("stage", "Rate relative to", ["previous", "population"], key="dp_base", widget=c2.selectbox,
+                  format_func={"previous": "the previous stage", "population": "the 10-17 population"}.get)
+    pool = choice("pool", "Pool years", [1] if partner else [1, 2, 3], key="dp_pool", widget=c3.selectbox,
+                  format_func=lambda n: "one year" if n == 1 else f"{n} years pooled",
+                  help="Small numbers are unstable; pooling years steadies them."
+                  + (" Partners see one financial year at a time." if partner else ""))
     fy = financial_year(fy_start_year(period.end)) if period.kind == "quarter" else period
     results = data.stage_table(fy, filters, by, None, dp.DEFAULT_CHAIN, pool, base)
     groups = [r.group for r in results if r.stage == dp.DEFAULT_CHAIN[1]]
     default_ref = dp.DEFAULT_REFERENCE.get(by) or (groups[0] if groups else None)
-    ref = c4.selectbox("Reference group", groups, index=groups.index(default_ref) if default_ref in groups else 0,
-                       key=f"dp_ref_{by}")
+    ref = choice("ref", "Reference group", groups, default_ref, key=f"dp_ref_{by}", widget=c4.selectbox)
     if ref != default_ref:
         results = data.stage_table(fy, filters, by, ref, dp.DEFAULT_CHAIN, pool, base)
     st.caption(f"{fy.label}{' and earlier years pooled' if pool > 1 else ''}. RRI = the group's rate divided by the "
@@ -61,7 +55,7 @@ def body():
                                      ["Share of caseload", "Share of 10-17 population"],
                                      f"Caseload and population by {DIM_LABELS[by].lower()} (%)", "%"), key="composition",
                         on_select="rerun", selection_mode="points")
-        st.dataframe(_rounded(shown, 1), hide_index=True)
+        st.dataframe(fmt.plain_table(shown, 1), hide_index=True)
     else:
         st.caption("Population figures are not kept for this dimension.")
 
@@ -79,7 +73,7 @@ def body():
         for col in ("events", "base"):  # text, so the marker and the counts share one column type
             df[col] = [m if (v is None or v != v) and h else ("" if v is None or v != v else f"{v:.0f}")
                        for v, h in zip(df[col], hidden)]
-    st.dataframe(_rounded(df, 3), hide_index=True)
+    st.dataframe(fmt.plain_table(df, 3), hide_index=True)
     csv_download("Download the table (CSV)", df, f"disproportionality_{by}_{fy.label}.csv", key="dl_dp",
                  filters=filters)
 

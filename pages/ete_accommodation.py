@@ -64,7 +64,7 @@ def body():
     plot = fmt.plottable(shown, counts).assign(month=[fmt.fmt_date(d) for d in shown["month_end"]])
     st.plotly_chart(stacked_bars(plot, "month", counts, "Open cases by ETE status at month end (children)", "children"),
                     key="etestatus")
-    st.dataframe(shown, hide_index=True)
+    st.dataframe(fmt.plain_table(shown), hide_index=True)
     csv_download("Download (CSV)", shown, "ete_status.csv", key="dl_ete", period=period, filters=filters)
 
 

@@ -4,9 +4,10 @@ import streamlit as st
 from ui import data, fmt
 from ui.audit import child_rows_viewed, csv_download
 from ui.auth import EVERYONE, can_see_children
-from ui.charts import breakdown_bars, clicked_x, trend_chart
+from ui.charts import COUNT_UNITS, breakdown_bars, clicked_x, trend_chart
 from ui.filters import narrow
 from ui.page import guarded, start
+from ui.urlstate import choice
 from ui.yjb_return import return_panel
 from yj_metrics.counting import BREAKDOWN_LABELS
 from yj_metrics.indicators import INDICATORS, reporting_period, supported_breakdowns
@@ -23,12 +24,9 @@ def body():
         from yj_metrics.disclosure import NOT_FOR_PARTNERS
 
         ids = [i for i in ids if i not in NOT_FOR_PARTNERS]
-    wanted = st.query_params.get("indicator") or st.session_state.get("detail_indicator") or "fte_rate"
-    ind = st.selectbox("Indicator", ids, index=ids.index(wanted) if wanted in ids else 0,
-                       format_func=lambda i: INDICATORS[i].label, key="detail_select")
+    ind = choice("indicator", "Indicator", ids, st.session_state.get("detail_indicator", "fte_rate"),
+                 key="detail_select", format_func=lambda i: INDICATORS[i].label)
     st.session_state["detail_indicator"] = ind
-    if st.query_params.get("indicator") != ind:
-        st.query_params["indicator"] = ind
     d = INDICATORS[ind]
     st.caption(d.description)
     if ind.startswith("kpi") or ind.startswith("ete_"):
@@ -48,18 +46,26 @@ def body():
     c3.markdown("**Against target**  \n" + fmt.rag_badge(r.rag))
     if r.incomplete:
         st.warning("The reoffending follow-up for this cohort is not complete yet: the figure can still rise.")
-    st.markdown(fmt.md_escape(indicator_sentence(r, None, None, d)))  # benchmark names come from the data
+    whole_service = not filters  # benchmarks and the family rank describe the whole service only
+    if whole_service and r.benchmarks:
+        st.markdown("**Benchmarks** " + fmt.md_escape(" · ".join(  # comparator names come from the data
+            [f"{b.comparator} {fmt.short_value(b.value, r.unit)}" for b in r.benchmarks]
+            + ([f"rank {r.rank} of {r.rank_of} in the family group"] if r.rank else []))))
+    elif not whole_service:
+        st.caption(fmt.WHOLE_SERVICE_BENCHMARKS)
+    st.markdown(fmt.md_escape(indicator_sentence(r, None, None, d, benchmarks=whole_service)))
 
     quarters = last_quarters(quarter, 8)
     periods = [reporting_period(ind, q) for q in quarters]
     series = data.trend(ind, periods, filters)
     target = data.settings().targets.get(ind)
-    st.plotly_chart(trend_chart(series, f"{d.label}: last 8 quarters, with 95% interval", r.unit, target),
-                    key="trend")
+    st.plotly_chart(trend_chart(series, f"{d.label}: last 8 quarters" + (
+        "" if r.unit in COUNT_UNITS else ", with 95% interval"), r.unit, target, benchmarks=whole_service), key="trend")
 
     dims = [b for b in supported_breakdowns(ind) if b in BREAKDOWN_LABELS]
     if dims:
-        by = st.radio("Break down by", dims, format_func=BREAKDOWN_LABELS.get, horizontal=True, key="detail_by")
+        by = choice("by", "Break down by", dims, key="detail_by", widget=st.radio, format_func=BREAKDOWN_LABELS.get,
+                    horizontal=True)
         if role == "partner" and read_period.kind != "financial_year":
             read_period = financial_year(fy_start_year(read_period.end))
             st.caption(f"Partners compare groups by financial year: showing {read_period.label}.")
@@ -89,7 +95,7 @@ def body():
         if children.open:  # computed, shown and audited only when opened
             rows = data.children_behind(read_period, filters, ind)
             child_rows_viewed(rows, indicator=ind, period=read_period, filters=filters)
-            children.dataframe(rows, hide_index=True)
+            children.dataframe(fmt.plain_table(rows), hide_index=True)
     return_panel(quarter)
 
 

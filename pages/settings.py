@@ -9,7 +9,7 @@ import streamlit as st
 from ui import data
 from ui.audit import audit
 from ui.auth import MANAGERS
-from ui.fmt import md_escape
+from ui.fmt import md_escape, plain_table
 from ui.page import guarded, rerun_with, start
 from yj_metrics.errors import StoreReadOnlyError
 from yj_metrics.indicators import INDICATORS
@@ -63,10 +63,10 @@ def body():
     with st.expander("Benchmarks in the live data"):
         st.caption("From the workbook's Benchmarks sheet and any data/benchmarks*.csv file "
                    "(columns indicator, period_start, period_end, comparator, value).")
-        st.dataframe(ds.benchmarks, hide_index=True)
+        st.dataframe(plain_table(ds.benchmarks), hide_index=True)
     with st.expander("Population (10-17) in the live data"):
         pop = ds.population.groupby(["year", "locality"], dropna=False)["population"].sum().reset_index()
-        st.dataframe(pop, hide_index=True)
+        st.dataframe(plain_table(pop), hide_index=True)
 
 
 body()

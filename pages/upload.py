@@ -7,7 +7,7 @@ import streamlit as st
 from ui import data
 from ui.audit import audit, csv_download, download_button
 from ui.auth import MANAGERS, viewer
-from ui.fmt import md_escape
+from ui.fmt import md_escape, plain_table
 from ui.page import guarded, start
 from yj_metrics.errors import StoreReadOnlyError
 
@@ -86,7 +86,7 @@ def _show(file_name, report, result) -> None:
         (st.error if n_err else st.warning)(
             f"{n_err} error(s) and {n_warn} warning(s)." + (" Nothing was stored: fix the errors and upload again."
                                                             if n_err else " The workbook was loaded."))
-        st.dataframe(df, hide_index=True, key="problems")
+        st.dataframe(plain_table(df), hide_index=True, key="problems")
         csv_download("Download the problem list (CSV)", df, f"{file_name}_problems.csv", key="problems_csv")
     if result is not None:
         if result.created:

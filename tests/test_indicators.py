@@ -235,3 +235,15 @@ def test_every_indicator_and_breakdown_runs_on_the_demo(demo_dataset):
 def test_unknown_breakdown_is_a_clear_error(demo_dataset):
     with pytest.raises(ValueError, match="not a breakdown"):
         indicators.compute(demo_dataset, quarter(2023, 1), by="postcode")
+
+
+def test_the_scorecards_reoffending_cohort_has_its_follow_up_complete(demo_dataset):
+    """Data ending in the quarter's last fortnight cover the quarter (reporting_quarter), so the
+    cohort the scorecard reads is final, as its reporting period promises."""
+    from yj_metrics.periods import reporting_quarter
+
+    last = demo_dataset.covers[1]
+    q = reporting_quarter(last)
+    assert last < q.end  # the demo's data end a few days before the quarter does
+    r = indicators.scorecard(demo_dataset, q, indicators=["reoffending_rate"])[0]
+    assert not r.incomplete and "not yet complete" not in r.note

@@ -69,3 +69,10 @@ def test_change_says_which_way_is_better_and_whether_it_is_clear():
     assert change(r(33.0, 28, 38), r(31.7, 26, 37), "none").better is None
     assert change(r(31.7, 26, 37), r(31.7, 26, 37), "lower") == change(r(31.7, 26, 37), r(31.7, 26, 37), "higher")
     assert change(r(None, None, None), r(31.7, 26, 37), "lower") is None and change(r(31.7, 26, 37), None, "lower") is None
+
+
+def test_filtered_figures_leave_out_benchmarks_and_rank():
+    s = indicator_sentence(r(31.7, 26.4, 37.5, rag="Green", rank=2, rank_of=7,
+                             benchmarks=[BenchmarkComparison("National", 38.2, -6.5)]), None, None, D,
+                           benchmarks=False)
+    assert "meets the local target" in s and "National" not in s and "ranks" not in s

@@ -7,7 +7,6 @@ from dataclasses import replace
 from pathlib import Path
 
 import openpyxl
-import pandas as pd
 
 from tests.builders import Service
 from yj_metrics import yjb_return as yr

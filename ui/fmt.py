@@ -1,9 +1,12 @@
 """Formatting in the service's conventions: UK dates, FY quarters, units, RAG words."""
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
 import string
+
+import pandas as pd
 
 from yj_metrics.narrative import fmt
 from yj_metrics.periods import fmt_date  # noqa: F401  (re-exported for pages)
@@ -11,6 +14,8 @@ from yj_metrics.targets import RAG_ICONS
 
 RAG_COLOURS = {"Green": "#009E73", "Amber": "#E69F00", "Red": "#D55E00"}  # Okabe-Ito
 SMALL_BASE = 10
+WHOLE_SERVICE_BENCHMARKS = ("Benchmarks are for the whole service: they and the family rank are not shown beside "
+                            "filtered figures.")
 _MD_ESCAPES = {**{ord(ch): "\\" + ch for ch in string.punctuation}, **{ord(ch): " " for ch in "\n\r\t\v\f"}}
 WORD_JOINER = "\u2060"  # invisible; no line break at it
 # Streamlit finds web and e-mail addresses in the text after markdown is parsed (GFM autolinks),
@@ -110,9 +115,48 @@ def spark(values) -> str:
 def plottable(df, columns):
     """A copy with the protection marker (and any text) turned into gaps, for charts: a chart
     never carries a protected number, not even in its tooltip or specification."""
-    import pandas as pd
-
     out = df.copy()
     for c in columns:
         out[c] = pd.to_numeric(out[c], errors="coerce")
     return out
+
+
+#: Column names that read better spelt out than with their underscores turned into spaces.
+COLUMN_NAMES = {"ci_low": "95% interval from", "ci_high": "95% interval to", "ci_method": "interval method",
+                "rri": "RRI", "p_value": "p value", "rate_unit": "rate per", "child_id": "child"}
+
+
+def column_name(name) -> str:
+    """A column name in plain words: ``share_of_children_pct`` -> ``share of children (%)``."""
+    name = str(name)
+    if name in COLUMN_NAMES:
+        return COLUMN_NAMES[name]
+    if name.endswith("_pct"):
+        return name[:-4].replace("_", " ") + " (%)"
+    return name.replace("_", " ")
+
+
+def _cell(v, decimals: int) -> str:
+    """One cell as text: blank when missing, numbers rounded, dates as ``31 Mar 2024``."""
+    if v is None or (not isinstance(v, (list, tuple)) and pd.isna(v)):
+        return ""
+    if isinstance(v, float):
+        return f"{v:,.{decimals}f}".rstrip("0").rstrip(".")
+    if isinstance(v, dt.date):
+        return fmt_date(v)
+    return str(v)
+
+
+def plain_table(df: pd.DataFrame, decimals: int = 3) -> pd.DataFrame:
+    """A table as shown on a page: plain-word column names, UK dates, Yes/No, and blanks (never
+    ``None``) where a value is missing. Numbers are rounded to ``decimals`` places."""
+    out = df.copy()
+    for col in out.columns:
+        s = out[col]
+        if pd.api.types.is_bool_dtype(s):
+            out[col] = [("Yes" if v else "No") if pd.notna(v) else "" for v in s]
+        elif pd.api.types.is_float_dtype(s) and s.notna().all():
+            out[col] = s.round(decimals)
+        elif not pd.api.types.is_numeric_dtype(s) or s.isna().any():
+            out[col] = [_cell(v, decimals) for v in s]
+    return out.rename(columns=column_name)

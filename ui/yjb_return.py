@@ -5,7 +5,7 @@ import streamlit as st
 
 from ui import data
 from ui.auth import current_role
-from ui.fmt import md_escape
+from ui.fmt import md_escape, plain_table
 from yj_metrics import yjb_return as yr
 
 
@@ -31,7 +31,7 @@ def return_panel(quarter) -> None:
             return
         st.success("Internal checks passed: every total is the sum of its parts and the shared "
                    "denominators agree with the dashboard.")
-        st.dataframe(yr.summary_frame(ret), hide_index=True)
+        st.dataframe(plain_table(yr.summary_frame(ret)), hide_index=True)
         from .audit import child_rows_viewed, download_button
 
         download_button("Download the return (.xlsx)", yr.return_xlsx(ret),
@@ -46,4 +46,4 @@ def return_panel(quarter) -> None:
         st.caption(f"{s.value(row, col):.0f} in this cell.")
         rows = yr.cell_children(data.live_dataset(), quarter, sheet, row, col)
         child_rows_viewed(rows, view="yjb_return_cell", quarter=quarter.label, sheet=sheet, row=str(row), column=str(col))
-        st.dataframe(rows, hide_index=True)
+        st.dataframe(plain_table(rows), hide_index=True)

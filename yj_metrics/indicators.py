@@ -167,9 +167,7 @@ def _reoffending_cohort(ds: Dataset, period) -> pd.DataFrame:
     counts = m[is_re.to_numpy()].groupby("child_id").size()
     cohort["reoffences"] = cohort["child_id"].map(counts).fillna(0).astype(int)
     cohort["reoffender"] = cohort["reoffences"] > 0
-    last = ds.covers[1]
-    last_ts = pd.Timestamp(last) if last else pd.Timestamp.min
-    cohort["follow_up_complete"] = add_months(cohort["index_date"], 18) <= last_ts
+    cohort["follow_up_complete"] = add_months(cohort["index_date"], 18) <= _data_reach(ds)
     return cohort
 
 
@@ -189,6 +187,18 @@ def _proven_offences(ds: Dataset) -> pd.DataFrame:
     subs = o[o["tier"].isin(c.SUBSTANTIVE_TIERS) & (o["offence_category"] != "Breach of statutory order")]
     subs = subs[["child_id", "offence_date", "outcome_date"]]
     return subs.assign(offence_date=subs["offence_date"].fillna(subs["outcome_date"]))
+
+
+def _data_reach(ds: Dataset) -> pd.Timestamp:
+    """The last day the data cover: a workbook ending in a quarter's last fortnight covers that
+    quarter (as :func:`periods.reporting_quarter` reads it), so the board's reoffending cohort
+    (:func:`reporting_period`) has its follow-up complete."""
+    from .periods import reporting_quarter
+
+    last = ds.covers[1]
+    if last is None:
+        return pd.Timestamp.min
+    return pd.Timestamp(max(last, reporting_quarter(last).end))
 
 
 def _reoffending(ds, period, by, settings):

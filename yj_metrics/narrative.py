@@ -88,9 +88,12 @@ def _change(cur: IndicatorResult, old: IndicatorResult | None, when: str, direct
 
 def indicator_sentence(current: IndicatorResult, previous: IndicatorResult | None = None,
                        year_earlier: IndicatorResult | None = None,
-                       definition: IndicatorDefinition | None = None) -> str:
+                       definition: IndicatorDefinition | None = None, benchmarks: bool = True) -> str:
     """One or two sentences: value, change on the previous period and a year before, target,
-    benchmarks and rank, and a caution for small numbers, wide intervals or incomplete data."""
+    benchmarks and rank, and a caution for small numbers, wide intervals or incomplete data.
+
+    ``benchmarks=False`` leaves out the comparators and the rank: for a filtered figure (one
+    locality, one group), which whole-service benchmarks do not describe."""
     label = definition.label if definition else current.label
     direction = definition.direction if definition else "none"
     if current.value is None:
@@ -108,14 +111,14 @@ def indicator_sentence(current: IndicatorResult, previous: IndicatorResult | Non
         parts.append({"Green": "meets the local target", "Amber": "is short of the local target but within tolerance",
                       "Red": "misses the local target"}[current.rag])
     comparisons = []
-    for b in current.benchmarks:
+    for b in current.benchmarks if benchmarks else ():
         if b.value is None or (isinstance(b.value, float) and math.isnan(b.value)):
             continue
         rel = "above" if current.value > b.value else "below" if current.value < b.value else "level with"
         comparisons.append(f"{rel} {b.comparator} ({fmt(b.value, current.unit)})")
     if comparisons:
         parts.append("is " + ", ".join(comparisons[:3]))
-    if current.rank and current.rank_of:
+    if benchmarks and current.rank and current.rank_of:
         parts.append(f"ranks {current.rank} of {current.rank_of} in the family group")
     second = ("It " + "; it ".join(parts) + ".") if parts else ""
     cautions = []

@@ -7,11 +7,14 @@ the manager edits on the Settings page.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import replace
+from functools import cache
 from pathlib import Path
 
 import pandas as pd
 
+from .registry import INDICATORS, SUB_MEASURES
 from .results import BenchmarkComparison, IndicatorResult
 from .settings import Target
 
@@ -40,8 +43,32 @@ DEFAULT_TARGETS: dict[str, Target] = {t.indicator: t for t in (
 NON_FAMILY = ("National", "Regional", "Family")
 
 
+def _key(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+@cache
+def _aliases() -> dict[str, str]:
+    """Every way a Benchmarks row may name an indicator, reduced to letters and digits: its id
+    (``kpi1_accommodation``), its label (``KPI 1 Suitable accommodation``) and, for the ten KPIs,
+    the YJB's short name (``KPI 1``, ``KPI1``, ``kpi 01``)."""
+    out = {}
+    for d in (*SUB_MEASURES.values(), *INDICATORS.values()):
+        out[_key(d.label)] = out[_key(d.id)] = d.id
+        kpi = re.match(r"kpi(\d+)_", d.id)
+        if kpi and d.id in INDICATORS:
+            out[f"kpi{kpi.group(1)}"] = out[f"kpi0{kpi.group(1)}"] = d.id
+    return out
+
+
+def indicator_id(name) -> str:
+    """The indicator id a benchmark row names (see :func:`_aliases`); other names are kept as given."""
+    return _aliases().get(_key(str(name)), name) if isinstance(name, str) else name
+
+
 def benchmarks_frame(ds, csv_dir: str | Path | None = "data") -> pd.DataFrame:
-    """Benchmarks from the workbook's Benchmarks sheet plus any ``data/benchmarks*.csv``."""
+    """Benchmarks from the workbook's Benchmarks sheet plus any ``data/benchmarks*.csv``; indicators
+    named by id, label or the YJB's short name (``KPI 1``) are matched to their id."""
     frames = [ds.benchmarks[["indicator", "period_start", "period_end", "comparator", "value"]]]
     if csv_dir is not None:
         base = Path(csv_dir)
@@ -51,6 +78,7 @@ def benchmarks_frame(ds, csv_dir: str | Path | None = "data") -> pd.DataFrame:
             df = pd.read_csv(path, parse_dates=["period_start", "period_end"])
             frames.append(df[["indicator", "period_start", "period_end", "comparator", "value"]])
     out = pd.concat([f for f in frames if len(f)], ignore_index=True) if any(len(f) for f in frames) else frames[0]
+    out = out.assign(indicator=out["indicator"].map(indicator_id))
     return out.drop_duplicates(["indicator", "period_start", "period_end", "comparator"], keep="last")
 
 
