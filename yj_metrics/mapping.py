@@ -221,7 +221,6 @@ VALUE_CODES: dict[str, dict[str, str]] = {
         "B1": "Black - Caribbean", "B2": "Black - African", "B9": "Black - Any other Black background",
         "O1": "Other - Arab", "O9": "Other - Any other ethnic group", "NS": "Not known - Refused",
         "Z1": "Not known - Refused", "Z2": "Not known - Not obtained", "NK": "Not known - Not obtained",
-        "Unknown/Not stated": "Not known - Not obtained",
     },
     "scaled_approach": {"STD": "Standard", "S": "Standard", "ENH": "Enhanced", "E": "Enhanced",
                         "INT": "Intensive", "I": "Intensive"},
@@ -570,7 +569,10 @@ def _our_value(sheet: str, column: str, value: str) -> tuple[str | None, float]:
                 return got, 0.85
     normed = {_norm_key(v): v for v in vocab}
     close = difflib.get_close_matches(_norm_key(value), list(normed), n=1, cutoff=0.75)
-    return (normed[close[0]], 0.6) if close else (None, 0.0)
+    if close:
+        return normed[close[0]], 0.6
+    words = [fit(codes.get(word)) for word in _norm_key(value).split()]  # "YRO Intensive"
+    return next(((w, 0.5) for w in words if w), (None, 0.0))
 
 
 _ID_LIKE = re.compile(r"^[A-Za-z]{0,6}[-_/ ]?\d{1,12}[A-Za-z]?$|^[0-9A-Fa-f-]{16,40}$")
@@ -956,15 +958,15 @@ def translate(problems, mapped: MappedWorkbook) -> tuple[Problem, ...]:
             out.append(p)
             continue
         heading = mapped.headings.get((p.sheet, p.column), p.column)
-        message = p.message
+        prefix, body = "", p.message
         cell = f"{p.sheet} row {p.row}, column {p.column}: "
-        if p.row is not None and message.startswith(cell):
-            message = f'{their} row {p.row}, column "{heading}": ' + message[len(cell):]
-        elif message.startswith(f"{p.sheet}: "):
-            message = f"{their} (our {p.sheet} sheet): " + message[len(p.sheet) + 2:]
-        for ours, theirs in mapped.sources.items():
-            message = re.sub(rf"\b{re.escape(ours)} row (\d+)", lambda m, t=theirs: f"{t} row {m.group(1)}", message)
-        out.append(replace(p, sheet=their, column=heading, message=message))
+        if p.row is not None and body.startswith(cell):
+            prefix, body = f'{their} row {p.row}, column "{heading}": ', body[len(cell):]
+        elif body.startswith(f"{p.sheet}: "):
+            prefix, body = f"{their} (our {p.sheet} sheet): ", body[len(p.sheet) + 2:]
+        for ours, theirs in mapped.sources.items():  # "(born 3 Apr 2008, Children row 12)"
+            body = re.sub(rf"\b{re.escape(ours)} row (\d+)", lambda m, t=theirs: f"{t} row {m.group(1)}", body)
+        out.append(replace(p, sheet=their, column=heading, message=prefix + body))
     return _unique(out)
 
 
