@@ -20,7 +20,7 @@ def run(*args, cwd=None):
 
 
 @pytest.mark.parametrize("command", ["template", "demo", "validate", "load", "snapshots", "kpis",
-                                     "disproportionality", "report", "yjb-return"])
+                                     "disproportionality", "report", "yjb-return", "map", "mapping"])
 def test_every_subcommand_has_help(command):
     out = run(command, "--help")
     assert out.returncode == 0 and "usage:" in out.stdout
@@ -143,3 +143,40 @@ def test_load_into_a_read_only_database_says_why_and_changes_nothing(sealable_fo
     assert path.read_bytes() == before and out.stdout == ""
     snaps = run("snapshots", "--db", f"sqlite:///{path}", "--json")
     assert snaps.returncode == 0 and [s["file_name"] for s in json.loads(snaps.stdout)] == ["Demo"]
+
+
+def test_a_case_systems_export_with_a_mapping(tmp_path):
+    """demo --layout, mapping suggest, validate/map/load --mapping: problems in the export's terms."""
+    export = tmp_path / "export.xlsx"
+    assert run("demo", export, "--layout", "flat", "--seed", 3, "--children", 120).returncode == 0
+    draft = tmp_path / "draft.json"
+    out = run("mapping", "suggest", export, "--out", draft)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(draft.read_text())["sheets"]["Children"]["columns"]["child_id"] == "YP ID"
+    shipped = ROOT / "data" / "mappings" / "example_flat.json"
+    ok = run("validate", export, "--mapping", shipped, "--json")
+    assert ok.returncode == 0 and json.loads(ok.stdout) == {"errors": [], "warnings": []}, ok.stdout
+    canonical = tmp_path / "canonical.xlsx"
+    assert run("map", export, "--mapping", draft, "--out", canonical).returncode == 0
+    assert run("validate", canonical).returncode == 0
+
+    wb = openpyxl.load_workbook(export)
+    ws = wb.active
+    heading = [c.value for c in ws[1]].index("Legal Outcome") + 1
+    row = next(r for r in range(2, ws.max_row + 1) if ws.cell(r, heading).value)
+    ws.cell(row, heading).value = "YRO Intensive"
+    bad = tmp_path / "bad.xlsx"
+    wb.save(bad)
+    out = run("validate", bad, "--mapping", shipped, "--json")
+    assert out.returncode == 1
+    [error] = json.loads(out.stdout)["errors"]
+    assert (error["sheet"], error["row"], error["column"]) == ("YJ Caseload Export", row, "Legal Outcome")
+    assert error["message"].startswith(f'YJ Caseload Export row {row}, column "Legal Outcome": "YRO Intensive"')
+    db = f"sqlite:///{tmp_path / 'm.db'}"
+    rejected = run("load", bad, "--mapping", shipped, "--db", db)
+    assert rejected.returncode == 1 and "Nothing was stored." in rejected.stdout
+    assert run("map", bad, "--mapping", shipped, "--out", tmp_path / "no.xlsx").returncode == 1
+    assert not (tmp_path / "no.xlsx").exists()
+    loaded = run("load", export, "--mapping", shipped, "--db", db, "--json")
+    assert loaded.returncode == 0 and json.loads(loaded.stdout)["created"] is True
+    assert run("validate", export, "--mapping", tmp_path / "missing.json").returncode == 2

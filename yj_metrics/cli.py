@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import hashlib
 import json
 import logging
 import sys
@@ -66,21 +67,60 @@ def cmd_template(args) -> int:
 
 def cmd_demo(args) -> int:
     from .demo import demo_dataset
+    from .example_exports import export_xlsx
     from .writing import dataset_to_xlsx
 
     ds = demo_dataset(seed=args.seed, children=args.children)
-    Path(args.out).write_bytes(dataset_to_xlsx(ds))
-    print(f"Wrote a demo workbook ({args.children} children, seed {args.seed}) to {args.out}")
+    data = dataset_to_xlsx(ds) if args.layout == "canonical" else export_xlsx(ds, args.layout)
+    Path(args.out).write_bytes(data)
+    shape = "" if args.layout == "canonical" else f" shaped like a case system's export ({args.layout} layout)"
+    print(f"Wrote a demo workbook{shape} ({args.children} children, seed {args.seed}) to {args.out}")
     return 0
 
 
-def cmd_validate(args) -> int:
+def _mapping(path_text: str):
+    from .mapping import Mapping
+
+    path = Path(path_text)
+    if not path.exists():
+        raise UserError(f"{path}: no such mapping file.")
+    return Mapping.from_json(path.read_text(encoding="utf-8"))
+
+
+def _read_raw(path: Path):
+    """The workbook's raw sheets, or the unreadable report."""
+    from .reading import WorkbookReadError, read_workbook
+    from .validation import Problem, ValidationReport
+
+    try:
+        return read_workbook(path.read_bytes(), path.name), None
+    except WorkbookReadError as exc:
+        problem = Problem(None, None, None, None, exc.message)
+        return None, ValidationReport(errors=(problem,), unreadable=exc.message, file_name=path.name)
+
+
+def _report(path: Path, mapping_file: str | None):
+    """Validate a workbook; with a mapping, as a case system's export (problems in its terms)."""
     from .validation import validate_bytes
 
-    path = Path(args.workbook)
     if not path.exists():
         raise UserError(f"{path}: no such file.")
-    report = validate_bytes(path.read_bytes(), path.name)
+    if mapping_file is None:
+        return validate_bytes(path.read_bytes(), path.name)
+    from .mapping import matches, validate_mapped
+
+    mapping = _mapping(mapping_file)
+    raw, unreadable = _read_raw(path)
+    if unreadable is not None:
+        return unreadable
+    if not matches(raw, mapping):
+        print(f"Note: {path.name} does not have every sheet and heading the mapping '{mapping.name}' was made for.",
+              file=sys.stderr)
+    return validate_mapped(raw, mapping)
+
+
+def cmd_validate(args) -> int:
+    report = _report(Path(args.workbook), args.mapping)
     if args.json:
         d = report.to_json_dict()
         if report.unreadable:
@@ -101,11 +141,15 @@ def cmd_load(args) -> int:
         raise UserError(f"{path}: no such file.")
     store = Store(args.db)
     raw = path.read_bytes()
-    report, result = store.load(raw, path.name, loaded_by=args.loaded_by)
-    import hashlib
+    sha256 = hashlib.sha256(raw).hexdigest()
+    if args.mapping is None:
+        report, result = store.load(raw, path.name, loaded_by=args.loaded_by)
+    else:  # nothing is stored unless the mapped export has no error
+        report = _report(path, args.mapping)
+        result = store.load_dataset(report.dataset, path.name, sha256, loaded_by=args.loaded_by) if report.ok else None
 
     _audit(store, "upload", snapshot_id=result.snapshot.id if result else None, file_name=path.name,
-           sha256=hashlib.sha256(raw).hexdigest(), bytes=len(raw), source="cli",
+           sha256=sha256, bytes=len(raw), source="cli", mapping=args.mapping and Path(args.mapping).name,
            outcome="rejected" if result is None else ("accepted" if result.created else "already loaded"),
            errors=len(report.errors), warnings=len(report.warnings))
     if args.json:
@@ -125,6 +169,54 @@ def cmd_load(args) -> int:
     if report.unreadable:
         return 2
     return 1 if report.errors else 0
+
+
+def cmd_map(args) -> int:
+    from .writing import dataset_to_xlsx
+
+    report = _report(Path(args.workbook), args.mapping)
+    if not report.ok:
+        _print_problems(report)
+        print("Nothing was written.")
+        return 2 if report.unreadable else 1
+    if report.warnings:
+        _print_problems(report)
+    Path(args.out).write_bytes(dataset_to_xlsx(report.dataset))
+    print(f"Wrote {args.workbook} as our workbook to {args.out}")
+    return 0
+
+
+def cmd_mapping_suggest(args) -> int:
+    from .mapping import suggestions
+
+    path = Path(args.workbook)
+    if not path.exists():
+        raise UserError(f"{path}: no such file.")
+    raw, unreadable = _read_raw(path)
+    if unreadable is not None:
+        print(unreadable.unreadable, file=sys.stderr)
+        return 2
+    found = suggestions(raw, args.name)
+    Path(args.out).write_text(found.mapping.to_json(), encoding="utf-8")
+    for s in found.columns:
+        if s.heading is None:
+            if _required(s.sheet, s.column):
+                print(f"NO MATCH  {s.sheet}.{s.column} (required): choose the heading in {s.source}")
+        elif s.confidence < 0.8:
+            print(f"CHECK     {s.sheet}.{s.column} <- {s.source} \"{s.heading}\" ({s.confidence:.0%}, {s.reason})")
+    for v in found.values:
+        if v.confidence < 0.8:
+            meaning = f"'{v.suggested}'?" if v.suggested else "not recognised"
+            print(f"VALUE     {v.sheet}.{v.column} \"{v.value}\" ({v.rows} rows): {meaning}")
+    print(f"Wrote a draft mapping for {len(found.mapping.sheets)} of our sheets to {args.out}; check the lines "
+          "above, edit the file, then use it with `map`, `validate` or `load` --mapping.")
+    return 0
+
+
+def _required(sheet: str, column: str) -> bool:
+    from .contract import SHEETS_BY_NAME
+
+    return SHEETS_BY_NAME[sheet].column(column).required
 
 
 def _who() -> str:
@@ -339,15 +431,35 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("out", help="OUT.xlsx")
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--children", type=int, default=1500)
+    p.add_argument("--layout", choices=("canonical", "flat", "system"), default="canonical",
+                   help="our workbook (default), or shaped like a case system's export: flat (one row per "
+                        "order, codes) or system (a sheet per entity, its own headings, text dates)")
     p.set_defaults(fn=cmd_demo)
 
+    mapping_help = "FILE.json: the workbook is a case system's export read with this mapping"
     p = sub.add_parser("validate", help="check a workbook: exit 0 clean, 1 errors, 2 unreadable")
     p.add_argument("workbook")
+    p.add_argument("--mapping", default=None, help=mapping_help)
     p.add_argument("--json", action="store_true")
     p.set_defaults(fn=cmd_validate)
 
+    p = sub.add_parser("map", help="write a case system's export as our workbook, using a mapping")
+    p.add_argument("workbook")
+    p.add_argument("--mapping", required=True, help="FILE.json")
+    p.add_argument("--out", required=True, help="CANONICAL.xlsx (written only when there is no error)")
+    p.set_defaults(fn=cmd_map)
+
+    p = sub.add_parser("mapping", help="mappings of case systems' exports")
+    msub = p.add_subparsers(dest="mapping_command", required=True)
+    m = msub.add_parser("suggest", help="write a first draft mapping for an export")
+    m.add_argument("workbook")
+    m.add_argument("--out", required=True, help="FILE.json")
+    m.add_argument("--name", default=None, help="the mapping's name (default: from the file name)")
+    m.set_defaults(fn=cmd_mapping_suggest)
+
     p = sub.add_parser("load", help="validate a workbook and store it as the live snapshot")
     p.add_argument("workbook")
+    p.add_argument("--mapping", default=None, help=mapping_help)
     p.add_argument("--db", default=None)
     p.add_argument("--loaded-by", default="cli")
     p.add_argument("--json", action="store_true")

@@ -34,7 +34,7 @@ from . import contract as c
 from .dataset import FRAME_OF_SHEET, Dataset, age_on
 from .reading import RawSheet, RawWorkbook, ReadLimits, WorkbookReadError, read_workbook
 
-__all__ = ["Problem", "ValidationReport", "validate", "validate_bytes"]
+__all__ = ["Problem", "ValidationReport", "validate", "validate_bytes", "vocab_value"]
 
 EARLIEST_DATE = pd.Timestamp("1990-01-01")
 #: Dates after this are open-ended ("no end date" markers such as 31/12/9999), never real events.
@@ -368,7 +368,8 @@ def _vocab_lookup(vocab: tuple[str, ...]) -> dict[str, str]:
     return {c.norm_text(v): v for v in vocab}
 
 
-def _parse_vocab(raw, sheet, spec: c.ColumnSpec, problems: _Problems):
+def _vocab_parser(sheet: str, spec: c.ColumnSpec):
+    """``(parse, choices)`` for a vocabulary column: ``parse(text)`` gives the stored value or ``None``."""
     col = spec.name
     if sheet == "Children" and col == "gender" or sheet == "Population" and col == "gender":
         parse = c.parse_gender
@@ -389,6 +390,22 @@ def _parse_vocab(raw, sheet, spec: c.ColumnSpec, problems: _Problems):
         def parse(v):
             return lookup.get(c.norm_text(v))
         choices = list(spec.vocab)
+    return parse, choices
+
+
+def vocab_value(sheet: str, column: str, value: object) -> str | None:
+    """The value the validator stores for ``value`` in a vocabulary column, or ``None`` if not recognised.
+
+    Blank is ``None`` (blank gender and ethnicity are stored as Not known)."""
+    if _is_blank_value(value):
+        return None
+    parse, _ = _vocab_parser(sheet, c.SHEETS_BY_NAME[sheet].column(column))
+    return parse(_text_of(value) if not isinstance(value, str) else value)
+
+
+def _parse_vocab(raw, sheet, spec: c.ColumnSpec, problems: _Problems):
+    col = spec.name
+    parse, choices = _vocab_parser(sheet, spec)
 
     def one(v):
         if _is_blank_value(v) and not (sheet == "Children" and col in ("gender", "ethnicity")):
