@@ -42,7 +42,7 @@ def body():
         chosen = filters if use_filters else None
         with st.spinner("Building the board pack..."):
             pack = build_board_pack(data.live_dataset(), quarter, current_role(), settings=data.settings(),
-                                    edition=edition, filters=chosen)
+                                    edition=edition, filters=chosen, notes=data.board_notes(quarter.label))
         audit("board_pack_built", quarter=quarter, filters=chosen, edition=edition,
               files=[pack.pptx_name, pack.pdf_name, pack.xlsx_name])
         st.session_state["board_pack"] = pack

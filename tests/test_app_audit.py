@@ -99,3 +99,33 @@ def test_a_read_only_store_serves_pages_and_says_nothing_is_audited(sealable_fol
     assert any("read-only, so settings cannot be saved" in e.value for e in at.error)
     assert any("database is read-only" in c.value for c in at.caption)
     assert at.button[0].disabled
+
+
+def test_commentary_goes_from_the_database_into_the_pack_the_board_downloads(store_url, monkeypatch):
+    """Commentary round trip: saved for the scorecard's quarter, it appears in the deck and the Excel scorecard the
+    overview's button builds (the words are planted here, not read from our own output)."""
+    import io
+
+    import openpyxl
+    from pptx import Presentation
+
+    from yj_metrics.periods import reporting_quarter
+
+    monkeypatch.setenv("YJ_ROLE", "board")
+
+    label = reporting_quarter(Store(store_url).dataset().covers[1]).label
+    store = Store(store_url)
+    store.save_commentary("fte_rate", label, "Entrants fell after the diversion panel started.", by="manager@x")
+    store.add_action("fte_rate", label, "Report diversion outcomes to the board.", by="manager@x", owner="Head of YJS")
+    at = _page("overview")
+    next(b for b in at.button if b.key == "build_pack").click().run()
+    assert not at.exception
+    pack = at.session_state["board_pack"]
+    deck = "\n".join(shape.text_frame.text for slide in Presentation(io.BytesIO(pack.pptx)).slides
+                     for shape in slide.shapes if shape.has_text_frame)
+    deck += "\n".join(cell.text for slide in Presentation(io.BytesIO(pack.pptx)).slides for shape in slide.shapes
+                      if shape.has_table for row in shape.table.rows for cell in row.cells)
+    assert "Entrants fell after the diversion panel started." in deck
+    assert "Report diversion outcomes to the board." in deck
+    sheet = openpyxl.load_workbook(io.BytesIO(pack.xlsx)).active
+    assert any("Entrants fell after the diversion panel started." == c.value for row in sheet.iter_rows() for c in row)

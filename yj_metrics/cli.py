@@ -375,8 +375,9 @@ def cmd_report(args) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     filters = _filters(args.filter)
+    notes = store.board_notes(quarter.label) if store else None  # the manager's commentary and actions
     pack = build_board_pack(ds, quarter, args.role, settings=settings, out_dir=out, edition=args.edition,
-                            filters=filters)
+                            filters=filters, notes=notes)
     if store is not None:  # built from the stored (live) data: written to its audit log
         _audit(store, "board_pack_built", snapshot_id=ds.snapshot_id, quarter=quarter.label, role=args.role,
                edition=pack.edition, filters=filters.describe(), files=[pack.pptx_name, pack.pdf_name, pack.xlsx_name],
