@@ -34,7 +34,7 @@ header[data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stDecor
 [data-testid="stMetric"] { padding: 0.25rem 0.75rem; }
 [data-testid="stMetricValue"] { font-size: 2rem; }
 .st-key-tiles [data-testid="stMetricLabel"] p { font-size: 1.1rem; }
-.st-key-scorecard table { font-size: 1.25rem; }
+.st-key-scorecard table { font-size: 1.35rem; }
 .st-key-scorecard th, .st-key-scorecard td { padding: 0.2rem 0.6rem; }
 </style>"""
 
