@@ -34,7 +34,7 @@ def body():
                    "small numbers exactly as the partner view does, and can go to partners. The pack is for the "
                    "whole service" + (", whatever the sidebar filters." if filters else "."))
         if filters and edition == "board":
-            use_filters = st.checkbox(f"Build for the current filters ({filters.describe()})", key="pack_filtered",
+            use_filters = st.checkbox(f"Build for the current filters ({fmt.md_escape(filters.describe())})", key="pack_filtered",
                                       help="Every slide, page and file name then names the filters.")
     if st.button("Build the board pack", icon=":material/slideshow:", key="build_pack"):
         from yj_metrics.report import build_board_pack
@@ -48,7 +48,7 @@ def body():
         st.session_state["board_pack"] = pack
     pack = st.session_state.get("board_pack")
     if pack is not None:
-        st.caption(f"Built for: {pack.filters.describe() if pack.filters else 'the whole service'}.")
+        st.caption(f"Built for: {fmt.md_escape(pack.filters.describe()) if pack.filters else 'the whole service'}.")
         c1, c2, c3 = st.columns(3)
         with c1:
             download_button("Download PowerPoint", pack.pptx, pack.pptx_name, key="dl_pptx", kind="pack",
