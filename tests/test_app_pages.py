@@ -18,9 +18,9 @@ from yj_metrics.store import Store
 from yj_metrics.writing import dataset_to_xlsx
 
 PAGES = ["overview", "kpi_detail", "disproportionality", "ete_accommodation", "reoffending", "disposals_caseload",
-         "data_quality", "upload", "settings", "audit"]
-ALLOWED = {"data_quality": ("manager", "board"), "upload": ("manager",), "settings": ("manager",),
-           "audit": ("manager",)}
+         "data_quality", "upload", "snapshots", "settings", "audit"]
+ALLOWED = {"data_quality": ("manager", "board"), "upload": ("manager",), "snapshots": ("manager",),
+           "settings": ("manager",), "audit": ("manager",)}
 ROOT = Path(__file__).resolve().parents[1]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

@@ -47,6 +47,10 @@ def _assert_refuses_every_write(store: Store, ds, where: str) -> None:
         lambda: store.save_settings(Settings()),
         lambda: store.replace_role_rules([]),
         lambda: store.append_audit("download"),
+        lambda: store.make_live(store.latest().id, "ann"),
+        lambda: store.save_commentary("fte_rate", "2023-24 Q4", "text", "ann"),
+        lambda: store.add_action("fte_rate", "2023-24 Q4", "an action", "ann"),
+        lambda: store.set_action_status(1, "Done", "ann"),
     ]
     for write in writes:
         with pytest.raises(StoreReadOnlyError) as info:

@@ -1,0 +1,226 @@
+"""Snapshot history: what changed, rollback (SQLite and PostgreSQL), the Snapshots page, the stale-data
+warning, and banners that follow an upload or a settings change in the same run."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+from streamlit.testing.v1 import AppTest
+
+from tests.broken_workbooks import valid_xlsx
+from yj_metrics.changes import ID_COLUMNS, id_changes
+from yj_metrics.dataset import FRAME_OF_SHEET, Dataset
+from yj_metrics.demo import demo_dataset as make_demo
+from yj_metrics.errors import StoreReadOnlyError
+from yj_metrics.store import Store, snapshots as snapshots_table
+
+ROOT = Path(__file__).resolve().parents[1]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _same_data(a, b) -> None:
+    for frame in FRAME_OF_SHEET.values():
+        pd.testing.assert_frame_equal(getattr(a, frame), getattr(b, frame), obj=frame)
+
+
+def _expected_changes(before, after) -> dict[str, tuple[int, int]]:
+    """Added and removed per sheet, straight from the two datasets' id sets."""
+    out = {}
+    for frame, (sheet, column) in ID_COLUMNS.items():
+        old = set(getattr(before, frame)[column].dropna())
+        new = set(getattr(after, frame)[column].dropna())
+        out[sheet] = (len(new - old), len(old - new))
+    return out
+
+
+def _next_month():
+    """A later workbook: more children than the demo, less 50 of them (with their records)."""
+    ds = make_demo(seed=2, children=700)
+    gone = set(ds.children["child_id"][:50])
+    frames = {f: getattr(ds, f) for f in FRAME_OF_SHEET.values()}
+    return Dataset.from_frames(**{f: df[~df["child_id"].isin(gone)] if "child_id" in df.columns else df
+                                  for f, df in frames.items()})
+
+
+def _rows_in_data_tables(store: Store) -> int:
+    with store.engine.connect() as conn:
+        return conn.execute(sa.text("SELECT count(*) FROM children")).scalar()
+
+
+# ---------------------------------------------------------------- the store
+
+def test_rollback_makes_the_first_snapshot_live_again(db_url, demo_dataset):
+    store = Store(db_url)
+    first = store.load_dataset(demo_dataset, "march.xlsx", sha256="a" * 64, loaded_by="ann").snapshot
+    first_data = store.dataset(first.id)
+    second = store.load_dataset(make_demo(seed=2, children=150), "april.xlsx", sha256="b" * 64).snapshot
+    assert store.latest().id == second.id
+    rows = _rows_in_data_tables(store)
+
+    info = store.make_live(first.id, "ann@council.example",
+                           audit={"subject": "sub-1", "email": "ann@council.example", "role": "manager"})
+    assert info.id == first.id and store.latest().id == first.id
+    assert [s.id for s in store.snapshots()] == [first.id, second.id]
+    _same_data(store.dataset(), first_data)
+    assert store.dataset().snapshot_id == first.id
+    assert _rows_in_data_tables(store) == rows  # nothing copied
+    (row,) = store.audit_entries(actions=["rollback"]).to_dict("records")
+    assert json.loads(row["detail"])["from_snapshot"] == second.id
+    assert json.loads(row["detail"])["to_snapshot"] == first.id == row["snapshot_id"]
+    assert (row["subject"], row["email"], row["role"]) == ("sub-1", "ann@council.example", "manager")
+    assert abs(row["at"] - dt.datetime.now(dt.timezone.utc)) < dt.timedelta(minutes=5)
+    with store.engine.connect() as conn:
+        seqs = dict(conn.execute(sa.select(snapshots_table.c.id, snapshots_table.c.commit_seq)).all())
+    assert seqs[first.id] == max(seqs.values()) == seqs[second.id] + 1
+
+    with pytest.raises(ValueError, match="already the live data"):
+        store.make_live(first.id, "ann")
+    with pytest.raises(LookupError):
+        store.make_live(999, "ann")
+    store.make_live(second.id, "ann")  # and forward again
+    assert store.latest().id == second.id
+    assert [json.loads(d)["to_snapshot"] for d in store.audit_entries(actions=["rollback"])["detail"]] == [
+        second.id, first.id]
+
+
+def test_rollback_on_a_read_only_store_says_so_and_changes_nothing(tmp_path, demo_dataset):
+    url = f"sqlite:///{tmp_path / 'yj.db'}"
+    writer = Store(url)
+    first = writer.load_dataset(demo_dataset, "march.xlsx", sha256="a" * 64).snapshot
+    second = writer.load_dataset(make_demo(seed=2, children=100), "april.xlsx", sha256="b" * 64).snapshot
+    writer.engine.dispose()
+    store = Store(url, read_only=True)
+    with pytest.raises(StoreReadOnlyError) as info:
+        store.make_live(first.id, "ann")
+    assert str(tmp_path / "yj.db") in info.value.message and "read-only" in info.value.message
+    assert store.latest().id == second.id and store.audit_entries().empty
+
+
+def test_what_changed_counts_match_the_id_sets(demo_dataset):
+    after = _next_month()
+    expected = _expected_changes(demo_dataset, after)
+    assert all(added and removed for added, removed in expected.values())  # both ways, on every sheet
+    got = {c.sheet: (c.added, c.removed) for c in id_changes(demo_dataset, after)}
+    assert got == expected
+    counts = {c.sheet: (c.before, c.after) for c in id_changes(demo_dataset, after)}
+    assert counts["Children"] == (len(demo_dataset.children), len(after.children))
+
+
+# ---------------------------------------------------------------- the Snapshots page
+
+def _page(name: str, role: str, monkeypatch) -> AppTest:
+    monkeypatch.setenv("YJ_ROLE", role)
+    at = AppTest.from_file(str(ROOT / "pages" / f"{name}.py"), default_timeout=300)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _texts(at: AppTest) -> list[str]:
+    return [w.value for w in at.warning] + [e.value for e in at.error] + [s.value for s in at.success]
+
+
+def test_snapshots_page_shows_what_changed_and_rolls_back_after_confirming(store_url, monkeypatch):
+    store = Store(store_url)
+    demo_id = store.latest().id
+    new = store.load_dataset(_next_month(), "april.xlsx", sha256="b" * 64,
+                             loaded_by="ann@council.example").snapshot
+    at = _page("snapshots", "manager", monkeypatch)
+    listed, shown, headline = (d.value for d in at.dataframe)
+    assert listed["snapshot"].tolist() == [new.id, demo_id] and listed["live"].tolist() == [True, False]
+    assert listed["loaded by"].tolist()[0] == "ann@council.example"
+    shown = shown.set_index("sheet")
+    expected = _expected_changes(store.dataset(demo_id), store.dataset(new.id))
+    assert {s: (r.added, r.removed) for s, r in shown.iterrows()} == expected
+    assert headline["figure"].tolist() == ["First-time entrants (number)", "Custodial sentences (number)",
+                                           "Open caseload"]
+
+    at.selectbox(key="snapshot_pick").set_value(demo_id).run()
+    at.button(key="rollback").click().run()
+    assert store.latest().id == new.id  # asked first, nothing changed yet
+    assert any("Go ahead?" in w for w in _texts(at))
+    at.button(key="rollback_cancel").click().run()
+    assert store.latest().id == new.id and not any("Go ahead?" in w for w in _texts(at))
+    at.button(key="rollback").click().run()
+    at.button(key="rollback_confirm").click().run()
+    assert not at.exception, at.exception
+    assert store.latest().id == demo_id
+    assert any(f"Snapshot #{demo_id} is the live data again" in s for s in _texts(at))
+    assert any(w.startswith("**Demo data.**") for w in _texts(at))  # the banner follows at once
+    (row,) = store.audit_entries(actions=["rollback"]).to_dict("records")
+    assert json.loads(row["detail"])["from_snapshot"] == new.id and row["role"] == "manager"
+
+
+def test_snapshots_page_is_for_managers_only(store_url, monkeypatch):
+    for role in ("board", "partner"):
+        at = _page("snapshots", role, monkeypatch)
+        assert any(e.value.startswith("Access denied") for e in at.error) and not at.button
+
+
+def test_snapshots_page_on_a_read_only_store_offers_no_rollback(sealable_folder, monkeypatch, demo_dataset):
+    folder, seal = sealable_folder
+    url = f"sqlite:///{folder / 'app.db'}"
+    store = Store(url)
+    store.load_dataset(demo_dataset, "march.xlsx", sha256="a" * 64)
+    store.load_dataset(make_demo(seed=2, children=100), "april.xlsx", sha256="b" * 64)
+    store.engine.dispose()
+    seal()
+    monkeypatch.setenv("YJ_DATABASE_URL", url)
+    at = _page("snapshots", "manager", monkeypatch)
+    at.selectbox(key="snapshot_pick").set_value(1).run()
+    assert any("read-only, so no snapshot can be made live" in e for e in _texts(at))
+    assert not [b for b in at.button if b.key == "rollback"]
+
+
+# ---------------------------------------------------------------- banners
+
+def _load_real(url: str, days_ago: int) -> int:
+    store = Store(url)
+    _, result = store.load(valid_xlsx(), "april.xlsx", loaded_by="ann")
+    with store.engine.begin() as conn:
+        conn.execute(snapshots_table.update().where(snapshots_table.c.id == result.snapshot.id).values(
+            loaded_at=dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=days_ago)))
+    return result.snapshot.id
+
+
+def _stale(at: AppTest) -> list[str]:
+    return [w.value for w in at.warning if "may be out of date" in w.value]
+
+
+@pytest.mark.parametrize("page", ["overview", "settings"])
+def test_stale_data_warning_after_the_settings_days(page, store_url, monkeypatch):
+    _load_real(store_url, days_ago=60)
+    loaded = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=60)).date()
+    (warning,) = _stale(_page(page, "manager", monkeypatch))
+    assert f"loaded on {loaded.day} {loaded:%b %Y}, 60 days ago (more than the 45 days" in warning
+
+
+def test_no_stale_warning_for_recent_data_until_the_setting_says_so(store_url, monkeypatch):
+    _load_real(store_url, days_ago=10)
+    for role in ("manager", "board"):
+        assert not _stale(_page("kpi_detail", role, monkeypatch))
+    at = _page("settings", "manager", monkeypatch)
+    at.number_input(key="stale_after_days").set_value(7)
+    next(b for b in at.button if b.label == "Save settings").click().run()
+    assert not at.exception, at.exception
+    assert Store(store_url).get_settings().stale_after_days == 7
+    assert "10 days ago (more than the 7 days" in _stale(at)[0]  # the same run: the banner follows the save
+    assert any(s.value == "Settings saved. Every page now uses them." for s in at.success)
+
+
+def test_demo_banner_goes_in_the_same_run_as_the_upload(store_url, monkeypatch):
+    at = _page("upload", "manager", monkeypatch)
+    assert any(w.value.startswith("**Demo data.**") for w in at.warning)
+    at.file_uploader(key="workbook").set_value(("april.xlsx", valid_xlsx(), XLSX)).run()
+    assert not at.exception, at.exception
+    assert any("Stored as snapshot" in s.value for s in at.success)
+    assert not any(w.value.startswith("**Demo data.**") for w in at.warning)
+    assert "live data: snapshot #2" in " ".join(c.value for c in at.sidebar.caption)
+    at.run()  # running again does not load or audit the same file again
+    assert [json.loads(d)["outcome"] for d in Store(store_url).audit_entries(actions=["upload"])["detail"]] == [
+        "accepted"]
+    assert any("Stored as snapshot" in s.value for s in at.success)
