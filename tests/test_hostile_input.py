@@ -9,7 +9,6 @@ own limits are then shown to hold when the checks before it are loosened on purp
 from __future__ import annotations
 
 import io
-import os
 import re
 import sqlite3
 import subprocess
@@ -32,18 +31,23 @@ GB = 1024 ** 3
 UNSAFE = MSG_UNSAFE.split(":")[0]  # "This file could not be read safely"
 
 
+#: Runs a command and prints its peak resident memory. Linux counts a child's peak from the memory of the process it
+#: was started from, so the CLI is started from this small launcher rather than from the (large) test process.
+LAUNCHER = ("import os, subprocess, sys; p = subprocess.Popen(sys.argv[1:]); _, status, usage = os.wait4(p.pid, 0); "
+            "print(f'\\n@@ {usage.ru_maxrss} {os.waitstatus_to_exitcode(status)}')")
+
+
 def run_cli(*args, env: dict | None = None) -> tuple[int, str, float, int]:
     """Run the CLI; return its exit code, output, seconds and peak resident bytes (with its waited-for worker)."""
     started = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "yj_metrics", *map(str, args)], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", **(env or {})})
-    out = proc.stdout.read().decode()
-    proc.stdout.close()
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    # Linux reports the larger of the process's own peak and its reaped children's (the worker)
-    return proc.returncode, out, time.perf_counter() - started, usage.ru_maxrss * 1024
+    done = subprocess.run([sys.executable, "-c", LAUNCHER, sys.executable, "-m", "yj_metrics", *map(str, args)],
+                          cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                          env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", **(env or {})})
+    seconds = time.perf_counter() - started
+    out, _, measured = done.stdout.rpartition("\n@@ ")
+    peak_kb, code = measured.split()[:2]
+    # Linux reports the larger of the CLI's own peak and its reaped children's (the reading worker)
+    return int(code), out, seconds, int(peak_kb) * 1024
 
 
 def dump(db: Path) -> list[str]:

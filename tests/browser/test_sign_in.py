@@ -118,11 +118,12 @@ def sign_in(page, server, sub: str) -> None:
 
 
 def sidebar(page) -> str:
-    return page.locator("[data-testid='stSidebar']").inner_text()
+    return page.locator("[data-testid='stSidebar']").inner_text().replace("\u2060", "")
 
 
 def main_text(page) -> str:
-    return page.locator("[data-testid='stMain']").inner_text()
+    """The page's text as read (without the invisible word joiners that keep addresses from becoming links)."""
+    return page.locator("[data-testid='stMain']").inner_text().replace("\u2060", "")
 
 
 def wait_for_audit(db_url, timeout=20, **match) -> list[dict]:
