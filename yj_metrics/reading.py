@@ -14,13 +14,15 @@ Reading is bounded, because one hostile upload must not stop the service for eve
 (:class:`~yj_metrics.settings.ReadLimits`):
 
 1. the zip directory is checked first (file size, unpacked size, compression ratio, number of
-   parts), from metadata only;
-2. each sheet's XML is then streamed, never unpacked past the limit, to find the extent of the
-   cells that hold values (a two-cell file with a value in XFD1048576 would otherwise make the
-   parser ask for 550 GB) and merged header cells;
-3. only then does python-calamine parse the cells, in a separate worker process with an
-   address-space and CPU limit (``resource.setrlimit``): an unforeseen bomb stops the worker
-   and the upload gets "could not be read safely"; the server carries on.
+   parts), from metadata only, before anything is parsed;
+2. python-calamine then parses the cells in a separate worker process with an address-space and
+   CPU limit (``resource.setrlimit``): an unforeseen bomb stops the worker and the upload gets
+   "could not be read safely"; the server carries on;
+3. meanwhile this process streams each sheet's XML, never unpacked past the limit, to find the
+   extent of the cells that hold values (a two-cell file with a value in XFD1048576 would make the
+   parser ask for 550 GB) and merged header cells. The worker's cells are used only when every
+   check passes; otherwise the worker is stopped and the message names the limit. Checking while
+   the worker parses keeps a normal upload's time close to what it was before the checks.
 """
 from __future__ import annotations
 
@@ -442,19 +444,30 @@ def _measure_sheets(zf: zipfile.ZipFile, limits: ReadLimits) -> dict[str, list[s
 
 # --------------------------------------------------------------------------- parsing
 
-def _parse_cells(data: bytes, limits: ReadLimits) -> tuple[tuple, tuple[str, ...]]:
-    """The bounded read itself: returns ``((name, hidden, cells, merged_header), ...)`` and notes."""
-    from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
-
+def _inspect(data: bytes, limits: ReadLimits, sheets: bool = True) -> tuple[tuple[str, ...], dict[str, list[str]]]:
+    """The checks: the zip directory and (``sheets``) each sheet's real extent; returns notes and merged headers."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             notes = _check_package(zf, limits)
-            merged = _measure_sheets(zf, limits)
+            return notes, (_measure_sheets(zf, limits) if sheets else {})
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, zlib.error, NotImplementedError,
             ValueError) as exc:
         if isinstance(exc, WorkbookReadError):
             raise
         raise WorkbookReadError(MSG_CORRUPT) from None
+
+
+def _parse_cells(data: bytes, limits: ReadLimits) -> tuple[tuple, tuple[str, ...]]:
+    """The checks, then the cells, in this process: ``((name, hidden, cells, merged_header), ...)`` and notes."""
+    notes, merged = _inspect(data, limits)
+    cells = _calamine_cells(data)
+    return tuple((name, hidden, rows, tuple(merged.get(name, ()))) for name, hidden, rows in cells), notes
+
+
+def _calamine_cells(data: bytes) -> tuple:
+    """Every worksheet's cells as python-calamine reads them: ``((name, hidden, cells), ...)``."""
+    from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
+
     try:
         wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
     except Exception as exc:  # python-calamine raises several error types on damaged files
@@ -467,8 +480,7 @@ def _parse_cells(data: bytes, limits: ReadLimits) -> tuple[tuple, tuple[str, ...
             if meta.typ != SheetTypeEnum.WorkSheet:  # chart and dialog sheets hold no cells
                 continue
             cells = wb.get_sheet_by_name(meta.name).to_python(skip_empty_area=False)
-            sheets.append((meta.name, meta.visible != SheetVisibleEnum.Visible, cells,
-                           tuple(merged.get(meta.name, ()))))
+            sheets.append((meta.name, meta.visible != SheetVisibleEnum.Visible, cells))
     except Exception as exc:
         if "Password" in type(exc).__name__:
             raise WorkbookReadError(MSG_ENCRYPTED) from None
@@ -478,7 +490,7 @@ def _parse_cells(data: bytes, limits: ReadLimits) -> tuple[tuple, tuple[str, ...
             wb.close()
         except Exception:
             pass
-    return tuple(sheets), notes
+    return tuple(sheets)
 
 
 def _worker_main() -> None:  # pragma: no cover - runs in the worker process (tested through read_workbook)
@@ -487,10 +499,10 @@ def _worker_main() -> None:  # pragma: no cover - runs in the worker process (te
 
     import python_calamine  # noqa: F401  (imported while waiting, not while the upload waits)
 
-    raw = sys.stdin.buffer.read()
-    if not raw:  # the app stopped while this worker was a spare
+    size = sys.stdin.buffer.read(8)
+    if len(size) < 8:  # the app stopped while this worker was a spare
         return
-    request = pickle.loads(raw)
+    request = pickle.loads(sys.stdin.buffer.read(int.from_bytes(size, "little")))
     limits = ReadLimits(**request["limits"])
     memory = limits.worker_memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
@@ -498,7 +510,7 @@ def _worker_main() -> None:  # pragma: no cover - runs in the worker process (te
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))  # writes no file
     try:
-        answer = ("ok", *_parse_cells(request["data"], limits))
+        answer = ("ok", _calamine_cells(request["data"]))
     except WorkbookReadError as exc:
         answer = ("error", exc.message)
     except MemoryError:
@@ -522,13 +534,21 @@ def _start_worker() -> subprocess.Popen:
 
 
 def _take_worker() -> subprocess.Popen:
-    """A worker for one file. The next is started now, so it has Python up and the reader imported (about
-    60 ms) before the next upload arrives; each worker still reads exactly one file."""
+    """A worker for one file: the spare if there is one (each worker reads exactly one file)."""
     global _spare
     with _spare_lock:
         worker = _spare if _spare is not None and _spare.poll() is None else _start_worker()
-        _spare = _start_worker()
+        _spare = None
     return worker
+
+
+def _start_spare() -> None:
+    """Start the next worker once a read is done, so it has Python up and the reader imported (about 60 ms)
+    before the next upload arrives, without taking a core from the read in progress."""
+    global _spare
+    with _spare_lock:
+        if _spare is None or _spare.poll() is not None:
+            _spare = _start_worker()
 
 
 class _AnswerUnpickler(pickle.Unpickler):
@@ -546,15 +566,30 @@ def _parse_in_worker(data: bytes, file_name: str, limits: ReadLimits) -> tuple[t
     unsafe = WorkbookReadError(MSG_UNSAFE.format(memory=f"{limits.worker_memory_mb:,}",
                                                  seconds=limits.worker_cpu_seconds))
     request = pickle.dumps({"data": data, "limits": asdict(limits)}, protocol=pickle.HIGHEST_PROTOCOL)
+    notes, _ = _inspect(data, limits, sheets=False)  # the zip directory, before anything is parsed
     with _WORKER_SLOTS:
         worker = _take_worker()
+        try:  # the worker parses while this process checks each sheet's real extent; its cells are used only
+            worker.stdin.write(len(request).to_bytes(8, "little") + request)  # when every check passes
+            worker.stdin.flush()
+        except BrokenPipeError:
+            pass
         try:
-            out, err = worker.communicate(request, timeout=limits.worker_wall_seconds)
+            _, merged = _inspect(data, limits)
+        except WorkbookReadError:
+            worker.kill()
+            worker.communicate()
+            _start_spare()
+            raise
+        try:
+            out, err = worker.communicate(timeout=limits.worker_wall_seconds)
         except subprocess.TimeoutExpired:
             worker.kill()
             worker.communicate()
             log.warning("reading %r took over %s s: the worker was stopped", file_name, limits.worker_wall_seconds)
             raise unsafe from None
+        finally:
+            _start_spare()
     if worker.returncode != 0:
         log.warning("the reading worker for %r stopped with exit code %s: %s", file_name, worker.returncode,
                     err.decode("utf-8", "replace")[-500:])
@@ -568,7 +603,7 @@ def _parse_in_worker(data: bytes, file_name: str, limits: ReadLimits) -> tuple[t
         raise WorkbookReadError(answer[1])
     if answer[0] != "ok":
         raise unsafe
-    return answer[1], answer[2]
+    return tuple((name, hidden, cells, tuple(merged.get(name, ()))) for name, hidden, cells in answer[1]), notes
 
 
 def read_workbook(data: bytes, file_name: str, limits: ReadLimits | None = None,
