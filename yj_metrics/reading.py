@@ -444,11 +444,13 @@ def _measure_sheets(zf: zipfile.ZipFile, limits: ReadLimits) -> dict[str, list[s
 
 # --------------------------------------------------------------------------- parsing
 
-def _inspect(data: bytes, limits: ReadLimits, sheets: bool = True) -> tuple[tuple[str, ...], dict[str, list[str]]]:
-    """The checks: the zip directory and (``sheets``) each sheet's real extent; returns notes and merged headers."""
+def _inspect(data: bytes, limits: ReadLimits, package: bool = True,
+             sheets: bool = True) -> tuple[tuple[str, ...], dict[str, list[str]]]:
+    """The checks: the zip directory (``package``) and each sheet's real extent (``sheets``); returns the
+    notes on ignored parts and the merged header ranges."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            notes = _check_package(zf, limits)
+            notes = _check_package(zf, limits) if package else ()
             return notes, (_measure_sheets(zf, limits) if sheets else {})
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, zlib.error, NotImplementedError,
             ValueError) as exc:
@@ -575,7 +577,7 @@ def _parse_in_worker(data: bytes, file_name: str, limits: ReadLimits) -> tuple[t
         except BrokenPipeError:
             pass
         try:
-            _, merged = _inspect(data, limits)
+            _, merged = _inspect(data, limits, package=False)  # the directory was checked above
         except WorkbookReadError:
             worker.kill()
             worker.communicate()
