@@ -10,6 +10,7 @@ from ui.auth import MANAGERS, viewer
 from ui.fmt import md_escape, plain_table
 from ui.page import guarded, start
 from yj_metrics.errors import StoreReadOnlyError
+from yj_metrics.reading import prepare_worker
 
 role, _, _ = start("Upload the monthly workbook", MANAGERS, filters=False)
 
@@ -42,6 +43,7 @@ def body():
     if store.read_only:
         st.error(StoreReadOnlyError(store.where, "no workbook can be stored").message, icon=":material/lock:")
         return
+    prepare_worker()  # a reading worker boots while the manager chooses the file
     up = st.file_uploader("Workbook (up to 50 MB)", type=["xlsx", "xlsm"], key="workbook",
                           help="One sheet per entity: Children, Outcomes, Interventions (required) and the optional "
                                "sheets. Files over 50 MB are refused: save the workbook without other sheets or "

@@ -129,6 +129,20 @@ def test_with_checks_loosened_a_cpu_bomb_is_stopped_at_the_cpu_limit(tmp_path):
     assert seconds < 30 and peak < GB
 
 
+def test_a_worker_past_its_wall_clock_time_is_stopped_and_the_reader_answers():
+    """A worker still parsing at its wall-clock limit is killed and the upload is refused (within its limits
+    the file would be read, after several seconds); the reader then reads ordinary files as before."""
+    bomb = hostile.tiny_cells_bomb(rows=100_000)  # 15 million cells: several seconds of parsing
+    limits = ReadLimits(max_rows=100_000_000, max_columns=1_000, max_unpacked_mb=2_000,
+                        max_compression_ratio=1_000_000, worker_wall_seconds=1)
+    t0 = time.perf_counter()
+    with pytest.raises(WorkbookReadError) as err:
+        read_workbook(bomb, "slow.xlsx", limits=limits)
+    assert err.value.message.startswith(UNSAFE)
+    assert time.perf_counter() - t0 < 30  # the wall limit, then the explaining scan (itself bounded to 10 s)
+    assert read_workbook(valid_xlsx(), "valid.xlsx").sheets["Children"].header[0] == "child_id"
+
+
 def test_a_failed_worker_leaves_this_process_reading_normally():
     """In the app's own process: a worker stopped at its limit, then ordinary files read as before,
     including while another worker is being stopped."""

@@ -18,26 +18,33 @@ Reading is bounded, because one hostile upload must not stop the service for eve
 2. python-calamine then parses the cells in a separate worker process with an address-space and
    CPU limit (``resource.setrlimit``): an unforeseen bomb stops the worker and the upload gets
    "could not be read safely"; the server carries on;
-3. meanwhile this process streams each sheet's XML, never unpacked past the limit, to find the
-   extent of the cells that hold values (a two-cell file with a value in XFD1048576 would make the
-   parser ask for 550 GB) and merged header cells. The worker's cells are used only when every
-   check passes; otherwise the worker is stopped and the message names the limit. Checking while
-   the worker parses keeps a normal upload's time close to what it was before the checks.
+3. the worker refuses a sheet whose values reach beyond the row or column limit as soon as
+   python-calamine has its extent, before building Python values for it, and reports merged
+   header cells;
+4. only when the worker fails (killed by its limits, or past its wall-clock time) does this process
+   stream each sheet's XML, never unpacked past the limit, to say why: a two-cell file with a
+   value in XFD1048576 makes the parser ask for 550 GB, and the message names that cell. Checking
+   the extent in the worker rather than beside it keeps a normal upload's time within a few per
+   cent of what it was before the checks (``benchmarks/bench_hostile.py``).
 """
 from __future__ import annotations
 
 import datetime as dt
+import contextlib
 import functools
+import gc
 import io
 import logging
 import os
 import pickle
 import posixpath
 import re
+import selectors
 import string
 import subprocess
 import sys
 import threading
+import time
 import zipfile
 import zlib
 from dataclasses import asdict, dataclass, field
@@ -289,7 +296,6 @@ def _check_package(zf: zipfile.ZipFile, limits: ReadLimits) -> tuple[str, ...]:
 _ANY_VALUED_CELL = re.compile(rb'<(?:\w+:)?c\b([^>]*?)(?<!/)>\s*<(?:\w+:)?(?:v|is|f)\b')
 _REF = re.compile(rb'\br="([A-Z]+)([0-9]+)"')
 _ROW_START = re.compile(rb'<(?:\w+:)?row\b')
-_MERGE = re.compile(rb'<(?:\w+:)?mergeCell\b[^>]*\bref="([A-Z]{1,3})([0-9]{1,7}):([A-Z]{1,3})([0-9]{1,7})"')
 _CHUNK, _OVERLAP = 1 << 20, 4096
 
 
@@ -331,7 +337,7 @@ def _letters(n: int) -> str:
 
 @dataclass
 class _Extent:
-    """How far one sheet's valued cells reach, as far as the limits need to know, and merged header ranges.
+    """How far one sheet's valued cells reach, as far as the limits need to know.
 
     Written the common way, only cells beyond the limits are looked at (``rows``/``columns`` then
     stay 0 when every cell is inside them); otherwise every valued cell is."""
@@ -341,7 +347,6 @@ class _Extent:
     columns: int = 0
     positional: bool = False  # some valued cells carry no r="A1" reference (rare writers)
     widest: int = 0  # the most cells in one row, counted when cells carry no reference
-    merged_header: list[str] = field(default_factory=list)
 
     def scan(self, chunk: bytes) -> None:
         common = b":c " not in chunk and b"<c>" not in chunk and chunk.count(b"<c ") == chunk.count(b'<c r="')
@@ -364,12 +369,6 @@ class _Extent:
             letters = max((r[0] for r in refs), key=lambda a: (len(a), a))
             self.columns = max(self.columns, _column_number(letters))
             self.rows = max(self.rows, max(int(r[1]) for r in refs))
-        if b"mergeCell" in chunk:
-            for m in _MERGE.finditer(chunk):
-                if int(m.group(2)) == 1:
-                    text = b"%s%s:%s%s" % m.groups()
-                    if text.decode() not in self.merged_header:
-                        self.merged_header.append(text.decode())
 
 
 def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
@@ -395,13 +394,24 @@ def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
     return out
 
 
-def _measure_sheets(zf: zipfile.ZipFile, limits: ReadLimits) -> dict[str, list[str]]:
+def _too_far(sheet: str, rows: int, columns: int, limits: ReadLimits) -> str:
+    """The message for a sheet whose values reach row ``rows`` or column ``columns``, beyond the limits."""
+    far = f"{_letters(columns)}{rows}"
+    return (f"Sheet '{sheet}' has values as far as cell {far} ({rows:,} rows, {columns:,} columns); a monthly "
+            f"export has at most {limits.max_rows:,} rows and {limits.max_columns:,} columns per sheet, so the "
+            "file was not read. Delete the stray cells far below or to the right of the data (select the empty "
+            "rows or columns and delete them), save and upload again.")
+
+
+class _OutOfTime(Exception):
+    """The extent scan ran past its deadline (only when explaining a failed worker)."""
+
+
+def _measure_sheets(zf: zipfile.ZipFile, limits: ReadLimits, deadline: float | None = None) -> None:
     """Stream every sheet's XML (never past the unpacked limit) and check its real extent.
 
-    Only cells holding a value count: Excel and calamine ignore formatted empty cells. Returns
-    ``{sheet name: merged header ranges}``."""
+    Only cells holding a value count: Excel and calamine ignore formatted empty cells."""
     budget = limits.max_unpacked_bytes
-    merged = {}
     parts = _sheet_parts(zf)
     mapped = set(parts.values())
     # a sheet part the workbook's relationships do not name is scanned too, under its part name
@@ -420,6 +430,8 @@ def _measure_sheets(zf: zipfile.ZipFile, limits: ReadLimits) -> dict[str, list[s
                 if not chunk:
                     break
                 budget -= len(chunk)
+                if deadline is not None and time.monotonic() > deadline:
+                    raise _OutOfTime
                 if budget < 0:
                     raise WorkbookReadError(
                         f"This workbook unpacks to more than {limits.max_unpacked_mb:,} MB, more than a monthly "
@@ -432,26 +444,21 @@ def _measure_sheets(zf: zipfile.ZipFile, limits: ReadLimits) -> dict[str, list[s
             extent.rows = max(extent.rows, rows_seen)
             extent.columns = max(extent.columns, extent.widest)
         if extent.rows > limits.max_rows or extent.columns > limits.max_columns:
-            far = f"{_letters(extent.columns)}{extent.rows:,}".replace(",", "")
-            raise WorkbookReadError(
-                f"Sheet '{name}' has values as far as cell {far} ({extent.rows:,} rows, {extent.columns:,} "
-                f"columns); a monthly export has at most {limits.max_rows:,} rows and {limits.max_columns:,} "
-                "columns per sheet, so the file was not read. Delete the stray cells far below or to the right "
-                "of the data (select the empty rows or columns and delete them), save and upload again.")
-        merged[name] = extent.merged_header
-    return merged
+            raise WorkbookReadError(_too_far(name, extent.rows, extent.columns, limits))
 
 
 # --------------------------------------------------------------------------- parsing
 
-def _inspect(data: bytes, limits: ReadLimits, package: bool = True,
-             sheets: bool = True) -> tuple[tuple[str, ...], dict[str, list[str]]]:
-    """The checks: the zip directory (``package``) and each sheet's real extent (``sheets``); returns the
-    notes on ignored parts and the merged header ranges."""
+def _inspect(data: bytes, limits: ReadLimits, package: bool = True, sheets: bool = True,
+             deadline: float | None = None) -> tuple[str, ...]:
+    """The checks: the zip directory (``package``) and each sheet's real extent (``sheets``, stopped with
+    :class:`_OutOfTime` past ``deadline``); returns the notes on ignored parts."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             notes = _check_package(zf, limits) if package else ()
-            return notes, (_measure_sheets(zf, limits) if sheets else {})
+            if sheets:
+                _measure_sheets(zf, limits, deadline)
+            return notes
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, zlib.error, NotImplementedError,
             ValueError) as exc:
         if isinstance(exc, WorkbookReadError):
@@ -459,15 +466,32 @@ def _inspect(data: bytes, limits: ReadLimits, package: bool = True,
         raise WorkbookReadError(MSG_CORRUPT) from None
 
 
-def _parse_cells(data: bytes, limits: ReadLimits) -> tuple[tuple, tuple[str, ...]]:
-    """The checks, then the cells, in this process: ``((name, hidden, cells, merged_header), ...)`` and notes."""
-    notes, merged = _inspect(data, limits)
-    cells = _calamine_cells(data)
-    return tuple((name, hidden, rows, tuple(merged.get(name, ()))) for name, hidden, rows in cells), notes
+def _parse_cells(data: bytes, limits: ReadLimits) -> tuple[dict[str, RawSheet], tuple[str, ...]]:
+    """In this process (no worker to bound it): every check first, including each sheet's real extent, then
+    the sheets, and the notes on ignored parts."""
+    notes = _inspect(data, limits)
+    with _collector_paused():
+        return {name: _sheet_from_rows(name, cells, hidden, merged)
+                for name, hidden, cells, merged in _calamine_sheets(data, limits)}, notes
 
 
-def _calamine_cells(data: bytes) -> tuple:
-    """Every worksheet's cells as python-calamine reads them: ``((name, hidden, cells), ...)``."""
+class _BeyondLimits(WorkbookReadError):
+    """A sheet's values reach beyond the row or column limit (the message names the sheet's whole extent;
+    the XML scan can name the farthest cells beyond the limits, which is what a manager needs to delete)."""
+
+
+def _merged_header(ranges) -> tuple[str, ...]:
+    """python-calamine's merged ranges ``((row, col), (row, col))`` (from 0) that start in row 1, as ``B1:C1``."""
+    return tuple(f"{_letters(c0 + 1)}{r0 + 1}:{_letters(c1 + 1)}{r1 + 1}"
+                 for (r0, c0), (r1, c1) in ranges or () if r0 == 0)
+
+
+def _calamine_sheets(data: bytes, limits: ReadLimits):
+    """Each worksheet's cells as python-calamine reads them, one at a time: ``(name, hidden, cells, merged
+    header)``.
+
+    A sheet whose values reach beyond ``limits`` is refused as soon as its extent is known, before a
+    Python value is built for it."""
     from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
     try:
@@ -476,23 +500,55 @@ def _calamine_cells(data: bytes) -> tuple:
         if "Password" in type(exc).__name__:
             raise WorkbookReadError(MSG_ENCRYPTED) from None
         raise WorkbookReadError(MSG_CORRUPT) from None
-    sheets = []
     try:
         for meta in wb.sheets_metadata:
             if meta.typ != SheetTypeEnum.WorkSheet:  # chart and dialog sheets hold no cells
                 continue
-            cells = wb.get_sheet_by_name(meta.name).to_python(skip_empty_area=False)
-            sheets.append((meta.name, meta.visible != SheetVisibleEnum.Visible, cells))
-    except Exception as exc:
-        if "Password" in type(exc).__name__:
-            raise WorkbookReadError(MSG_ENCRYPTED) from None
-        raise WorkbookReadError(MSG_CORRUPT) from None
+            try:
+                sheet = wb.get_sheet_by_name(meta.name)
+                if sheet.end is not None:  # (row, column) of the farthest value, from 0
+                    rows, columns = sheet.end[0] + 1, sheet.end[1] + 1
+                    if rows > limits.max_rows or columns > limits.max_columns:
+                        raise _BeyondLimits(_too_far(meta.name, rows, columns, limits))
+                cells = sheet.to_python(skip_empty_area=False)
+                merged = _merged_header(sheet.merged_cell_ranges)
+            except WorkbookReadError:
+                raise
+            except Exception as exc:
+                if "Password" in type(exc).__name__:
+                    raise WorkbookReadError(MSG_ENCRYPTED) from None
+                raise WorkbookReadError(MSG_CORRUPT) from None
+            yield meta.name, meta.visible != SheetVisibleEnum.Visible, cells, merged
     finally:
         try:
             wb.close()
         except Exception:
             pass
-    return tuple(sheets)
+
+
+_gc_lock = threading.Lock()
+_gc_pauses = 0  # reads in progress with the collector paused
+_gc_was_enabled = True
+
+
+@contextlib.contextmanager
+def _collector_paused():
+    """Build the cells with the cyclic garbage collector paused: they are all kept, and in a process holding
+    pandas and the app, each collection pass walks the whole heap (it doubled the time to unpickle a monthly
+    workbook's cells). Concurrent reads are counted; the collector resumes, if it was on, when the last ends."""
+    global _gc_pauses, _gc_was_enabled
+    with _gc_lock:
+        if _gc_pauses == 0:
+            _gc_was_enabled = gc.isenabled()
+            gc.disable()
+        _gc_pauses += 1
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_pauses -= 1
+            if _gc_pauses == 0 and _gc_was_enabled:
+                gc.enable()
 
 
 def _worker_main() -> None:  # pragma: no cover - runs in the worker process (tested through read_workbook)
@@ -500,6 +556,8 @@ def _worker_main() -> None:  # pragma: no cover - runs in the worker process (te
     import resource
 
     import python_calamine  # noqa: F401  (imported while waiting, not while the upload waits)
+
+    gc.disable()  # a worker reads one file and exits; its memory is bounded by RLIMIT_AS below
 
     size = sys.stdin.buffer.read(8)
     if len(size) < 8:  # the app stopped while this worker was a spare
@@ -511,14 +569,24 @@ def _worker_main() -> None:  # pragma: no cover - runs in the worker process (te
     resource.setrlimit(resource.RLIMIT_CPU, (limits.worker_cpu_seconds, limits.worker_cpu_seconds + 5))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))  # writes no file
-    try:
-        answer = ("ok", _calamine_cells(request["data"]))
+    out = sys.stdout.buffer
+
+    def send(frame: tuple) -> None:
+        blob = pickle.dumps(frame, protocol=pickle.HIGHEST_PROTOCOL)
+        out.write(len(blob).to_bytes(8, "little") + blob)
+        out.flush()
+
+    try:  # one frame per sheet, so the app builds each sheet while the next is parsed
+        for sheet in _calamine_sheets(request["data"], limits):
+            send(("sheet", *sheet))
+        answer = ("done",)
+    except _BeyondLimits as exc:
+        answer = ("beyond", exc.message)
     except WorkbookReadError as exc:
         answer = ("error", exc.message)
     except MemoryError:
         answer = ("unsafe",)
-    sys.stdout.buffer.write(pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL))
-    sys.stdout.buffer.flush()
+    send(answer)
 
 
 _ROOT = str(Path(__file__).resolve().parents[1])
@@ -545,12 +613,28 @@ def _take_worker() -> subprocess.Popen:
 
 
 def _start_spare() -> None:
-    """Start the next worker once a read is done, so it has Python up and the reader imported (about 60 ms)
-    before the next upload arrives, without taking a core from the read in progress."""
+    """Start the next worker, so it has Python up and the reader imported (30 to 60 ms) before an upload
+    arrives."""
     global _spare
     with _spare_lock:
         if _spare is None or _spare.poll() is not None:
             _spare = _start_worker()
+
+
+#: seconds after a read before the next spare starts: booting it straight away took a core from the
+#: validation of the upload just read (about 30 ms more on a 2-core machine)
+_SPARE_AFTER = 1.0
+
+
+def _start_spare_later() -> None:
+    timer = threading.Timer(_SPARE_AFTER, _start_spare)
+    timer.daemon = True
+    timer.start()
+
+
+def prepare_worker() -> None:
+    """Have a reading worker ready for the next upload (the Upload page calls this as it opens)."""
+    _start_spare()
 
 
 class _AnswerUnpickler(pickle.Unpickler):
@@ -564,48 +648,113 @@ class _AnswerUnpickler(pickle.Unpickler):
         raise pickle.UnpicklingError(f"{module}.{name} is not expected from the reading worker")
 
 
-def _parse_in_worker(data: bytes, file_name: str, limits: ReadLimits) -> tuple[tuple, tuple[str, ...]]:
-    unsafe = WorkbookReadError(MSG_UNSAFE.format(memory=f"{limits.worker_memory_mb:,}",
-                                                 seconds=limits.worker_cpu_seconds))
-    request = pickle.dumps({"data": data, "limits": asdict(limits)}, protocol=pickle.HIGHEST_PROTOCOL)
-    notes, _ = _inspect(data, limits, sheets=False)  # the zip directory, before anything is parsed
-    with _WORKER_SLOTS:
-        worker = _take_worker()
-        try:  # the worker parses while this process checks each sheet's real extent; its cells are used only
-            worker.stdin.write(len(request).to_bytes(8, "little") + request)  # when every check passes
-            worker.stdin.flush()
-        except BrokenPipeError:
-            pass
-        try:
-            _, merged = _inspect(data, limits, package=False)  # the directory was checked above
-        except WorkbookReadError:
-            worker.kill()
-            worker.communicate()
-            _start_spare()
-            raise
-        try:
-            out, err = worker.communicate(timeout=limits.worker_wall_seconds)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.communicate()
-            log.warning("reading %r took over %s s: the worker was stopped", file_name, limits.worker_wall_seconds)
-            raise unsafe from None
-        finally:
-            _start_spare()
-    if worker.returncode != 0:
+#: seconds the XML scan may take to explain a failed worker (a 200 MB sheet of cells without references
+#: takes about 7 s; the usual form a fraction of that)
+_EXPLAIN_SECONDS = 10.0
+
+
+def _explain(data: bytes, limits: ReadLimits, otherwise: WorkbookReadError) -> WorkbookReadError:
+    """Why the worker failed or refused, when the file says: stream each sheet's XML (bounded by the unpacked
+    limit and by :data:`_EXPLAIN_SECONDS`) for the farthest values beyond the row or column limit; otherwise
+    ``otherwise``."""
+    try:
+        _inspect(data, limits, package=False, deadline=time.monotonic() + _EXPLAIN_SECONDS)
+    except WorkbookReadError as exc:
+        return exc
+    except _OutOfTime:
+        pass
+    return otherwise
+
+
+class _WorkerFailed(Exception):
+    """The worker stopped, overran its wall-clock time or its answer's size, or answered out of protocol."""
+
+
+def _frames(worker: subprocess.Popen, limits: ReadLimits, file_name: str):
+    """The worker's answer, frame by frame (8-byte length, then a pickle), within its wall-clock time and at
+    most the unpacked limit in all; stderr is drained alongside so the worker never blocks on it."""
+    deadline = time.monotonic() + limits.worker_wall_seconds
+    budget = limits.max_unpacked_bytes
+    buf, err = bytearray(), bytearray()
+    with selectors.DefaultSelector() as sel:
+        sel.register(worker.stdout, selectors.EVENT_READ, "out")
+        sel.register(worker.stderr, selectors.EVENT_READ, "err")
+        while sel.get_map():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                log.warning("reading %r took over %s s: the worker was stopped", file_name,
+                            limits.worker_wall_seconds)
+                raise _WorkerFailed
+            for key, _ in sel.select(remaining):
+                chunk = os.read(key.fd, 1 << 20)
+                if not chunk:
+                    sel.unregister(key.fileobj)
+                elif key.data == "err":
+                    err = (err + chunk)[-2000:]
+                else:
+                    budget -= len(chunk)
+                    if budget < 0:
+                        raise _WorkerFailed
+                    buf += chunk
+                    while len(buf) >= 8 and len(buf) >= 8 + (size := int.from_bytes(buf[:8], "little")):
+                        frame = bytes(buf[8:8 + size])
+                        del buf[:8 + size]
+                        yield frame
+    if worker.wait() != 0 or buf:
         log.warning("the reading worker for %r stopped with exit code %s: %s", file_name, worker.returncode,
                     err.decode("utf-8", "replace")[-500:])
-        raise unsafe
-    try:
-        answer = _AnswerUnpickler(io.BytesIO(out)).load()
-    except Exception:
-        log.warning("the reading worker for %r gave no answer", file_name)
-        raise unsafe from None
-    if answer[0] == "error":
-        raise WorkbookReadError(answer[1])
-    if answer[0] != "ok":
-        raise unsafe
-    return tuple((name, hidden, cells, tuple(merged.get(name, ()))) for name, hidden, cells in answer[1]), notes
+        raise _WorkerFailed
+
+
+def _parse_in_worker(data: bytes, file_name: str, limits: ReadLimits) -> tuple[dict[str, RawSheet],
+                                                                             tuple[str, ...]]:
+    """The zip directory checked here, then the sheets parsed in a worker with memory and CPU limits; each
+    sheet is built here as it arrives. A worker that fails is explained from the XML where the file can say
+    why (:func:`_explain`)."""
+    unsafe = WorkbookReadError(MSG_UNSAFE.format(memory=f"{limits.worker_memory_mb:,}",
+                                                 seconds=limits.worker_cpu_seconds))
+    notes = _inspect(data, limits, sheets=False)  # the zip directory, before anything is parsed
+    request = pickle.dumps({"data": data, "limits": asdict(limits)}, protocol=pickle.HIGHEST_PROTOCOL)
+    sheets: dict[str, RawSheet] = {}
+    with _WORKER_SLOTS:
+        worker = _take_worker()
+        try:
+            try:
+                worker.stdin.write(len(request).to_bytes(8, "little") + request)
+                worker.stdin.close()
+            except BrokenPipeError:
+                pass
+            for frame in _frames(worker, limits, file_name):
+                with _collector_paused():
+                    try:
+                        answer = _AnswerUnpickler(io.BytesIO(frame)).load()
+                    except Exception:
+                        log.warning("the reading worker for %r gave an answer that is not expected", file_name)
+                        raise _WorkerFailed from None
+                    if answer[0] == "sheet":
+                        name, hidden, cells, merged = answer[1:]
+                        sheets[name] = _sheet_from_rows(name, cells, hidden, merged)
+                        continue
+                if answer[0] == "done":
+                    break
+                if answer[0] == "error":
+                    raise WorkbookReadError(answer[1])
+                if answer[0] == "beyond":
+                    raise _explain(data, limits, WorkbookReadError(answer[1]))
+                raise _WorkerFailed
+            else:
+                raise _WorkerFailed  # the worker ended without saying it was done
+        except _WorkerFailed:
+            raise _explain(data, limits, unsafe) from None
+        finally:
+            if worker.poll() is None:  # done, failed or refused: nothing more is wanted from it
+                worker.kill()
+            worker.wait()
+            for pipe in (worker.stdin, worker.stdout, worker.stderr):
+                with contextlib.suppress(OSError):
+                    pipe.close()
+            _start_spare_later()
+    return sheets, notes
 
 
 def read_workbook(data: bytes, file_name: str, limits: ReadLimits | None = None,
@@ -625,8 +774,7 @@ def read_workbook(data: bytes, file_name: str, limits: ReadLimits | None = None,
             f"This file is {_mb(len(data))}; the limit is {limits.max_file_mb:,} MB and a monthly export is "
             f"about 1 MB. {_HOW_TO_SHRINK}")
     _check_file_type(data, file_name, limits)
-    parsed, notes = _parse_in_worker(data, file_name, limits) if isolated else _parse_cells(data, limits)
-    sheets = {name: _sheet_from_rows(name, cells, hidden, merged) for name, hidden, cells, merged in parsed}
+    sheets, notes = _parse_in_worker(data, file_name, limits) if isolated else _parse_cells(data, limits)
     if not sheets:
         raise WorkbookReadError("This workbook has no worksheets. Use the blank template, "
                                 "fill in the sheets and upload it again.")
