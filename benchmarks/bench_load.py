@@ -43,7 +43,7 @@ DONE_JS = """(args) => {
   const [rows, needFilter] = args;
   if (document.querySelector('[data-testid="stStatusWidget"]')) return false;
   if (document.querySelector('[data-stale="true"]')) return false;
-  if (document.querySelectorAll('[data-testid="stMain"] [class*="st-key-open_"]').length !== rows) return false;
+  if (document.querySelectorAll('[data-testid="stMain"] .st-key-scorecard tbody tr').length !== rows) return false;
   if (needFilter && !document.querySelector('[data-testid="stMain"] .st-key-clear_locality')) return false;
   return true;
 }"""

@@ -8,9 +8,12 @@ from ui import data
 from ui.audit import audit, csv_download, download_button
 from ui.auth import MANAGERS, viewer
 from ui.fmt import md_escape, plain_table
+from ui.mapping_step import AS_TEMPLATE, new_mapping, new_values, saved_mappings_section
 from ui.page import guarded, start
 from yj_metrics.errors import StoreReadOnlyError
-from yj_metrics.reading import prepare_worker
+from yj_metrics.mapping import find_mapping, in_our_layout, unmapped_values
+from yj_metrics.reading import WorkbookReadError, prepare_worker, read_workbook
+from yj_metrics.validation import unreadable_report
 
 role, _, _ = start("Upload the monthly workbook", MANAGERS, filters=False)
 
@@ -22,14 +25,15 @@ def _template() -> bytes:
     return template_xlsx()
 
 
-def _audit_upload(name, raw, report, result) -> None:
+def _audit_upload(name, raw, report, result, mapping=None) -> None:
     if result is None:
         outcome = "rejected"
     else:
         outcome = "accepted" if result.created else "already loaded"
     audit("upload", snapshot=result.snapshot.id if result else False, file_name=name,
           sha256=hashlib.sha256(raw).hexdigest(), bytes=len(raw), outcome=outcome,
-          errors=len(report.errors), warnings=len(report.warnings), unreadable=bool(report.unreadable))
+          errors=len(report.errors), warnings=len(report.warnings), unreadable=bool(report.unreadable),
+          **({"mapping": mapping.name, "mapping_version": mapping.version} if mapping else {}))
 
 
 @guarded
@@ -45,40 +49,106 @@ def body():
         return
     prepare_worker()  # a reading worker boots while the manager chooses the file
     up = st.file_uploader("Workbook (up to 50 MB)", type=["xlsx", "xlsm"], key="workbook",
-                          help="One sheet per entity: Children, Outcomes, Interventions (required) and the optional "
-                               "sheets. Files over 50 MB are refused: save the workbook without other sheets or "
-                               "images and try again.")
-    if up is None:
-        return
-    checked = st.session_state.get("_yj_upload")
-    if checked is None or checked[0] != up.file_id:  # a new file (not this page running again after it)
-        report, result = _check(up, store)
-        checked = (up.file_id, up.name, replace(report, dataset=None), result)
-        st.session_state["_yj_upload"] = checked
-        if result is not None and result.created:
-            data.clear_caches()
-            st.rerun()  # from the top: the banners are drawn again from the new live data
-    _show(*checked[1:])
+                          help="The template's layout (Children, Outcomes, Interventions and the optional sheets), "
+                               "or your case management system's own export, read with a mapping you make once. "
+                               "Files over 50 MB are refused: save the workbook without other sheets or images "
+                               "and try again.")
+    service = data.settings().service_name
+    if up is not None:
+        checked = st.session_state.get("_yj_upload")
+        if checked is not None and checked[0] == up.file_id:  # this page running again after the check
+            _show(*checked[1:])
+        else:
+            _check(up, store, service)
+    saved_mappings_section(store, service, viewer().who or "manager", writable=True)
 
 
-def _check(up, store):
-    """Validate and store the uploaded file, audited; returns (report, result)."""
+def _recognise(up, raw: bytes, store, service: str) -> tuple:
+    """Read the file once (bounded) and say what it is: ``("ours", raw)`` (the template's layout, or a file
+    already stored), ``("unreadable", message)``, ``("recognised", raw, saved mapping, new values)`` or
+    ``("new", raw)`` (an export no saved mapping recognises). Kept for this file while the step runs."""
+    kept = st.session_state.get("_yj_read")
+    if kept is not None and kept[0] == up.file_id:
+        return kept[1]
+    if store.find_sha(hashlib.sha256(raw).hexdigest()) is not None:
+        route = ("ours", None)  # Store.load says which snapshot has it
+    else:
+        try:
+            book = read_workbook(raw, up.name)
+        except WorkbookReadError as exc:
+            route = ("unreadable", exc.message)
+        else:
+            if in_our_layout(book):
+                route = ("ours", book)
+            else:
+                saved = store.saved_mappings(service)
+                hit = find_mapping(book, [s.mapping for s in saved])
+                known = next((s for s in saved if s.mapping is hit), None)
+                route = (("recognised", book, known, unmapped_values(book, known.mapping)) if known
+                         else ("new", book))
+    st.session_state["_yj_read"] = (up.file_id, route)
+    return route
+
+
+def _check(up, store, service: str) -> None:
+    """Validate and store the uploaded file (through a mapping when it is a case system's export), audited."""
     raw = up.getvalue()  # cache on bytes, never on the UploadedFile
+    route = _recognise(up, raw, store, service)
+    who = viewer().who or "manager"
+    mapping, note = None, None
+    if route[0] == "unreadable":
+        _finish(up, raw, unreadable_report(route[1], up.name), None)
+        return
+    if route[0] == "recognised":
+        _, book, saved, values = route
+        if values:
+            chosen = new_values(book, saved, values, up.file_id)
+            if chosen is None:
+                return
+            mapping = _save_mapping(store, chosen, who, service)
+        else:
+            mapping = saved
+    elif route[0] == "new":
+        chosen = new_mapping(route[1], up.name, up.file_id)
+        if chosen is None:
+            return
+        if chosen != AS_TEMPLATE:
+            mapping = _save_mapping(store, chosen, who, service)
+    if mapping is not None:
+        note = (f"Read with the mapping “{mapping.name}”, version {mapping.version}: problems name the "
+                "export's own sheets, rows and headings.")
     name = md_escape(up.name)  # the browser's file name, shown literally in labels and messages
     with st.status(f"Checking {name}...", expanded=False) as status:
         status.write("Reading and validating every sheet...")
-        v = viewer()
-        report, result = store.load(raw, up.name, loaded_by=v.who or "manager")
-        _audit_upload(up.name, raw, report, result)
-        if result is None:
-            status.update(label=f"{name}: not loaded", state="error")
+        if mapping is None:
+            report, result = store.load(raw, up.name, loaded_by=who, raw=route[1])
         else:
-            status.update(label=f"{name}: checked", state="complete")
-    return report, result
+            report, result = store.load_export(raw, up.name, mapping.mapping, loaded_by=who, raw=route[1])
+        status.update(label=f"{name}: not loaded" if result is None else f"{name}: checked",
+                      state="error" if result is None else "complete")
+    _finish(up, raw, report, result, note, mapping)
 
 
-def _show(file_name, report, result) -> None:
+def _save_mapping(store, mapping, who: str, service: str):
+    saved = store.save_mapping(mapping, by=who, service=service)
+    audit("mapping_saved", snapshot=False, mapping=saved.name, version=saved.version, source="upload")
+    return saved
+
+
+def _finish(up, raw: bytes, report, result, note: str | None = None, mapping=None) -> None:
+    _audit_upload(up.name, raw, report, result, mapping)
+    st.session_state["_yj_upload"] = (up.file_id, up.name, replace(report, dataset=None), result, note)
+    st.session_state.pop("_yj_read", None)
+    if result is not None and result.created:
+        data.clear_caches()
+        st.rerun()  # from the top: the banners are drawn again from the new live data
+    _show(up.name, replace(report, dataset=None), result, note)
+
+
+def _show(file_name, report, result, note=None) -> None:
     """What the check found and what was stored."""
+    if note:
+        st.info(md_escape(note), icon=":material/alt_route:")
     if report.unreadable:
         st.error(md_escape(report.unreadable), icon=":material/error:")
         return

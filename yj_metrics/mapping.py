@@ -41,8 +41,8 @@ from .reading import RawSheet, RawWorkbook
 from .validation import IGNORED_SHEETS, Problem, ValidationReport, validate, vocab_value
 
 __all__ = ["ColumnSuggestion", "MappedWorkbook", "Mapping", "SheetMapping", "Suggestions", "ValueSuggestion",
-           "apply", "find_mapping", "matches", "shipped_mappings", "signature_of", "suggest", "suggestions",
-           "translate", "unmapped_values", "validate_mapped"]
+           "apply", "find_mapping", "in_our_layout", "matches", "shipped_mappings", "signature_of", "suggest",
+           "suggestions", "translate", "unmapped_values", "validate_mapped"]
 
 FORMAT = "yj-dashboard-mapping"
 SHIPPED_DIR = Path(__file__).resolve().parents[1] / "data" / "mappings"
@@ -465,6 +465,22 @@ def signature_of(raw: RawWorkbook, sheets: list[str] | None = None) -> tuple[tup
 
 def _usable(name: str, sheet: RawSheet) -> bool:
     return not sheet.hidden and bool(sheet.rows) and c.norm_name(name) not in IGNORED_SHEETS
+
+
+def in_our_layout(raw: RawWorkbook) -> bool:
+    """True when ``raw`` is laid out as our workbook (the template), so it needs no mapping: one of our
+    required sheets (Children, Outcomes, Interventions) is there by name with at least half of its required
+    headings. A workbook that is ours but damaged (a sheet missing, a heading misspelt) is then left to the
+    validator, which says what to fix."""
+    for spec in c.SHEETS:
+        sheet = _find_sheet(raw, spec.name) if spec.required else None
+        if sheet is None:
+            continue
+        have = {c.norm_name(h) for h in _headings(sheet)}
+        required = [col.name for col in spec.columns if col.required]
+        if sum(col in have for col in required) * 2 >= len(required):
+            return True
+    return False
 
 
 def matches(raw: RawWorkbook, mapping: Mapping) -> bool:

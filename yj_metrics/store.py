@@ -14,7 +14,7 @@ import datetime as dt
 import hashlib
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import quote
 
@@ -28,9 +28,11 @@ from . import contract as c
 from .commentary import ACTION_STATUSES, Action, BoardNotes, Commentary
 from .dataset import FRAME_OF_SHEET, Dataset, frame_columns
 from .errors import NotADashboardDatabase, StoreReadOnlyError
+from .mapping import Mapping, validate_mapped
+from .reading import RawWorkbook, WorkbookReadError, read_workbook
 from .periods import parse_quarter
 from .settings import Settings
-from .validation import ValidationReport, validate_bytes
+from .validation import ValidationReport, unreadable_report, validate, validate_bytes
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DB_PATH = ROOT / "data" / "yj_dashboard.db"
@@ -141,8 +143,19 @@ actions_table = sa.Table(
     sa.CheckConstraint("status IN ({})".format(", ".join(f"'{s}'" for s in ACTION_STATUSES)),
                        name="actions_status"),
 )
+export_mappings = sa.Table(  # how a case system's export is read; every save is a new version
+    "export_mappings", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("service", sa.Text, nullable=False, default=""),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("body", sa.Text, nullable=False),  # Mapping.to_json(): headings and codes, never child data
+    sa.Column("saved_by", sa.Text, nullable=False, default=""),
+    sa.Column("saved_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("service", "name", "version", name="export_mappings_version"),
+)
 #: tables a read-only database made by an older version may lack (read as empty)
-_OPTIONAL_TABLES = {"commentary", "actions"}
+_OPTIONAL_TABLES = {"commentary", "actions", "export_mappings"}
 AUDIT_COLUMNS = ("id", "at", "subject", "email", "role", "organisation", "service", "action", "snapshot_id",
                  "detail")
 #: the audit log is append-only: the database itself refuses updates and deletes
@@ -208,6 +221,26 @@ class LoadResult:
     snapshot: SnapshotInfo
     created: bool
     message: str
+
+
+@dataclass(frozen=True)
+class SavedMapping:
+    """One saved version of a mapping: who saved it and when, and the mapping (its ``version`` set)."""
+
+    id: int
+    service: str
+    name: str
+    version: int
+    saved_by: str
+    saved_at: dt.datetime
+    mapping: Mapping
+
+
+def _saved_mapping(row) -> SavedMapping:
+    m = row._mapping
+    mapping = replace(Mapping.from_json(m["body"]), name=m["name"], version=m["version"])
+    return SavedMapping(m["id"], m["service"] or "", m["name"], m["version"], m["saved_by"] or "",
+                        _utc(m["saved_at"]), mapping)
 
 
 def _records(frame: pd.DataFrame, columns: dict[str, str], snapshot_id: int) -> list[dict]:
@@ -290,6 +323,7 @@ class Store:
         self._guard_audit_log()
         self._has_commit_seq = True
         self._has_notes = True
+        self._has_mappings = True
 
     @staticmethod
     def _read_only_sqlite(path: Path, kwargs: dict) -> sa.engine.Engine:
@@ -327,7 +361,8 @@ class Store:
                 f"The read-only database {self.where} is not a dashboard database (or was made by an older "
                 f"version): it has no {', '.join(missing)} table(s). Check YJ_DATABASE_URL.")
         self._has_commit_seq = "commit_seq" in {col["name"] for col in inspector.get_columns("snapshots")}
-        self._has_notes = _OPTIONAL_TABLES <= tables
+        self._has_notes = {"commentary", "actions"} <= tables
+        self._has_mappings = "export_mappings" in tables
 
     def _add_commit_seq(self) -> None:
         """Databases made before ``commit_seq`` get the column; their snapshots keep their id order."""
@@ -411,11 +446,13 @@ class Store:
         return self._info(row) if row else None
 
     def load(self, data: bytes, file_name: str, loaded_by: str = "",
-             today: dt.date | None = None) -> tuple[ValidationReport, LoadResult | None]:
+             today: dt.date | None = None, raw: RawWorkbook | None = None
+             ) -> tuple[ValidationReport, LoadResult | None]:
         """Validate workbook bytes and store them as a new snapshot when there is no error.
 
         The same bytes loaded before create nothing (the result says which snapshot has them).
         A workbook with any error changes nothing. A read-only store refuses before reading the file.
+        ``raw``: the file already read (bounded) from ``data``, so it is not read twice.
         """
         self._writable()
         sha = hashlib.sha256(data).hexdigest()
@@ -424,7 +461,30 @@ class Store:
             return ValidationReport(file_name=file_name), LoadResult(
                 existing, False, f"This file is already loaded as snapshot {existing.id} "
                                  f"({existing.file_name}); nothing new was stored.")
-        report = validate_bytes(data, file_name, today=today)
+        report = validate_bytes(data, file_name, today=today) if raw is None else validate(raw, today=today)
+        if not report.ok or report.dataset is None:
+            return report, None
+        return report, self.load_dataset(report.dataset, file_name, sha, loaded_by=loaded_by)
+
+    def load_export(self, data: bytes, file_name: str, mapping: Mapping, loaded_by: str = "",
+                    today: dt.date | None = None, raw: RawWorkbook | None = None
+                    ) -> tuple[ValidationReport, LoadResult | None]:
+        """:meth:`load` for a case system's export read with ``mapping``: problems are in the export's
+        sheets, rows and headings, and nothing is stored unless the mapped data have no error. ``raw``:
+        the file already read (bounded) from ``data``, so it is not read twice."""
+        self._writable()
+        sha = hashlib.sha256(data).hexdigest()
+        existing = self.find_sha(sha)
+        if existing is not None:
+            return ValidationReport(file_name=file_name), LoadResult(
+                existing, False, f"This file is already loaded as snapshot {existing.id} "
+                                 f"({existing.file_name}); nothing new was stored.")
+        if raw is None:
+            try:
+                raw = read_workbook(data, file_name)
+            except WorkbookReadError as exc:
+                return unreadable_report(exc.message, file_name), None
+        report = validate_mapped(raw, mapping, today=today)
         if not report.ok or report.dataset is None:
             return report, None
         return report, self.load_dataset(report.dataset, file_name, sha, loaded_by=loaded_by)
@@ -640,6 +700,57 @@ class Store:
             if not done.rowcount:
                 raise LookupError(f"There is no action {action_id}.")
             return _action(conn.execute(sa.select(actions_table).where(actions_table.c.id == action_id)).one())
+
+    # ------------------------------------------------------------------ mappings of case systems' exports
+
+    def save_mapping(self, mapping: Mapping, by: str, service: str = "") -> SavedMapping:
+        """Save ``mapping`` as the next version of its name for ``service``; returns what was saved.
+
+        A mapping holds headings and vocabulary codes only (:class:`~yj_metrics.mapping.Mapping` refuses
+        anything that looks like a date, an id or free text), so no child data is stored here."""
+        self._writable()
+        name = mapping.name.strip()
+        if not name:
+            raise ValueError("Give the mapping a name, e.g. the case system and report it reads.")
+        key = (export_mappings.c.service == service) & (export_mappings.c.name == name)
+        for attempt in range(3):  # two saves of the same name at once: the loser takes the next version
+            try:
+                with self.engine.begin() as conn:
+                    version = (conn.execute(sa.select(sa.func.max(export_mappings.c.version)).where(key))
+                               .scalar() or 0) + 1
+                    body = replace(mapping, name=name, version=version).to_json()
+                    new_id = conn.execute(export_mappings.insert().values(
+                        service=service, name=name, version=version, body=body, saved_by=by or "",
+                        saved_at=_now())).inserted_primary_key[0]
+                    return _saved_mapping(conn.execute(
+                        sa.select(export_mappings).where(export_mappings.c.id == new_id)).one())
+            except IntegrityError:
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def saved_mappings(self, service: str = "") -> list[SavedMapping]:
+        """The newest version of each of ``service``'s mappings, most recently saved first."""
+        if not self._has_mappings:
+            return []
+        newest = (sa.select(export_mappings.c.name, sa.func.max(export_mappings.c.version).label("version"))
+                  .where(export_mappings.c.service == service).group_by(export_mappings.c.name).subquery())
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(export_mappings).join(
+                newest, (export_mappings.c.name == newest.c.name) & (export_mappings.c.version == newest.c.version))
+                .where(export_mappings.c.service == service).order_by(export_mappings.c.saved_at.desc(),
+                                                                      export_mappings.c.id.desc())).all()
+        return [_saved_mapping(r) for r in rows]
+
+    def mapping_history(self, name: str, service: str = "") -> list[SavedMapping]:
+        """Every saved version of one mapping, newest first."""
+        if not self._has_mappings:
+            return []
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(export_mappings).where(
+                (export_mappings.c.service == service) & (export_mappings.c.name == name))
+                .order_by(export_mappings.c.version.desc())).all()
+        return [_saved_mapping(r) for r in rows]
 
     # ------------------------------------------------------------------ audit log
 

@@ -839,14 +839,15 @@ def validate_bytes(data: bytes, file_name: str, today: dt.date | None = None,
     try:
         raw = read_workbook(data, file_name, limits=limits)
     except WorkbookReadError as exc:
-        return _unreadable(exc.message, file_name)
+        return unreadable_report(exc.message, file_name)
     except Exception as exc:  # defensive: a reader failure must still be a clear message
-        return _unreadable("The file could not be read as an Excel workbook "
+        return unreadable_report("The file could not be read as an Excel workbook "
                            f"({type(exc).__name__}). Save it again as .xlsx and upload it.",
                            file_name)
     return validate(raw, today=today)
 
 
-def _unreadable(message: str, file_name: str) -> ValidationReport:
+def unreadable_report(message: str, file_name: str) -> ValidationReport:
+    """The report on a file that could not be read: ``message`` is its one error."""
     problem = Problem(None, None, None, None, message, "error")
     return ValidationReport(errors=(problem,), unreadable=message, file_name=file_name)

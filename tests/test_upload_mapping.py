@@ -1,0 +1,272 @@
+"""Mappings saved in the store per service, and the Upload page's mapping step (AppTest).
+
+A first upload of a case system's export needs mapping; once saved, next month's export is loaded
+with no questions; a code never seen before is asked about, and only that code.
+"""
+from __future__ import annotations
+
+import io
+import json
+import re
+import string
+from pathlib import Path
+
+import openpyxl
+import pytest
+import sqlalchemy as sa
+from streamlit.testing.v1 import AppTest
+
+from ui.fmt import WORD_JOINER
+from yj_metrics import demo
+from yj_metrics.example_exports import FLAT_SHEET, example_mapping, export_xlsx
+from yj_metrics.mapping import Mapping, in_our_layout
+from yj_metrics.reading import read_workbook
+from yj_metrics.store import Store
+from yj_metrics.writing import dataset_to_xlsx
+
+ROOT = Path(__file__).resolve().parents[1]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@pytest.fixture(scope="module")
+def months():
+    """Two months of a service's flat export: different children, the same system, headings and codes (May
+    brings no code April did not have, as most months do; a new code has its own test below)."""
+    return {"april": demo.demo_dataset(seed=11, children=300), "may": demo.demo_dataset(seed=12, children=280)}
+
+
+def _export(ds, layout="flat") -> bytes:
+    return export_xlsx(ds, layout)
+
+
+def _with_new_code(xlsx: bytes, code: str) -> tuple[bytes, int]:
+    """The flat export with one outcome's code (heading "Legal Outcome") set to ``code``, never seen before;
+    the outcome chosen is on one row only (an outcome on several rows would then disagree with itself).
+    Returns the file and that row."""
+    wb = openpyxl.load_workbook(io.BytesIO(xlsx))
+    ws = wb[FLAT_SHEET]
+    headings = [c.value for c in ws[1]]
+    ref, kind = headings.index("Outcome Ref"), headings.index("Legal Outcome")
+    rows = list(ws.iter_rows(min_row=2, values_only=True))
+    refs = [r[ref] for r in rows]
+    row = next(i for i, r in enumerate(rows, start=2) if r[ref] and refs.count(r[ref]) == 1)
+    ws.cell(row=row, column=kind + 1, value=code)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue(), row
+
+
+# --------------------------------------------------------------------------- the store
+
+def test_each_save_is_a_new_version_kept_per_service(db_url):
+    store = Store(db_url)
+    flat = example_mapping("flat")
+    one = store.save_mapping(flat, by="manager@north.example", service="North YJS")
+    two = store.save_mapping(flat.with_value("Outcomes", "outcome_type", "YRO-I", "Youth Rehabilitation Order"),
+                             by="deputy@north.example", service="North YJS")
+    other = store.save_mapping(flat, by="someone@west.example", service="West YJS")
+    assert (one.version, two.version, other.version) == (1, 2, 1)
+    newest = store.saved_mappings("North YJS")
+    assert [(s.name, s.version, s.saved_by) for s in newest] == [(flat.name, 2, "deputy@north.example")]
+    assert newest[0].mapping.sheet("Outcomes").value_of("outcome_type", "yro-i") == "Youth Rehabilitation Order"
+    assert [s.version for s in store.mapping_history(flat.name, "North YJS")] == [2, 1]
+    assert store.mapping_history(flat.name, "North YJS")[1].mapping.sheet("Outcomes").value_of(
+        "outcome_type", "YRO-I") is None  # version 1 is kept as it was
+    assert [s.service for s in store.saved_mappings("West YJS")] == ["West YJS"]
+    assert store.saved_mappings("East YJS") == []
+
+
+def test_a_saved_mapping_round_trips_through_the_database_unchanged(db_url):
+    store = Store(db_url)
+    system = example_mapping("system")
+    saved = store.save_mapping(system, by="m", service="")
+    again = Store(db_url).saved_mappings("")[0].mapping
+    assert again.to_dict() == {**system.to_dict(), "version": saved.version}
+
+
+def test_a_mapping_needs_a_name_and_a_read_only_store_refuses_to_save(tmp_path):
+    url = f"sqlite:///{tmp_path / 'yj.db'}"
+    store = Store(url)
+    with pytest.raises(ValueError, match="name"):
+        store.save_mapping(Mapping("  "), by="m")
+    from yj_metrics.errors import StoreReadOnlyError
+
+    with pytest.raises(StoreReadOnlyError):
+        Store(url, read_only=True).save_mapping(example_mapping("flat"), by="m")
+
+
+def test_a_database_from_before_mappings_reads_as_having_none(tmp_path):
+    """A read-only copy made by an older version has no mappings table: no mappings, no error."""
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    Store(url)
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE export_mappings")
+    engine.dispose()
+    assert Store(url, read_only=True).saved_mappings() == []
+
+
+def test_load_export_stores_nothing_until_the_mapped_data_have_no_error(db_url, months):
+    store = Store(db_url)
+    flat = example_mapping("flat")
+    bad, row = _with_new_code(_export(months["april"]), "ZZZ")
+    report, result = store.load_export(bad, "april.xlsx", flat)
+    assert result is None and store.snapshots() == []
+    assert any(p.sheet == FLAT_SHEET and p.column == "Legal Outcome" and p.row == row and "ZZZ" in p.message
+               for p in report.errors), report.errors
+    good = _export(months["april"])
+    report, result = store.load_export(good, "april.xlsx", flat)
+    assert result is not None and result.created and not report.errors
+    assert result.snapshot.row_counts["Children"] == len(months["april"].children)
+    again, second = store.load_export(good, "april.xlsx", flat)
+    assert not second.created and len(store.snapshots()) == 1  # the same bytes twice: stored once
+
+
+def test_a_canonical_workbook_is_ours_and_an_export_is_not(months):
+    assert in_our_layout(read_workbook(dataset_to_xlsx(months["april"]), "ours.xlsx", isolated=False))
+    for layout in ("flat", "system"):
+        assert not in_our_layout(read_workbook(_export(months["april"], layout), "theirs.xlsx", isolated=False))
+
+
+# --------------------------------------------------------------------------- the Upload page
+
+def _upload_page(monkeypatch) -> AppTest:
+    monkeypatch.setenv("YJ_ROLE", "manager")
+    at = AppTest.from_file(str(ROOT / "pages" / "upload.py"), default_timeout=90)
+    at.run()
+    return at
+
+
+def _upload(at: AppTest, name: str, data: bytes) -> AppTest:
+    at.file_uploader(key="workbook").set_value((name, data, XLSX)).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _plain(markdown: str) -> str:
+    """Escaped markdown (values from the file are shown literally) as it reads."""
+    return re.sub(f"\\\\([{re.escape(string.punctuation)}])", r"\1", markdown.replace(WORD_JOINER, ""))
+
+
+def _button(at: AppTest, label: str):
+    return next(b for b in at.button if b.label == label)
+
+
+def _asked(at: AppTest) -> list[str]:
+    """The values the page asks about (one choice each)."""
+    return [_plain(s.label) for s in at.selectbox if " means" in s.label]
+
+
+def test_first_upload_is_mapped_then_next_month_loads_with_no_questions(store_url, monkeypatch, months):
+    store = Store(store_url)
+    at = _upload(_upload_page(monkeypatch), "april_export.xlsx", _export(months["april"]))
+    # a first upload needs mapping: nothing stored yet, the step is shown with its suggestions
+    assert len(store.snapshots()) == 1  # only the demo
+    assert any("not laid out like the template" in i.value for i in at.info)
+    assert at.radio(key="map_start_" + at.file_uploader(key="workbook").value.file_id).value \
+        == "Suggestions from this file"
+    sources = {s.key.rsplit("_src_", 1)[1]: s.value for s in at.selectbox if "_src_" in (s.key or "")}
+    assert {sources[k] for k in ("Children", "Outcomes", "Interventions")} == {FLAT_SHEET}
+    _button(at, "Save the mapping and load the data").click().run()
+    assert not at.exception, at.exception
+    snaps = store.snapshots()
+    assert len(snaps) == 2 and snaps[0].file_name == "april_export.xlsx"
+    assert snaps[0].row_counts["Children"] == len(months["april"].children)
+    # accepting the suggestions read every code right: the stored snapshot says what April's data say
+    stored, april = store.dataset(snaps[0].id), months["april"]
+    for frame, column in (("children", "gender"), ("children", "ethnicity"), ("outcomes", "outcome_type"),
+                          ("interventions", "intervention_type")):
+        assert (getattr(stored, frame)[column].value_counts().sort_index()
+                .equals(getattr(april, frame)[column].value_counts().sort_index())), (frame, column)
+    saved = store.saved_mappings(store.get_settings().service_name)
+    assert [(s.name, s.version) for s in saved] == [("april_export export", 1)]
+    # the mapping holds headings and codes, never the children's ids
+    body = json.dumps(saved[0].mapping.to_dict())
+    assert not [i for i in months["april"].children.child_id if str(i) in body]
+
+    # next month: recognised by its headings, loaded with no question asked
+    at = _upload(at, "may_export.xlsx", _export(months["may"]))
+    assert not _asked(at) and not [b for b in at.button if b.label.startswith("Save the mapping")]
+    snaps = store.snapshots()
+    assert len(snaps) == 3 and snaps[0].file_name == "may_export.xlsx"
+    assert snaps[0].row_counts["Children"] == len(months["may"].children)
+    assert any("april_export export" in _plain(i.value) and "version 1" in i.value for i in at.info)
+    audit = store.audit_entries(actions=["upload"])
+    assert json.loads(audit.iloc[0]["detail"])["mapping_version"] == 1
+
+
+def test_a_new_code_is_the_only_question_and_its_answer_is_saved(store_url, monkeypatch, months):
+    store = Store(store_url)
+    service = store.get_settings().service_name
+    store.save_mapping(example_mapping("flat"), by="manager", service=service)
+    data, row = _with_new_code(_export(months["may"]), "YRO-INT")
+    at = _upload(_upload_page(monkeypatch), "may_export.xlsx", data)
+    asked = _asked(at)
+    assert len(asked) == 1 and "YRO-INT" in asked[0] and "(1 row)" in asked[0], asked
+    assert len(store.snapshots()) == 1  # nothing stored while the question is open
+    box = next(s for s in at.selectbox if " means" in s.label)
+    box.set_value("Youth Rehabilitation Order").run()
+    _button(at, "Save the mapping and load the data").click().run()
+    assert not at.exception, at.exception
+    assert store.snapshots()[0].file_name == "may_export.xlsx"
+    newest = store.saved_mappings(service)[0]
+    assert newest.version == 2
+    assert newest.mapping.sheet("Outcomes").value_of("outcome_type", "yro-int") == "Youth Rehabilitation Order"
+    stored = store.dataset(store.snapshots()[0].id).outcomes
+    ws = openpyxl.load_workbook(io.BytesIO(data))[FLAT_SHEET]
+    changed = ws.cell(row=row, column=[c.value for c in ws[1]].index("Outcome Ref") + 1).value
+    assert stored.loc[stored.outcome_id == changed, "outcome_type"].item() == "Youth Rehabilitation Order"
+
+
+def test_errors_in_a_mapped_export_are_in_its_terms_and_store_nothing(store_url, monkeypatch, months):
+    store = Store(store_url)
+    service = store.get_settings().service_name
+    store.save_mapping(example_mapping("flat"), by="manager", service=service)
+    wb = openpyxl.load_workbook(io.BytesIO(_export(months["may"])))
+    ws = wb[FLAT_SHEET]
+    col = [c.value for c in ws[1]].index("DOB") + 1
+    ws.cell(row=5, column=col, value="31/02/2009")
+    buf = io.BytesIO()
+    wb.save(buf)
+    at = _upload(_upload_page(monkeypatch), "may_export.xlsx", buf.getvalue())
+    assert len(store.snapshots()) == 1
+    assert any("Nothing was stored" in e.value for e in at.error)
+    problems = at.dataframe[0].value
+    assert any(f'{FLAT_SHEET} row 5, column "DOB"' in m for m in problems.astype(str).agg(" ".join, axis=1)), \
+        problems
+
+
+def test_a_shared_mapping_file_is_imported_and_recognises_the_export(store_url, monkeypatch, months):
+    store = Store(store_url)
+    at = _upload_page(monkeypatch)
+    shared = example_mapping("system").to_json().encode()
+    at.file_uploader(key="saved_mapping_import").set_value(("shared.json", shared, "application/json")).run()
+    _button(at, "Save the imported mapping").click().run()
+    assert not at.exception, at.exception
+    assert [s.version for s in store.saved_mappings(store.get_settings().service_name)] == [1]
+    at = _upload(at, "system_export.xlsx", _export(months["april"], "system"))
+    assert store.snapshots()[0].file_name == "system_export.xlsx"
+    assert not _asked(at)
+
+
+def test_a_canonical_workbook_still_loads_with_no_mapping_step(store_url, monkeypatch, months):
+    at = _upload(_upload_page(monkeypatch), "ours.xlsx", dataset_to_xlsx(months["april"]))
+    assert not [i for i in at.info if "not laid out like the template" in i.value]
+    assert Store(store_url).snapshots()[0].file_name == "ours.xlsx"
+
+
+def test_a_template_workbook_with_no_sheet_of_ours_can_still_be_checked_as_one(store_url, monkeypatch, months):
+    """A workbook meant to follow the template but with every sheet renamed looks like an export: the manager
+    can say so and gets the validator's list of problems instead of the mapping step; nothing is stored."""
+    wb = openpyxl.load_workbook(io.BytesIO(dataset_to_xlsx(months["april"])))
+    for ws in wb.worksheets:
+        ws.title = f"{ws.title} (copy)"
+    buf = io.BytesIO()
+    wb.save(buf)
+    at = _upload(_upload_page(monkeypatch), "renamed.xlsx", buf.getvalue())
+    assert any("not laid out like the template" in i.value for i in at.info)
+    _button(at, "It is meant to follow the template: list its problems instead").click().run()
+    assert not at.exception, at.exception
+    assert any("Nothing was stored" in e.value for e in at.error)
+    assert any("Children" in str(v) for v in at.dataframe[0].value.astype(str).agg(" ".join, axis=1))
+    assert len(Store(store_url).snapshots()) == 1 and Store(store_url).saved_mappings() == []
