@@ -18,7 +18,7 @@ from streamlit.testing.v1 import AppTest
 
 from ui.fmt import WORD_JOINER
 from yj_metrics import demo
-from yj_metrics.example_exports import FLAT_SHEET, example_mapping, export_xlsx
+from yj_metrics.example_exports import FLAT_SHEET, HEADINGS, example_mapping, export_xlsx
 from yj_metrics.mapping import Mapping, in_our_layout
 from yj_metrics.reading import read_workbook
 from yj_metrics.store import Store
@@ -157,16 +157,18 @@ def _asked(at: AppTest) -> list[str]:
     return [_plain(s.label) for s in at.selectbox if " means" in s.label]
 
 
-def test_first_upload_is_mapped_then_next_month_loads_with_no_questions(store_url, monkeypatch, months):
+@pytest.mark.parametrize("layout", ["flat", "system"])
+def test_first_upload_is_mapped_then_next_month_loads_with_no_questions(layout, store_url, monkeypatch, months):
     store = Store(store_url)
-    at = _upload(_upload_page(monkeypatch), "april_export.xlsx", _export(months["april"]))
+    at = _upload(_upload_page(monkeypatch), "april_export.xlsx", _export(months["april"], layout))
     # a first upload needs mapping: nothing stored yet, the step is shown with its suggestions
     assert len(store.snapshots()) == 1  # only the demo
     assert any("not laid out like the template" in i.value for i in at.info)
     assert at.radio(key="map_start_" + at.file_uploader(key="workbook").value.file_id).value \
         == "Suggestions from this file"
     sources = {s.key.rsplit("_src_", 1)[1]: s.value for s in at.selectbox if "_src_" in (s.key or "")}
-    assert {sources[k] for k in ("Children", "Outcomes", "Interventions")} == {FLAT_SHEET}
+    assert {k: sources[k] for k in ("Children", "Outcomes", "Interventions")} == {
+        k: HEADINGS[layout][k][0] for k in ("Children", "Outcomes", "Interventions")}
     _button(at, "Save the mapping and load the data").click().run()
     assert not at.exception, at.exception
     snaps = store.snapshots()
@@ -185,7 +187,7 @@ def test_first_upload_is_mapped_then_next_month_loads_with_no_questions(store_ur
     assert not [i for i in months["april"].children.child_id if str(i) in body]
 
     # next month: recognised by its headings, loaded with no question asked
-    at = _upload(at, "may_export.xlsx", _export(months["may"]))
+    at = _upload(at, "may_export.xlsx", _export(months["may"], layout))
     assert not _asked(at) and not [b for b in at.button if b.label.startswith("Save the mapping")]
     snaps = store.snapshots()
     assert len(snaps) == 3 and snaps[0].file_name == "may_export.xlsx"

@@ -22,7 +22,8 @@ def _healthy(server) -> bool:
 
 
 def _upload(page, name: str, data: bytes, says: str) -> None:
-    page.locator("input[type='file']").set_input_files({"name": name, "mimeType": XLSX, "buffer": data})
+    page.locator(".st-key-workbook input[type='file']").set_input_files(
+        {"name": name, "mimeType": XLSX, "buffer": data})
     page.get_by_text(says).first.wait_for(timeout=60_000)
     wait_for_app(page)
 

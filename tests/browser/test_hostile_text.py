@@ -136,7 +136,8 @@ def test_hostile_file_name_on_upload(start_server, context):
     page.goto(f"{server.url}/upload")
     wait_for_app(page)
     workbook = dataset_to_xlsx(make_demo(seed=3, children=150))
-    page.locator("input[type='file']").set_input_files({"name": FILE_NAME, "mimeType": XLSX, "buffer": workbook})
+    page.locator(".st-key-workbook input[type='file']").set_input_files(
+        {"name": FILE_NAME, "mimeType": XLSX, "buffer": workbook})
     page.get_by_text(re.compile(r"Stored as snapshot \d+")).wait_for(timeout=60_000)
     # stored, the page ran again from the top: the sidebar names the new live file, as text
     page.locator("[data-testid='stSidebar']").get_by_text(_shown(FILE_NAME)).wait_for()
@@ -144,7 +145,7 @@ def test_hostile_file_name_on_upload(start_server, context):
     assert Store(server.db_url).latest().file_name == FILE_NAME
 
     # the same bytes again, under another name: the message names the stored file, as text
-    page.locator("input[type='file']").set_input_files(
+    page.locator(".st-key-workbook input[type='file']").set_input_files(
         {"name": "<img src=http://example.invalid/u.png>.xlsx", "mimeType": XLSX, "buffer": workbook})
     page.get_by_text(_shown(f"already loaded as snapshot 2 ({FILE_NAME})")).wait_for(timeout=60_000)
     page.get_by_text(_shown("<img src=http://example.invalid/u.png>.xlsx: checked")).wait_for()

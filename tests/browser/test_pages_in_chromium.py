@@ -77,7 +77,7 @@ def test_manager_uploads_a_workbook(start_server, context, tmp_path):
     wait_for_app(page)
     path = tmp_path / "april.xlsx"
     path.write_bytes(dataset_to_xlsx(make_demo(seed=3, children=150)))
-    page.locator("input[type='file']").set_input_files(str(path))
+    page.locator(".st-key-workbook input[type='file']").set_input_files(str(path))
     page.get_by_text(re.compile(r"Stored as snapshot \d+")).wait_for(timeout=60_000)
     screenshot(page, "upload")
     from yj_metrics.store import Store
