@@ -60,7 +60,8 @@ def test_export_mapped_once_then_loaded_in_one_step_and_a_new_code_asked_alone(s
     page.get_by_text("Preview: the first rows as they will be read").click()
     page.get_by_text(re.compile(r"Children \([\d,]+ rows, from sheet")).wait_for(timeout=30_000)
     wait_for_app(page)
-    page.locator("[data-testid='stDataFrame']").first.wait_for(timeout=30_000)
+    preview = page.locator("[data-testid='stExpander']").filter(has_text="Preview: the first rows")
+    preview.locator("[data-testid='stDataFrame']").first.wait_for(timeout=30_000)
     screenshot(page, "upload_mapping_step")
     assert _serious(page) == []
     page.get_by_role("button", name=SAVE).click()
