@@ -21,24 +21,6 @@ from .settings import Target
 #: RAG as a shape as well as a colour (never colour alone): the app and the board pack use these.
 RAG_ICONS = {"Green": "●", "Amber": "▲", "Red": "■"}
 
-DEFAULT_TARGETS: dict[str, Target] = {t.indicator: t for t in (
-    Target("fte_rate", 224, 341, "lower"),
-    Target("reoffending_rate", 36, 41, "lower"),
-    Target("reoffences_per_reoffender", 3.5, 4.5, "lower"),
-    Target("custody_rate", 0.35, 0.45, "lower"),
-    Target("kpi1_accommodation", 90, 80, "higher"),
-    Target("kpi2_ete", 75, 60, "higher"),
-    Target("ete_engagement_hours", 60, 40, "higher"),
-    Target("kpi3_send", 70, 50, "higher"),
-    Target("kpi4_mental_health", 80, 60, "higher"),
-    Target("kpi5_substance_misuse", 80, 60, "higher"),
-    Target("kpi6_oocd_completion", 85, 70, "higher"),
-    Target("kpi8_board_attendance", 80, 60, "higher"),
-    Target("kpi10_victims", 50, 30, "higher"),
-    Target("rj_offered", 90, 75, "higher"),
-    Target("ro_panel_timeliness", 90, 75, "higher"),
-)}
-
 #: Comparators that are not members of the family group when ranking.
 NON_FAMILY = ("National", "Regional", "Family")
 
