@@ -272,3 +272,51 @@ def test_a_template_workbook_with_no_sheet_of_ours_can_still_be_checked_as_one(s
     assert any("Nothing was stored" in e.value for e in at.error)
     assert any("Children" in str(v) for v in at.dataframe[0].value.astype(str).agg(" ".join, axis=1))
     assert len(Store(store_url).snapshots()) == 1 and Store(store_url).saved_mappings() == []
+
+
+# --------------------------------------------------------------------------- the command line
+
+def _cli(*args):
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "yj_metrics", *map(str, args)], cwd=ROOT, capture_output=True,
+                          text=True, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+
+
+def test_cli_imports_a_mapping_and_load_then_uses_it_as_the_upload_page_does(tmp_path, months):
+    db = f"sqlite:///{tmp_path / 'cli.db'}"
+    shared = tmp_path / "shared.json"
+    shared.write_text(example_mapping("flat").to_json(), encoding="utf-8")
+    export = tmp_path / "may_export.xlsx"
+    export.write_bytes(_export(months["may"]))
+
+    # before any mapping is saved: the export is not ours, so nothing is stored and the note says what to do
+    out = _cli("load", export, "--db", db)
+    assert out.returncode == 1 and "no saved mapping recognises it" in out.stderr and Store(db).snapshots() == []
+
+    out = _cli("mapping", "import", shared, "--db", db)
+    assert out.returncode == 0 and "version 1" in out.stdout, out.stderr
+    listed = _cli("mapping", "list", "--db", db)
+    assert example_mapping("flat").name in listed.stdout and "version 1" in listed.stdout
+
+    out = _cli("load", export, "--db", db)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "saved mapping" in out.stderr and Store(db).latest().file_name == "may_export.xlsx"
+    assert Store(db).latest().row_counts["Children"] == len(months["may"].children)
+
+    # a new code: named with its row count, nothing stored
+    june = tmp_path / "june_export.xlsx"
+    data, row = _with_new_code(_export(months["april"]), "YRO-INT")
+    june.write_bytes(data)
+    out = _cli("load", june, "--db", db)
+    assert out.returncode == 1 and 'Legal Outcome": "YRO-INT" (1 row)' in out.stderr, out.stderr
+    assert Store(db).latest().file_name == "may_export.xlsx"
+
+    # exported again, the saved mapping is the one imported
+    back = tmp_path / "back.json"
+    out = _cli("mapping", "export", example_mapping("flat").name, "--out", back, "--db", db)
+    assert out.returncode == 0, out.stderr
+    assert Mapping.from_json(back.read_text()).to_dict() == {**example_mapping("flat").to_dict(), "version": 1}
+    out = _cli("mapping", "export", "No such mapping", "--out", back, "--db", db)
+    assert out.returncode != 0 and "No saved mapping 'No such mapping'" in (out.stdout + out.stderr)

@@ -142,14 +142,23 @@ def cmd_load(args) -> int:
     store = Store(args.db)
     raw = path.read_bytes()
     sha256 = hashlib.sha256(raw).hexdigest()
+    mapping_used = args.mapping and Path(args.mapping).name
     if args.mapping is None:
-        report, result = store.load(raw, path.name, loaded_by=args.loaded_by)
+        saved = _saved_mapping_for(store, raw, path)
+        if isinstance(saved, int):
+            return saved
+        if saved is None:
+            report, result = store.load(raw, path.name, loaded_by=args.loaded_by)
+        else:  # the service's saved mapping recognises this export, as on the Upload page
+            print(f"Read with the saved mapping '{saved.name}', version {saved.version}.", file=sys.stderr)
+            report, result = store.load_export(raw, path.name, saved.mapping, loaded_by=args.loaded_by)
+            mapping_used = f"{saved.name} (version {saved.version})"
     else:  # nothing is stored unless the mapped export has no error
         report = _report(path, args.mapping)
         result = store.load_dataset(report.dataset, path.name, sha256, loaded_by=args.loaded_by) if report.ok else None
 
     _audit(store, "upload", snapshot_id=result.snapshot.id if result else None, file_name=path.name,
-           sha256=sha256, bytes=len(raw), source="cli", mapping=args.mapping and Path(args.mapping).name,
+           sha256=sha256, bytes=len(raw), source="cli", mapping=mapping_used,
            outcome="rejected" if result is None else ("accepted" if result.created else "already loaded"),
            errors=len(report.errors), warnings=len(report.warnings))
     if args.json:
@@ -169,6 +178,87 @@ def cmd_load(args) -> int:
     if report.unreadable:
         return 2
     return 1 if report.errors else 0
+
+
+def _saved_mapping_for(store, data: bytes, path: Path):
+    """The service's saved mapping that recognises this export (the Upload page's rule), None for a workbook
+    in our layout or one no saved mapping recognises, or exit code 1 when it holds codes the mapping does not
+    cover yet (said on stderr: they are answered on the Upload page or in the mapping file)."""
+    from .mapping import find_mapping, in_our_layout, unmapped_values
+    from .reading import WorkbookReadError, read_workbook
+
+    if store.find_sha(hashlib.sha256(data).hexdigest()) is not None:
+        return None  # Store.load says which snapshot has it
+    try:
+        raw = read_workbook(data, path.name)
+    except WorkbookReadError:
+        return None  # Store.load reports it
+    if in_our_layout(raw):
+        return None
+    saved = store.saved_mappings(store.get_settings().service_name)
+    hit = find_mapping(raw, [s.mapping for s in saved])
+    if hit is None:
+        print(f"Note: {path.name} is not laid out like the template and no saved mapping recognises it: map it "
+              "once on the Upload page, or pass --mapping FILE.json.", file=sys.stderr)
+        return None
+    known = next(s for s in saved if s.mapping is hit)
+    new = unmapped_values(raw, known.mapping)
+    if new:
+        for v in new:
+            rows = f"{v.rows} row{'' if v.rows == 1 else 's'}"
+            print(f"NEW VALUE  {v.source} column \"{v.heading}\": \"{v.value}\" ({rows}) is not in the saved "
+                  f"mapping '{known.name}' (version {known.version})", file=sys.stderr)
+        print("Nothing was stored. Say what the new values mean on the Upload page (the mapping is saved as the "
+              "next version), or export the mapping, add them and pass --mapping FILE.json.", file=sys.stderr)
+        return 1
+    return known
+
+
+def cmd_mapping_list(args) -> int:
+    from .store import Store
+
+    store = Store(args.db)
+    saved = store.saved_mappings(store.get_settings().service_name)
+    if not saved:
+        print("No saved mappings: the first upload of a case system's export on the Upload page makes one.")
+    for s in saved:
+        sources = ", ".join(dict.fromkeys(sm.source for sm in s.mapping.sheets))
+        print(f"{s.name}  version {s.version}  saved {s.saved_at:%d %b %Y %H:%M} by {s.saved_by or '-'}  "
+              f"(reads: {sources})")
+    return 0
+
+
+def cmd_mapping_export(args) -> int:
+    from .store import Store
+
+    store = Store(args.db)
+    history = store.mapping_history(args.name, store.get_settings().service_name)
+    chosen = next((s for s in history if args.version in (None, s.version)), None)
+    if chosen is None:
+        versions = ", ".join(str(s.version) for s in history) or "none"
+        raise UserError(f"No saved mapping '{args.name}'" + (f" version {args.version}" if args.version else "")
+                        + f" (versions saved: {versions}); `mapping list` shows them.")
+    Path(args.out).write_text(chosen.mapping.to_json(), encoding="utf-8")
+    print(f"Wrote '{chosen.name}' version {chosen.version} to {args.out}.")
+    return 0
+
+
+def cmd_mapping_import(args) -> int:
+    from .mapping import Mapping
+    from .store import Store
+
+    path = Path(args.file)
+    if not path.exists():
+        raise UserError(f"{path}: no such mapping file.")
+    try:
+        mapping = Mapping.from_json(path.read_text(encoding="utf-8-sig"))
+    except ValueError as exc:
+        raise UserError(f"{path}: {exc}") from None
+    store = Store(args.db)
+    saved = store.save_mapping(mapping, by=_who(), service=store.get_settings().service_name)
+    _audit(store, "mapping_saved", mapping=saved.name, version=saved.version, source="cli import")
+    print(f"Saved '{saved.name}' as version {saved.version}; the next upload of that export is read with it.")
+    return 0
 
 
 def cmd_map(args) -> int:
@@ -457,6 +547,19 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--out", required=True, help="FILE.json")
     m.add_argument("--name", default=None, help="the mapping's name (default: from the file name)")
     m.set_defaults(fn=cmd_mapping_suggest)
+    m = msub.add_parser("list", help="the service's saved mappings (newest version of each)")
+    m.add_argument("--db", default=None)
+    m.set_defaults(fn=cmd_mapping_list)
+    m = msub.add_parser("export", help="write a saved mapping to a JSON file, to share it")
+    m.add_argument("name")
+    m.add_argument("--out", required=True, help="FILE.json")
+    m.add_argument("--version", type=int, default=None, help="default: the newest")
+    m.add_argument("--db", default=None)
+    m.set_defaults(fn=cmd_mapping_export)
+    m = msub.add_parser("import", help="save a shared mapping file as the next version of its name")
+    m.add_argument("file")
+    m.add_argument("--db", default=None)
+    m.set_defaults(fn=cmd_mapping_import)
 
     p = sub.add_parser("load", help="validate a workbook and store it as the live snapshot")
     p.add_argument("workbook")
