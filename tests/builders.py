@@ -1,11 +1,14 @@
-"""Small hand-built case-level data for rule tests (not a test module)."""
+"""Small hand-built case-level data for rule tests, and edits of generated files (not a test module)."""
 from __future__ import annotations
 
+import io
 import itertools
 
+import openpyxl
 import pandas as pd
 
 from yj_metrics.dataset import Dataset
+from yj_metrics.example_exports import FLAT_SHEET
 
 _ids = itertools.count(1)
 
@@ -55,3 +58,20 @@ class Service:
                                    interventions=f(self.interventions), victims=f(self.victims),
                                    remands=f(self.remands), board_attendance=f(self.board),
                                    population=f(self.population), benchmarks=f(self.benchmarks))
+
+
+def flat_export_with_new_code(xlsx: bytes, code: str) -> tuple[bytes, int]:
+    """The flat export with one outcome's code (heading "Legal Outcome") set to ``code``, never seen before;
+    the outcome chosen is on one row only (an outcome on several rows would then disagree with itself).
+    Returns the file and that row."""
+    wb = openpyxl.load_workbook(io.BytesIO(xlsx))
+    ws = wb[FLAT_SHEET]
+    headings = [c.value for c in ws[1]]
+    ref, kind = headings.index("Outcome Ref"), headings.index("Legal Outcome")
+    rows = list(ws.iter_rows(min_row=2, values_only=True))
+    refs = [r[ref] for r in rows]
+    row = next(i for i, r in enumerate(rows, start=2) if r[ref] and refs.count(r[ref]) == 1)
+    ws.cell(row=row, column=kind + 1, value=code)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue(), row

@@ -16,6 +16,7 @@ import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
+from tests.builders import flat_export_with_new_code
 from ui.fmt import WORD_JOINER
 from yj_metrics import demo
 from yj_metrics.example_exports import FLAT_SHEET, HEADINGS, example_mapping, export_xlsx
@@ -37,23 +38,6 @@ def months():
 
 def _export(ds, layout="flat") -> bytes:
     return export_xlsx(ds, layout)
-
-
-def _with_new_code(xlsx: bytes, code: str) -> tuple[bytes, int]:
-    """The flat export with one outcome's code (heading "Legal Outcome") set to ``code``, never seen before;
-    the outcome chosen is on one row only (an outcome on several rows would then disagree with itself).
-    Returns the file and that row."""
-    wb = openpyxl.load_workbook(io.BytesIO(xlsx))
-    ws = wb[FLAT_SHEET]
-    headings = [c.value for c in ws[1]]
-    ref, kind = headings.index("Outcome Ref"), headings.index("Legal Outcome")
-    rows = list(ws.iter_rows(min_row=2, values_only=True))
-    refs = [r[ref] for r in rows]
-    row = next(i for i, r in enumerate(rows, start=2) if r[ref] and refs.count(r[ref]) == 1)
-    ws.cell(row=row, column=kind + 1, value=code)
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue(), row
 
 
 # --------------------------------------------------------------------------- the store
@@ -109,7 +93,7 @@ def test_a_database_from_before_mappings_reads_as_having_none(tmp_path):
 def test_load_export_stores_nothing_until_the_mapped_data_have_no_error(db_url, months):
     store = Store(db_url)
     flat = example_mapping("flat")
-    bad, row = _with_new_code(_export(months["april"]), "ZZZ")
+    bad, row = flat_export_with_new_code(_export(months["april"]), "ZZZ")
     report, result = store.load_export(bad, "april.xlsx", flat)
     assert result is None and store.snapshots() == []
     assert any(p.sheet == FLAT_SHEET and p.column == "Legal Outcome" and p.row == row and "ZZZ" in p.message
@@ -201,7 +185,7 @@ def test_a_new_code_is_the_only_question_and_its_answer_is_saved(store_url, monk
     store = Store(store_url)
     service = store.get_settings().service_name
     store.save_mapping(example_mapping("flat"), by="manager", service=service)
-    data, row = _with_new_code(_export(months["may"]), "YRO-INT")
+    data, row = flat_export_with_new_code(_export(months["may"]), "YRO-INT")
     at = _upload(_upload_page(monkeypatch), "may_export.xlsx", data)
     asked = _asked(at)
     assert len(asked) == 1 and "YRO-INT" in asked[0] and "(1 row)" in asked[0], asked
@@ -307,7 +291,7 @@ def test_cli_imports_a_mapping_and_load_then_uses_it_as_the_upload_page_does(tmp
 
     # a new code: named with its row count, nothing stored
     june = tmp_path / "june_export.xlsx"
-    data, row = _with_new_code(_export(months["april"]), "YRO-INT")
+    data, row = flat_export_with_new_code(_export(months["april"]), "YRO-INT")
     june.write_bytes(data)
     out = _cli("load", june, "--db", db)
     assert out.returncode == 1 and 'Legal Outcome": "YRO-INT" (1 row)' in out.stderr, out.stderr

@@ -454,17 +454,8 @@ class Store:
         A workbook with any error changes nothing. A read-only store refuses before reading the file.
         ``raw``: the file already read (bounded) from ``data``, so it is not read twice.
         """
-        self._writable()
-        sha = hashlib.sha256(data).hexdigest()
-        existing = self.find_sha(sha)
-        if existing is not None:
-            return ValidationReport(file_name=file_name), LoadResult(
-                existing, False, f"This file is already loaded as snapshot {existing.id} "
-                                 f"({existing.file_name}); nothing new was stored.")
-        report = validate_bytes(data, file_name, today=today) if raw is None else validate(raw, today=today)
-        if not report.ok or report.dataset is None:
-            return report, None
-        return report, self.load_dataset(report.dataset, file_name, sha, loaded_by=loaded_by)
+        return self._load(data, file_name, loaded_by, lambda: validate_bytes(data, file_name, today=today)
+                          if raw is None else validate(raw, today=today))
 
     def load_export(self, data: bytes, file_name: str, mapping: Mapping, loaded_by: str = "",
                     today: dt.date | None = None, raw: RawWorkbook | None = None
@@ -472,6 +463,21 @@ class Store:
         """:meth:`load` for a case system's export read with ``mapping``: problems are in the export's
         sheets, rows and headings, and nothing is stored unless the mapped data have no error. ``raw``:
         the file already read (bounded) from ``data``, so it is not read twice."""
+        def check() -> ValidationReport:
+            book = raw
+            if book is None:
+                try:
+                    book = read_workbook(data, file_name)
+                except WorkbookReadError as exc:
+                    return unreadable_report(exc.message, file_name)
+            return validate_mapped(book, mapping, today=today)
+
+        return self._load(data, file_name, loaded_by, check)
+
+    def _load(self, data: bytes, file_name: str, loaded_by: str, check) -> tuple[ValidationReport,
+                                                                               LoadResult | None]:
+        """Bytes loaded before create nothing (the result names their snapshot); otherwise ``check()``
+        validates them and the dataset is stored only when it has no error."""
         self._writable()
         sha = hashlib.sha256(data).hexdigest()
         existing = self.find_sha(sha)
@@ -479,12 +485,7 @@ class Store:
             return ValidationReport(file_name=file_name), LoadResult(
                 existing, False, f"This file is already loaded as snapshot {existing.id} "
                                  f"({existing.file_name}); nothing new was stored.")
-        if raw is None:
-            try:
-                raw = read_workbook(data, file_name)
-            except WorkbookReadError as exc:
-                return unreadable_report(exc.message, file_name), None
-        report = validate_mapped(raw, mapping, today=today)
+        report = check()
         if not report.ok or report.dataset is None:
             return report, None
         return report, self.load_dataset(report.dataset, file_name, sha, loaded_by=loaded_by)

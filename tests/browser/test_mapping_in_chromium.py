@@ -2,14 +2,12 @@
 month's export loads with no questions; a new code is asked about, alone. axe-core checks the step."""
 from __future__ import annotations
 
-import io
 import re
 
-import openpyxl
-
 from tests.browser.conftest import screenshot, wait_for_app
+from tests.builders import flat_export_with_new_code
 from yj_metrics import demo
-from yj_metrics.example_exports import FLAT_SHEET, export_xlsx
+from yj_metrics.example_exports import export_xlsx
 from yj_metrics.store import Store
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -28,21 +26,6 @@ def _serious(page) -> list[str]:
 def _upload(page, name: str, data: bytes) -> None:
     page.locator(".st-key-workbook input[type='file']").set_input_files(
         {"name": name, "mimeType": XLSX, "buffer": data})
-
-
-def _new_code(xlsx: bytes, code: str) -> bytes:
-    """The flat export with the "Legal Outcome" of an outcome that is on one row only set to ``code``."""
-    wb = openpyxl.load_workbook(io.BytesIO(xlsx))
-    ws = wb[FLAT_SHEET]
-    headings = [c.value for c in ws[1]]
-    ref, kind = headings.index("Outcome Ref"), headings.index("Legal Outcome")
-    rows = list(ws.iter_rows(min_row=2, values_only=True))
-    refs = [r[ref] for r in rows]
-    row = next(i for i, r in enumerate(rows, start=2) if r[ref] and refs.count(r[ref]) == 1)
-    ws.cell(row=row, column=kind + 1, value=code)
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
 
 
 def test_export_mapped_once_then_loaded_in_one_step_and_a_new_code_asked_alone(start_server, context):
@@ -77,7 +60,7 @@ def test_export_mapped_once_then_loaded_in_one_step_and_a_new_code_asked_alone(s
 
     # June: one code never seen before is the only question
     _upload(page, "june_export.xlsx",
-            _new_code(export_xlsx(demo.demo_dataset(seed=12, children=260), "flat"), "YRO-INT"))
+            flat_export_with_new_code(export_xlsx(demo.demo_dataset(seed=12, children=260), "flat"), "YRO-INT")[0])
     page.get_by_text(re.compile("it is read with your saved mapping")).wait_for(timeout=60_000)
     wait_for_app(page)
     questions = page.locator("[data-testid='stSelectbox']").filter(has_text=" means")
