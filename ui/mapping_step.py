@@ -7,6 +7,7 @@ new version in the store (:meth:`yj_metrics.store.Store.save_mapping`).
 """
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from dataclasses import replace
 
@@ -30,20 +31,6 @@ _EXAMPLES = {example_mapping(layout).name: layout for layout in LAYOUTS}
 _STATE = "_yj_mapping_base"
 
 
-def _vocab(sheet: str, column: str) -> tuple[str, ...]:
-    spec = c.SHEETS_BY_NAME[sheet].column(column)
-    return spec.vocab if spec.vocab else (("Yes", "No") if spec.kind == "yn" else ())
-
-
-def _usable_sheets(raw: RawWorkbook) -> list[str]:
-    return [n for n, s in raw.sheets.items() if not s.hidden and s.header]
-
-
-def _headings(raw: RawWorkbook, sheet: str) -> list[str]:
-    s = raw.sheets.get(sheet)
-    return [str(h).strip() for h in (s.header if s else ()) if h is not None and str(h).strip()]
-
-
 def _token(*parts) -> str:
     """A short key part, so widgets start again from a new base mapping."""
     return hashlib.sha1("|".join(map(str, parts)).encode()).hexdigest()[:10]
@@ -55,7 +42,7 @@ def _ask_values(values: tuple[ValueSuggestion, ...], mapping: Mapping, key: str)
     """One choice per value of theirs that we do not understand yet, with its row count; returns the
     mapping with every answered value added."""
     for i, v in enumerate(values):
-        options = [None, *_vocab(v.sheet, v.column)]
+        options = [None, *c.SHEETS_BY_NAME[v.sheet].column(v.column).vocab]
         index = options.index(v.suggested) if v.suggested in options else 0
         ours = st.selectbox(
             md_escape(f"{v.heading} on sheet {v.source}: \u201c{v.value}\u201d ({v.rows:,} "
@@ -106,7 +93,8 @@ def _base(raw: RawWorkbook, file_name: str, file_key: str) -> tuple[Mapping, str
 
 def _choose_sheets_and_columns(raw: RawWorkbook, base: Mapping, key: str) -> Mapping:
     """Our sheets, each with the sheet of theirs that feeds it and the heading of each column."""
-    theirs = _usable_sheets(raw)
+    headings_of = dict(signature_of(raw))  # their sheets the suggestions read, with their headings
+    theirs = list(headings_of)
     mapping = base
     for spec in c.SHEETS:
         sm = base.sheet(spec.name)
@@ -121,7 +109,7 @@ def _choose_sheets_and_columns(raw: RawWorkbook, base: Mapping, key: str) -> Map
             mapping = mapping.with_source(spec.name, source)
             if source is None:
                 continue
-            headings = _headings(raw, source)
+            headings = list(headings_of[source])
             options = [None, *headings]
             cols = st.columns(2)
             for i, col in enumerate(spec.columns):
@@ -229,8 +217,6 @@ def new_values(raw: RawWorkbook, saved: SavedMapping, values: tuple[ValueSuggest
 
 
 def _example_date(fmt: str) -> str:
-    import datetime as dt
-
     return f"{dt.date(2024, 3, 31).strftime(fmt)}  ({fmt})"
 
 

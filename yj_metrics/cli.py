@@ -144,14 +144,15 @@ def cmd_load(args) -> int:
     sha256 = hashlib.sha256(raw).hexdigest()
     mapping_used = args.mapping and Path(args.mapping).name
     if args.mapping is None:
-        saved = _saved_mapping_for(store, raw, path)
-        if isinstance(saved, int):
-            return saved
+        found = _saved_mapping_for(store, raw, path)
+        if isinstance(found, int):
+            return found
+        saved, book = found  # book: the file as read once to recognise it, not read again to load it
         if saved is None:
-            report, result = store.load(raw, path.name, loaded_by=args.loaded_by)
+            report, result = store.load(raw, path.name, loaded_by=args.loaded_by, raw=book)
         else:  # the service's saved mapping recognises this export, as on the Upload page
             print(f"Read with the saved mapping '{saved.name}', version {saved.version}.", file=sys.stderr)
-            report, result = store.load_export(raw, path.name, saved.mapping, loaded_by=args.loaded_by)
+            report, result = store.load_export(raw, path.name, saved.mapping, loaded_by=args.loaded_by, raw=book)
             mapping_used = f"{saved.name} (version {saved.version})"
     else:  # nothing is stored unless the mapped export has no error
         report = _report(path, args.mapping)
@@ -181,26 +182,27 @@ def cmd_load(args) -> int:
 
 
 def _saved_mapping_for(store, data: bytes, path: Path):
-    """The service's saved mapping that recognises this export (the Upload page's rule), None for a workbook
-    in our layout or one no saved mapping recognises, or exit code 1 when it holds codes the mapping does not
-    cover yet (said on stderr: they are answered on the Upload page or in the mapping file)."""
+    """``(saved mapping, the file as read)``: the service's saved mapping that recognises this export (the
+    Upload page's rule), or None for a workbook in our layout or one no saved mapping recognises; or exit code
+    1 when it holds codes the mapping does not cover yet (said on stderr: they are answered on the Upload page
+    or in the mapping file)."""
     from .mapping import find_mapping, in_our_layout, unmapped_values
     from .reading import WorkbookReadError, read_workbook
 
     if store.find_sha(hashlib.sha256(data).hexdigest()) is not None:
-        return None  # Store.load says which snapshot has it
+        return None, None  # Store.load says which snapshot has it
     try:
         raw = read_workbook(data, path.name)
     except WorkbookReadError:
-        return None  # Store.load reports it
+        return None, None  # Store.load reads it again and reports why
     if in_our_layout(raw):
-        return None
+        return None, raw
     saved = store.saved_mappings(store.get_settings().service_name)
     hit = find_mapping(raw, [s.mapping for s in saved])
     if hit is None:
         print(f"Note: {path.name} is not laid out like the template and no saved mapping recognises it: map it "
               "once on the Upload page, or pass --mapping FILE.json.", file=sys.stderr)
-        return None
+        return None, raw
     known = next(s for s in saved if s.mapping is hit)
     new = unmapped_values(raw, known.mapping)
     if new:
@@ -211,7 +213,7 @@ def _saved_mapping_for(store, data: bytes, path: Path):
         print("Nothing was stored. Say what the new values mean on the Upload page (the mapping is saved as the "
               "next version), or export the mapping, add them and pass --mapping FILE.json.", file=sys.stderr)
         return 1
-    return known
+    return known, raw
 
 
 def cmd_mapping_list(args) -> int:

@@ -716,6 +716,7 @@ def _parse_in_worker(data: bytes, file_name: str, limits: ReadLimits) -> tuple[d
     notes = _inspect(data, limits, sheets=False)  # the zip directory, before anything is parsed
     request = pickle.dumps({"data": data, "limits": asdict(limits)}, protocol=pickle.HIGHEST_PROTOCOL)
     sheets: dict[str, RawSheet] = {}
+    failed: WorkbookReadError | None = None  # explained once the worker is gone and its slot free
     with _WORKER_SLOTS:
         worker = _take_worker()
         try:
@@ -740,12 +741,13 @@ def _parse_in_worker(data: bytes, file_name: str, limits: ReadLimits) -> tuple[d
                 if answer[0] == "error":
                     raise WorkbookReadError(answer[1])
                 if answer[0] == "beyond":
-                    raise _explain(data, limits, WorkbookReadError(answer[1]))
+                    failed = WorkbookReadError(answer[1])
+                    break
                 raise _WorkerFailed
             else:
                 raise _WorkerFailed  # the worker ended without saying it was done
         except _WorkerFailed:
-            raise _explain(data, limits, unsafe) from None
+            failed = unsafe
         finally:
             if worker.poll() is None:  # done, failed or refused: nothing more is wanted from it
                 worker.kill()
@@ -754,6 +756,8 @@ def _parse_in_worker(data: bytes, file_name: str, limits: ReadLimits) -> tuple[d
                 with contextlib.suppress(OSError):
                     pipe.close()
             _start_spare_later()
+    if failed is not None:
+        raise _explain(data, limits, failed)
     return sheets, notes
 
 

@@ -728,7 +728,6 @@ class Store:
             except IntegrityError:
                 if attempt == 2:
                     raise
-        raise AssertionError("unreachable")  # pragma: no cover
 
     def saved_mappings(self, service: str = "") -> list[SavedMapping]:
         """The newest version of each of ``service``'s mappings, most recently saved first."""
