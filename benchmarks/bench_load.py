@@ -2,6 +2,7 @@
 change a filter together (the start of a board meeting). Prints p50/p95/max per N.
 
     PYTHONPATH=. .venv/bin/python benchmarks/bench_load.py [N ...]      # default: 5 10 20
+    PYTHONPATH=. .venv/bin/python benchmarks/bench_load.py --floor 20   # the same waves on a bare page
 
 For each N a fresh ``streamlit run app.py`` server (board role, local mode, its own SQLite
 database holding the default demo) starts, so its caches are cold. Then:
@@ -14,7 +15,9 @@ database holding the default demo) starts, so its caches are cold. Then:
    server's caches now hold the figures).
 
 Targets (the issue "The board meeting", 20 sessions): open p95 < 5 s, filter change p95 < 2 s.
-The browsers run on the same machine as the server, so they compete with it for the CPU.
+The browsers run on the same machine as the server, so they compete with it for the CPU: after each
+phase the script prints the CPU seconds the server process used and those the rest of the machine
+(the browsers) used, against the core-seconds the phase had.
 """
 from __future__ import annotations
 
@@ -36,6 +39,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-sync", "--disable-quic", "--no-first-run"]
 VIEWPORT = {"width": 1366, "height": 768}
 TIMEOUT_MS = 240_000
+POLL_MS = int(os.environ.get("BENCH_POLL_MS", "50"))
 OPEN_TARGET, FILTER_TARGET = 5.0, 2.0
 
 # The overview has finished: every scorecard row is drawn, no script is running, nothing is stale.
@@ -55,12 +59,26 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(db_file: Path, tmp: Path):
+# The floor: a bare Streamlit page the same waves can drive (a sidebar "Locality" choice, a 13-row table in a
+# container keyed "scorecard", a "clear_locality" button once North is chosen), with nothing computed. What
+# N co-located browsers take to open and re-render it, no app can beat on this machine.
+FLOOR_APP = r"""
+import streamlit as st
+chosen = st.sidebar.multiselect("Locality", ["North", "West"], key="w_locality")
+st.title("Board overview")
+if chosen:
+    st.button("Clear locality", key="clear_locality")
+with st.container(key="scorecard"):
+    st.markdown("| Indicator | Value |\n|---|---|\n" + "\n".join(f"| Indicator {i} | {i * 7} |" for i in range(13)))
+"""
+
+
+def start_server(db_file: Path, tmp: Path, script: str = "app.py"):
     port = _free_port()
     env = {**os.environ, "YJ_DATABASE_URL": f"sqlite:///{db_file}", "YJ_ROLE": "board", "PYTHONPATH": str(ROOT)}
     log = open(tmp / f"server-{port}.log", "w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+        [sys.executable, "-m", "streamlit", "run", script, "--server.port", str(port),
          "--server.headless", "true", "--browser.gatherUsageStats", "false",
          "--secrets.files", str(tmp / "no-secrets.toml")],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -84,6 +102,37 @@ def stop(proc) -> None:
         proc.kill()
 
 
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _process_cpu(pid: int) -> float:
+    """CPU seconds (user + system, every thread) a process has used."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / _TICK
+
+
+def _machine_cpu() -> float:
+    """CPU seconds the whole machine has been busy (every core, idle and I/O wait left out)."""
+    vals = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:9]]
+    return (sum(vals) - vals[3] - vals[4]) / _TICK
+
+
+class CpuShare:
+    """Where the CPU went during a phase: the server process, and everything else (the browsers)."""
+
+    def __init__(self, pid: int):
+        self.pid = pid
+        self.t0, self.server0, self.machine0 = time.perf_counter(), _process_cpu(pid), _machine_cpu()
+
+    def line(self) -> str:
+        wall = time.perf_counter() - self.t0
+        server = _process_cpu(self.pid) - self.server0
+        rest = _machine_cpu() - self.machine0 - server
+        cores = os.cpu_count() or 1
+        return (f"           CPU over {wall:5.1f} s on {cores} cores ({wall * cores:5.1f} core-seconds): "
+                f"server {server:5.1f} s, browsers and the rest {rest:5.1f} s")
+
+
 def pct(xs: list[float], p: float) -> float:
     """Nearest-rank percentile."""
     s = sorted(xs)
@@ -102,7 +151,7 @@ async def _open(ctx, url: str, rows: int):
     page = await ctx.new_page()
     t0 = time.perf_counter()
     await page.goto(url, timeout=TIMEOUT_MS)
-    await page.wait_for_function(DONE_JS, arg=[rows, False], timeout=TIMEOUT_MS, polling=50)
+    await page.wait_for_function(DONE_JS, arg=[rows, False], timeout=TIMEOUT_MS, polling=POLL_MS)
     return page, time.perf_counter() - t0
 
 
@@ -114,34 +163,38 @@ async def _filter(page, rows: int, start: asyncio.Event):
     await start.wait()  # everyone chooses at the same moment
     t0 = time.perf_counter()
     await option.click()
-    await page.wait_for_function(DONE_JS, arg=[rows, True], timeout=TIMEOUT_MS, polling=50)
+    await page.wait_for_function(DONE_JS, arg=[rows, True], timeout=TIMEOUT_MS, polling=POLL_MS)
     took = time.perf_counter() - t0
     await page.keyboard.press("Escape")
     return took
 
 
-async def wave(browser, url: str, n: int, rows: int, label: str) -> None:
+async def wave(browser, url: str, n: int, rows: int, label: str, server_pid: int) -> None:
     contexts = [await browser.new_context(viewport=VIEWPORT) for _ in range(n)]
     try:
+        cpu = CpuShare(server_pid)
         opened = await asyncio.gather(*(_open(c, url, rows) for c in contexts), return_exceptions=True)
         ok = [o for o in opened if not isinstance(o, BaseException)]
         report(f"{label} open", n, [t for _, t in ok], OPEN_TARGET, n - len(ok))
+        print(cpu.line(), flush=True)
         await asyncio.sleep(1.0)
         start = asyncio.Event()
         tasks = [asyncio.create_task(_filter(p, rows, start)) for p, _ in ok]
         await asyncio.sleep(1.5)  # every dropdown open
+        cpu = CpuShare(server_pid)
         start.set()
         changed = await asyncio.gather(*tasks, return_exceptions=True)
         good = [t for t in changed if not isinstance(t, BaseException)]
         for e in [t for t in changed if isinstance(t, BaseException)][:1]:
             print(f"    (first failure: {type(e).__name__}: {str(e).splitlines()[0][:120]})")
         report(f"{label} filter", n, good, FILTER_TARGET, len(ok) - len(good))
+        print(cpu.line(), flush=True)
     finally:
         for c in contexts:
             await c.close()
 
 
-async def main(ns: list[int]) -> None:
+async def main(ns: list[int], floor: bool = False) -> None:
     from playwright.async_api import async_playwright
 
     from yj_metrics.indicators import HEADLINE
@@ -156,11 +209,17 @@ async def main(ns: list[int]) -> None:
             for n in ns:
                 db = tmp / f"n{n}.db"
                 shutil.copy(template, db)
-                url, proc = start_server(db, tmp)
-                print(f"N={n}: fresh server {url} (board role, default demo)", flush=True)
+                if floor:
+                    script = tmp / "floor_app.py"
+                    script.write_text(FLOOR_APP)
+                    url, proc = start_server(db, tmp, str(script))
+                    print(f"N={n}: fresh server {url}, the FLOOR (a bare Streamlit page, nothing computed)", flush=True)
+                else:
+                    url, proc = start_server(db, tmp)
+                    print(f"N={n}: fresh server {url} (board role, default demo)", flush=True)
                 try:
-                    await wave(browser, url, n, len(HEADLINE), "cold")
-                    await wave(browser, url, n, len(HEADLINE), "warm")
+                    await wave(browser, url, n, len(HEADLINE), "cold", proc.pid)
+                    await wave(browser, url, n, len(HEADLINE), "warm", proc.pid)
                 finally:
                     stop(proc)
         finally:
@@ -169,4 +228,5 @@ async def main(ns: list[int]) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main([int(a) for a in sys.argv[1:]] or [5, 10, 20]))
+    args = sys.argv[1:]
+    asyncio.run(main([int(a) for a in args if a != "--floor"] or [5, 10, 20], floor="--floor" in args))

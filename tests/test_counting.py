@@ -163,3 +163,55 @@ def test_only_the_kpi_templates_order_types_count():
     got = counting.orders_ending(s.build(), Q)
     assert got["intervention_id"].tolist() == [o2021]
     assert got["order_type"].tolist() == ["Out of court"]
+
+
+# ---------------------------------------------------------------- selections cut from the whole history
+
+def _cut_selections():
+    from yj_metrics import indicators, kpis
+
+    # public (cut where the rule allows) and the builder for one period, applied to a fresh dataset
+    return {
+        "orders_ending": (counting.orders_ending, counting._orders_ending),
+        "serious_violence": (kpis.serious_violence, kpis._serious_violence),
+        "oocd_endings": (kpis.oocd_endings, kpis._oocd_endings),
+        "victims_in_period": (kpis.victims_in_period, kpis._victims_in_period),
+        "custodial_sentences": (indicators.custodial_sentences, indicators._custodial_sentences),
+    }
+
+
+def test_selections_cut_from_the_whole_history_equal_those_built_for_the_period(demo_dataset):
+    """Orders, offences, disposals and victims are picked once per child (or offence, victim) per quarter,
+    custodial sentences once per day: cutting the whole history's selection to a run of whole quarters
+    gives the rows, order and index that building it for the period gives. A month and a range that cuts
+    quarters are built for themselves."""
+    import dataclasses
+
+    from yj_metrics.periods import custom, financial_year, last_quarters, reporting_quarter, rolling_year
+
+    latest = reporting_quarter(demo_dataset.covers[1])
+    chosen = [*last_quarters(latest, 6), rolling_year(latest.end), financial_year(latest.start.year - 1),
+              custom(latest.start.replace(day=15), latest.end), rolling_year(latest.end.replace(day=17))]
+    ds = dataclasses.replace(demo_dataset)  # its own memo, shared by every period below
+    compared = 0
+    for period in chosen:
+        for name, (public, build) in _cut_selections().items():
+            got = public(ds, period)
+            expected = build(dataclasses.replace(demo_dataset), period).reset_index(drop=True)
+            pd.testing.assert_frame_equal(got, expected, obj=f"{name} {period.label}")
+            compared += len(expected)
+    assert compared > 1_000  # the demo gives every selection rows to compare
+
+
+def test_a_rule_that_picks_across_quarters_would_be_caught():
+    """The comparison above can fail: a child's two orders in one quarter, the more serious ending on 15 May,
+    pick the YRO for the quarter; built for 1-14 May alone, the referral order is picked."""
+    ds = _ds([_child("C1")], [_iv("I1", "C1", "Referral Order", "2022-10-01", "2023-05-01"),
+                              _iv("I2", "C1", "Youth Rehabilitation Order", "2022-11-01", "2023-05-15")])
+    from yj_metrics.periods import ALL_TIME, custom
+
+    part = custom(pd.Timestamp("2023-05-01").date(), pd.Timestamp("2023-05-14").date())
+    assert counting.orders_ending(ds, Q)["intervention_id"].tolist() == ["I2"]
+    assert counting.orders_ending(ds, part)["intervention_id"].tolist() == ["I1"]  # built, not cut
+    every = counting._orders_ending(ds, ALL_TIME)
+    assert every.loc[part.contains(every["end_date"]), "intervention_id"].tolist() == []  # a cut would lose I1

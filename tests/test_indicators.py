@@ -247,3 +247,29 @@ def test_the_scorecards_reoffending_cohort_has_its_follow_up_complete(demo_datas
     assert last < q.end  # the demo's data end a few days before the quarter does
     r = indicators.scorecard(demo_dataset, q, indicators=["reoffending_rate"])[0]
     assert not r.incomplete and "not yet complete" not in r.note
+
+
+def test_each_cohort_indexes_a_child_at_their_first_event_in_that_cohorts_period():
+    """The index events are built once for every period: a cohort still takes the child's first event in
+    its own period, and counts the reoffences after that date (worked out by hand below)."""
+    s = Service()
+    c = s.child(dob="2006-01-01")
+    s.outcome(c, "2021-05-01", "Youth Caution", offence_date="2021-04-20")  # FY2021 index
+    s.outcome(c, "2022-02-01", "Referral Order", offence_date="2022-01-10")  # reoffence for 2021; Jan-Dec 2022 index
+    s.outcome(c, "2022-06-01", "Youth Caution", offence_date="2022-05-20")  # FY2022 index
+    s.outcome(c, "2022-12-01", "Referral Order", offence_date="2022-11-01")
+    s.outcome(s.child(dob="2006-01-01"), "2024-06-30", "Youth Caution")  # the data reach mid-2024
+    ds = s.build()
+    expected = {
+        # 1 May 2021: only the January 2022 offence is within 12 months (20 May 2022 is past 1 May 2022)
+        financial_year(2021): ("2021-05-01", 1),
+        # 1 Feb 2022: the offences of 20 May and 1 Nov 2022 follow within 12 months, proven within 18
+        JAN_DEC_2022: ("2022-02-01", 2),
+        # 1 Jun 2022: the offence of 1 Nov 2022 follows
+        financial_year(2022): ("2022-06-01", 1),
+    }
+    for period, (index_date, reoffences) in expected.items():
+        cohort = indicators.reoffending_cohort(ds, period).set_index("child_id")
+        assert cohort.loc[c, "index_date"] == pd.Timestamp(index_date), period.label
+        assert cohort.loc[c, "reoffences"] == reoffences, period.label
+        assert bool(cohort.loc[c, "reoffender"]) and bool(cohort.loc[c, "follow_up_complete"])

@@ -1,7 +1,9 @@
-"""The overview's figures: one grouped pass for its five quarters (equal to quarter by quarter), the default
-view warmed once per snapshot, and concurrent sessions sharing one computation (timings: benchmarks/)."""
+"""The overview's figures: one grouped pass for its five quarters (equal to quarter by quarter, computing
+only the headline indicators), the default view warmed once per snapshot, and concurrent sessions sharing
+one computation (timings: benchmarks/)."""
 from __future__ import annotations
 
+import dataclasses
 import threading
 from pathlib import Path
 
@@ -22,8 +24,10 @@ def test_grouped_scorecards_equal_quarter_by_quarter(demo_dataset, flt):
     latest = reporting_quarter(demo_dataset.covers[1])
     quarters = last_quarters(latest, 5) + [last_quarters(latest, 12)[0]]  # the overview's five and an older one
     every = tuple(INDICATORS)
-    # separate dataset objects, so the grouped pass cannot lean on frames the per-quarter calls memoised
-    per_quarter = {q: indicators.scorecard(apply_filters(demo_dataset, flt), q, None, every) for q in quarters}
+    # separate dataset objects standing alone (dataclasses.replace forgets the whole service), so the grouped
+    # pass cannot lean on frames the per-quarter calls memoised, nor these on the whole service's
+    per_quarter = {q: indicators.scorecard(dataclasses.replace(apply_filters(demo_dataset, flt)), q, None, every)
+                   for q in quarters}
     grouped = indicators.scorecards(base, quarters, None, every)
     assert list(grouped) == quarters
     for q in quarters:
@@ -140,3 +144,21 @@ def test_dataset_memo_computes_once_for_concurrent_callers(demo_dataset):
     for t in threads:
         t.join(60)
     assert len(made) == 1
+
+
+def test_a_boards_local_server_does_not_warm_the_partner_view(store_url, monkeypatch, counted_scorecards):
+    """Local mode with the board role: no partner can come, so the warm-up computes the board's view only
+    (the partner protection would take the CPU from the meeting's sessions). With the partner role, or with
+    sign-in configured, partners can come and their view is warmed too."""
+    from ui import auth, data
+
+    monkeypatch.setenv("YJ_WARM_UP", "all")
+    monkeypatch.setenv("YJ_ROLE", "board")
+    assert auth.sign_in_state() == "local" and not auth.partners_may_come()
+    snapshot = data.get_store().latest().id
+    data.live_snapshot_id()
+    for t in [t for t in threading.enumerate() if t.name == f"yj-warm-{snapshot}"]:
+        t.join(300)
+    assert len(counted_scorecards) == 1  # the board's scorecards; none for partners
+    monkeypatch.setenv("YJ_ROLE", "partner")
+    assert auth.partners_may_come()

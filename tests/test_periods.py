@@ -122,3 +122,17 @@ def test_custom_periods_stay_inside_the_data_and_in_order(start, end, want, says
     assert (period.start, period.end) == want and period.kind == "custom"
     assert len(notes) == len(says) and all(word in note for word, note in zip(says, notes))
     assert all("3 Apr 2021" in n and "28 Mar 2024" in n for n in notes if "swapped" not in n)
+
+
+@pytest.mark.parametrize("period,whole", [
+    (p.quarter(2023, 1), True),
+    (p.financial_year(2023), True),
+    (p.rolling_year(dt.date(2024, 3, 31)), True),  # 1 Apr 2023 - 31 Mar 2024
+    (p.rolling_year(dt.date(2024, 6, 30)), True),  # 1 Jul 2023 - 30 Jun 2024
+    (p.rolling_year(dt.date(2024, 8, 17)), False),  # ends mid-quarter
+    (p.custom(dt.date(2024, 4, 1), dt.date(2024, 4, 30)), False),  # a month
+    (p.custom(dt.date(2024, 4, 2), dt.date(2024, 6, 30)), False),  # starts a day late
+    (p.custom(dt.date(2024, 1, 1), dt.date(2024, 9, 30)), True),  # three whole quarters across a year end
+])
+def test_whole_quarters(period, whole):
+    assert p.whole_quarters(period) is whole

@@ -78,6 +78,13 @@ def sign_in_configured() -> bool:
     return sign_in_state() == "configured"
 
 
+def partners_may_come() -> bool:
+    """Can a partner open this server? Yes with sign-in (any role may sign in), or in local mode with the
+    partner role; not in local mode with another role, nor when the secrets file is broken (nobody gets in)."""
+    state = sign_in_state()
+    return state == "configured" or (state == "local" and _local_viewer().role == "partner")
+
+
 @st.cache_data(ttl=30, show_spinner=False)
 def _rules(url: str, service: str) -> list:
     from .data import _store

@@ -16,7 +16,7 @@ from yj_metrics.settings import Settings
 from yj_metrics.store import Store, default_url
 from yj_metrics.disclosure import PartnerProtection
 
-from .auth import suppressed_view
+from .auth import partners_may_come, suppressed_view
 
 log = logging.getLogger("yj_dashboard")
 
@@ -39,7 +39,7 @@ def live_snapshot_id() -> int:
         info = get_store().ensure_demo()
     mode = os.environ.get("YJ_WARM_UP", "all")
     if mode != "0":
-        warm_up(default_url(), info.id, partners=mode != "board")
+        warm_up(default_url(), info.id, partners=mode != "board" and partners_may_come())
     return info.id
 
 
@@ -138,7 +138,9 @@ def warm_up(url: str, snapshot_id: int, partners: bool = True) -> threading.Thre
     after :func:`clear_caches`). Returns the thread when this call started it.
 
     :func:`live_snapshot_id` calls it, so the first sight of a snapshot starts it; ``YJ_WARM_UP=0`` turns
-    that off (the tests do), ``YJ_WARM_UP=board`` warms the board's view only."""
+    that off (the tests do), ``YJ_WARM_UP=board`` warms the board's view only. The partners' view (the
+    protection, long to compute) is warmed only where a partner can come (:func:`auth.partners_may_come`):
+    on a board's local server it would only take the CPU from the meeting's sessions."""
     key = (url, snapshot_id)
     with _WARM_LOCK:
         if key in _WARMED:

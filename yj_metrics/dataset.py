@@ -129,6 +129,10 @@ class Dataset:
     #: for one computation instead of each computing it.
     _memo_locks: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
+    #: ``(dataset, children kept)`` when this dataset is another narrowed by a filter (:meth:`narrowed`);
+    #: the children are None when the filter also dropped rows of the children it kept.
+    _narrowed_from: tuple | None = field(default=None, init=False, repr=False, compare=False)
+
     def memo(self, key, make):
         """``make()`` computed once per dataset object and key (frames are read-only), also when several
         threads ask for it at once (the others wait for the first)."""
@@ -143,9 +147,42 @@ class Dataset:
                 self._memo[key] = make()
             return self._memo[key]
 
+    def per_child(self, key, make):
+        """``make(dataset)`` once per dataset: a derived frame with ``child_id`` and a fresh RangeIndex whose
+        rows for a child depend on that child's own rows alone, in an order that does not depend on other
+        children's rows. A dataset narrowed to whole children (a locality, ethnicity or gender filter) cuts
+        its rows from the frame of the dataset it was narrowed from, built there once for every filter: the
+        same rows in the same order as building it again, for a slice's cost."""
+        origin = self._narrowed_from
+        if origin is None or origin[1] is None:
+            return self.memo(key, lambda: make(self))
+        parent, kept = origin
+
+        def cut():
+            whole = parent.per_child(key, make)
+            return whole[whole["child_id"].isin(kept).to_numpy()].reset_index(drop=True)
+        return self.memo(key, cut)
+
+    def shared(self, key, make):
+        """``make(dataset)`` for a value that depends only on frames a filter leaves alone (board attendance,
+        benchmarks): a narrowed dataset takes the one of the dataset it was narrowed from."""
+        if self._narrowed_from is not None:
+            return self._narrowed_from[0].shared(key, make)
+        return self.memo(key, lambda: make(self))
+
+    def narrowed(self, kept_children=None, **frames) -> "Dataset":
+        """This dataset with some frames replaced by subsets of them (a filter), remembering where it came
+        from: ``kept_children`` when the subsets are exactly the rows of those children (see :meth:`per_child`),
+        None when rows of kept children were dropped too. Frames not given must be left as they are."""
+        out = self.with_frames(**frames)
+        kept = None if kept_children is None else frozenset(kept_children)
+        object.__setattr__(out, "_narrowed_from", (self, kept))
+        return out
+
     def __getstate__(self):
         state = dict(self.__dict__)
         state["_memo_locks"] = {}  # locks cannot be pickled; a copy starts with its own
+        state["_narrowed_from"] = None  # a copy stands alone (it builds its own frames)
         return state
 
     def __setstate__(self, state):

@@ -89,7 +89,11 @@ def apply_filters(ds: Dataset, f: Filters) -> Dataset:
         allowed = getattr(f, dim)
         if allowed:
             population = population[population[dim].isin(allowed)]
-    return ds.with_frames(
+    # A filter on the children alone keeps whole children: derived frames are then cut from the whole
+    # service's (Dataset.per_child). Age band and disposal drop rows of the children kept.
+    whole_children = not (f.age_band or f.disposal)
+    return ds.narrowed(
+        keep if whole_children else None,
         children=children.reset_index(drop=True),
         outcomes=outcomes.reset_index(drop=True),
         interventions=interventions.reset_index(drop=True),

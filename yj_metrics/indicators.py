@@ -8,6 +8,7 @@ the local tables boards print (disposals, caseload, ETE status, remands, panel t
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -16,7 +17,7 @@ from . import contract as c
 from . import counting as k
 from .dataset import Dataset, age_band_of, age_on
 from .filters import population_by, population_total
-from .periods import add_months
+from .periods import add_months, custom, quarter_of
 from .registry import INDICATORS
 from .results import IndicatorResult
 from .settings import Settings
@@ -64,8 +65,13 @@ def first_time_entrants(ds: Dataset, period) -> pd.DataFrame:
 
 
 def _first_time_entrants(ds: Dataset, period) -> pd.DataFrame:
+    o = ds.per_child("first_time_entrants", _every_first_time_entrant)
+    return o[period.contains(o["outcome_date"]).to_numpy()].reset_index(drop=True)
+
+
+def _every_first_time_entrant(ds: Dataset) -> pd.DataFrame:
+    """Each child's first substantive outcome, when it makes them a first-time entrant (whenever it was)."""
     o = ds.memo("first_substantive", lambda: _first_substantive(ds))
-    o = o[period.contains(o["outcome_date"])]
     return o[~o["prior_substantive_outcome"].fillna(False).astype(bool) & _fte_age_ok(o)].reset_index(drop=True)
 
 
@@ -102,7 +108,9 @@ def custodial_sentences(ds: Dataset, period) -> pd.DataFrame:
     outcome date when no hearing date is recorded); living in the area on the outcome date;
     not overturned on appeal.
     """
-    return ds.memo(("custodial_sentences", period.start, period.end), lambda: _custodial_sentences(ds, period))
+    return ds.memo(("custodial_sentences", period.start, period.end),
+                   lambda: k.cut_to(ds, "custodial_sentences", period, "outcome_date", _custodial_sentences,
+                                    per_quarter=False))
 
 
 def _custodial_sentences(ds: Dataset, period) -> pd.DataFrame:
@@ -143,32 +151,41 @@ def reoffending_cohort(ds: Dataset, period) -> pd.DataFrame:
 
 
 def _reoffending_cohort(ds: Dataset, period) -> pd.DataFrame:
-    o = k.enriched_outcomes(ds)  # valid outcomes, breakdowns on the outcome date
-    idx_out = o[o["tier"].isin(("Pre-court", "First-tier", "Community")) & period.contains(o["outcome_date"])]
+    events = ds.per_child("reoffending_index_events", _index_events)
+    cohort = events[period.contains(events["index_date"]).to_numpy()].drop_duplicates("child_id")
+    cohort = cohort[cohort["age"].between(10, 17).to_numpy()].reset_index(drop=True)
+    cohort["reoffender"] = cohort["reoffences"] > 0
+    cohort["follow_up_complete"] = add_months(cohort["index_date"], 18) <= _data_reach(ds)
+    return cohort
+
+
+def _index_events(ds: Dataset) -> pd.DataFrame:
+    """Every event that can index a child into a cohort, ordered as a cohort picks: by child, then date (an
+    outcome before a release on the same day), each with the proven reoffences that follow it. The same for
+    every period, so built once per dataset: a cohort is then each child's first event in its period."""
+    o = k.enriched_outcomes(ds)
+    idx_out = o[o["tier"].isin(("Pre-court", "First-tier", "Community")) & o["outcome_date"].notna()]
     idx_out = idx_out.assign(index_date=idx_out["outcome_date"], index_type=idx_out["outcome_type"])
     iv = ds.memo("custody_releases", lambda: _custody_releases(ds))
-    rel = iv[period.contains(iv["released"])]
+    rel = iv[iv["released"].notna()]
     age = age_on(rel["date_of_birth"], rel["released"])  # age and school age on release
     school = k.is_school_age(rel["date_of_birth"], rel["released"])
     rel = rel.assign(index_date=rel["released"], index_type="Release from custody", age=age,
                      age_band=age_band_of(age),
                      school_age=np.where(school, k.SCHOOL_AGE_GROUPS[0], k.SCHOOL_AGE_GROUPS[1]))
-    events = pd.concat([idx_out, rel], ignore_index=True)
-    events = events.sort_values(["child_id", "index_date"]).drop_duplicates("child_id")
+    events = pd.concat([idx_out, rel], ignore_index=True).sort_values(["child_id", "index_date"], kind="stable")
     events["disposal"] = events["index_type"].map(c.DISPOSAL_GROUP_OF_TYPE).fillna("Custodial sentence")
-    cols = ["child_id", "index_date", "index_type", "date_of_birth", "age", *k.BREAKDOWNS]
-    cohort = events.loc[events["age"].between(10, 17), cols].reset_index(drop=True)
 
-    subs = ds.memo("proven_offences", lambda: _proven_offences(ds))
-    m = cohort[["child_id", "index_date"]].merge(subs, on="child_id", how="inner")
+    starts = events[["child_id", "index_date"]].drop_duplicates()
+    m = starts.merge(ds.memo("proven_offences", lambda: _proven_offences(ds)), on="child_id", how="inner")
     window_end = add_months(m["index_date"], 12)
     proven_by = add_months(m["index_date"], 18)
     is_re = (m["offence_date"] > m["index_date"]) & (m["offence_date"] <= window_end) & (m["outcome_date"] <= proven_by)
-    counts = m[is_re.to_numpy()].groupby("child_id").size()
-    cohort["reoffences"] = cohort["child_id"].map(counts).fillna(0).astype(int)
-    cohort["reoffender"] = cohort["reoffences"] > 0
-    cohort["follow_up_complete"] = add_months(cohort["index_date"], 18) <= _data_reach(ds)
-    return cohort
+    counts = m[is_re.to_numpy()].groupby(["child_id", "index_date"]).size()
+    keys = pd.MultiIndex.from_frame(events[["child_id", "index_date"]])
+    events["reoffences"] = counts.reindex(keys, fill_value=0).to_numpy(dtype=int)
+    cols = ["child_id", "index_date", "index_type", "date_of_birth", "age", *k.BREAKDOWNS, "reoffences"]
+    return events[cols].reset_index(drop=True)
 
 
 def _custody_releases(ds: Dataset) -> pd.DataFrame:
@@ -202,14 +219,28 @@ def _data_reach(ds: Dataset) -> pd.Timestamp:
 
 
 def _reoffending(ds, period, by, settings):
+    """The reoffending family for a cohort, the rate first: each result says whether the cohort's follow-up
+    is complete, and which cohort it is (the MoJ 3-month cohort ending with the period comes last)."""
     cohort = reoffending_cohort(ds, period)
     incomplete = bool(len(cohort)) and not bool(cohort["follow_up_complete"].all())
+    note12 = "12-month cohort" if period.days >= 365 else f"cohort {period.label}"
+    for r in _reoffending_measures(ds, cohort, period, by, settings, incomplete):
+        yield replace(r, incomplete=incomplete, note="; ".join(x for x in (r.note, note12) if x))
+    last3 = custom(max(quarter_of(period.end).start, period.start), period.end)
+    c3 = reoffending_cohort(ds, last3)
+    yield from (replace(r, incomplete=incomplete)
+                for r in k.proportion_results(c3, c3["reoffender"], "reoffending_rate_3month", last3, by, settings,
+                                              ds=ds, note="MoJ 3-month cohort " + last3.label))
+
+
+def _reoffending_measures(ds, cohort, period, by, settings, incomplete):
     note = "follow-up not yet complete: the figure can still rise" if incomplete else ""
-    out = k.proportion_results(cohort, cohort["reoffender"], "reoffending_rate", period, by, settings, ds=ds, note=note)
-    out += k.ratio_results(cohort, cohort["reoffences"], cohort["reoffender"], "reoffences_per_reoffender",
-                           period, by, settings, unit="per reoffender", ds=ds, note=note)
-    out += k.ratio_results(cohort, cohort["reoffences"], pd.Series(True, index=cohort.index),
-                           "reoffences_per_child", period, by, settings, unit="per child", ds=ds, note=note)
+    yield from k.proportion_results(cohort, cohort["reoffender"], "reoffending_rate", period, by, settings, ds=ds,
+                                    note=note)
+    yield from k.ratio_results(cohort, cohort["reoffences"], cohort["reoffender"], "reoffences_per_reoffender",
+                               period, by, settings, unit="per reoffender", ds=ds, note=note)
+    yield from k.ratio_results(cohort, cohort["reoffences"], pd.Series(True, index=cohort.index),
+                               "reoffences_per_child", period, by, settings, unit="per child", ds=ds, note=note)
     # prolific share: reoffences by children with 5+ as a share of all reoffences
     gs = [None] if by is None else k.group_values(by, ds, cohort)
     key = None if by is None else cohort[by].astype("object").fillna("Not known")
@@ -223,19 +254,8 @@ def _reoffending(ds, period, by, settings):
     lo, hi = wilson_intervals(num, den)
     with np.errstate(invalid="ignore", divide="ignore"):
         val = np.where(den > 0, num / den * 100, np.nan)
-    out += k._results("reoffending_prolific_share", period, by, gs, num, den, val, lo * 100, hi * 100, "%",
-                      settings, INDICATORS["reoffending_prolific_share"].label, note)
-    from dataclasses import replace
-
-    from .periods import custom, quarter_of
-
-    last3 = custom(max(quarter_of(period.end).start, period.start), period.end)
-    c3 = reoffending_cohort(ds, last3)
-    out += k.proportion_results(c3, c3["reoffender"], "reoffending_rate_3month", last3, by, settings, ds=ds,
-                                note="MoJ 3-month cohort " + last3.label)
-    note12 = "12-month cohort" if period.days >= 365 else f"cohort {period.label}"
-    return [replace(r, incomplete=incomplete, note="; ".join(x for x in (r.note, note12) if x)
-                    if r.indicator != "reoffending_rate_3month" else r.note) for r in out]
+    yield from k._results("reoffending_prolific_share", period, by, gs, num, den, val, lo * 100, hi * 100, "%",
+                          settings, INDICATORS["reoffending_prolific_share"].label, note)
 
 
 # --------------------------------------------------------------------------- referral order panels
@@ -491,7 +511,7 @@ def compute(ds: Dataset, period, indicators: Iterable[str] | None = None, by: st
             if base_id in wanted or base_id not in INDICATORS:
                 out.append(r)
     if by is None:
-        bench = benchmarks if benchmarks is not None else ds.memo("benchmarks", lambda: benchmarks_frame(ds))
+        bench = benchmarks if benchmarks is not None else ds.shared("benchmarks", benchmarks_frame)
         out = [attach_benchmarks(r, bench, INDICATORS[r.indicator].direction if r.indicator in INDICATORS else "lower")
                for r in out]
     return out
@@ -525,7 +545,7 @@ def scorecard(ds: Dataset, quarter, settings: Settings | None = None,
               indicators: Iterable[str] | None = None) -> list[IndicatorResult]:
     """The headline indicators, overall, for the board scorecard (in HEADLINE order), each for
     its :func:`reporting_period` of the quarter."""
-    bench = ds.memo("benchmarks", lambda: benchmarks_frame(ds))
+    bench = ds.shared("benchmarks", benchmarks_frame)
     out = []
     for ind in (HEADLINE if indicators is None else tuple(indicators)):
         res = compute(ds, reporting_period(ind, quarter), [ind], None, settings, bench)
@@ -541,7 +561,8 @@ def scorecards(ds: Dataset, quarters: Iterable, settings: Settings | None = None
     common: the benchmarks, the registry of calculators, each family calculation done once per reporting
     period (a family such as reoffending gives several indicators from one cohort), and the per-dataset
     frames every period slices (enriched outcomes and interventions, KPI orders, custody releases, proven
-    offences), which are built once, before the first quarter asks for them.
+    offences), which are built once, before the first quarter asks for them. A family stops at the
+    indicators asked for: the sub-measures behind them are not computed.
     """
     settings = settings or Settings()
     wanted = HEADLINE if indicators is None else tuple(indicators)
@@ -549,9 +570,9 @@ def scorecards(ds: Dataset, quarters: Iterable, settings: Settings | None = None
     if unknown:
         raise ValueError(f"Unknown indicator(s): {', '.join(unknown)}. Known: {', '.join(INDICATORS)}.")
     quarters = list(quarters)
-    bench = ds.memo("benchmarks", lambda: benchmarks_frame(ds))
+    bench = ds.shared("benchmarks", benchmarks_frame)
     calcs = _calculators()
-    families: dict = {}  # (family ids, reporting period) -> the family's results
+    families: dict = {}  # (family ids, reporting period) -> (the family's results so far, the rest to come)
     out = {}
     for q in quarters:
         rows = []
@@ -560,11 +581,26 @@ def scorecards(ds: Dataset, quarters: Iterable, settings: Settings | None = None
             ids, fn = calcs[ind]
             key = (ids, period)
             if key not in families:
-                families[key] = fn(ds, period, None, settings)
-            direction = INDICATORS[ind].direction
-            rows.extend(attach_benchmarks(r, bench, direction) for r in families[key] if r.indicator == ind)
+                families[key] = ([], iter(fn(ds, period, None, settings)))
+            result = _result_of(families[key], ind)
+            if result is not None:
+                rows.append(attach_benchmarks(result, bench, INDICATORS[ind].direction))
         out[q] = rows
     return out
+
+
+def _result_of(family, indicator: str):
+    """The overall result for ``indicator`` from a family's calculator, computing no further than needed
+    (calculators give the headline first, so the scorecard never computes the sub-measures)."""
+    done, rest = family
+    for r in done:
+        if r.indicator == indicator:
+            return r
+    for r in rest:
+        done.append(r)
+        if r.indicator == indicator:
+            return r
+    return None
 
 
 def scorecard_trend(ds: Dataset, indicator: str, quarter, n: int = 5,
@@ -577,7 +613,7 @@ def scorecard_trend(ds: Dataset, indicator: str, quarter, n: int = 5,
 
 def trend(ds: Dataset, indicator: str, periods: list, settings: Settings | None = None) -> list[IndicatorResult]:
     """One overall result per period (oldest first) for one indicator."""
-    bench = ds.memo("benchmarks", lambda: benchmarks_frame(ds))
+    bench = ds.shared("benchmarks", benchmarks_frame)
     out = []
     for p in periods:
         res = [r for r in compute(ds, p, [indicator], None, settings, bench) if r.indicator == indicator]

@@ -7,7 +7,7 @@ means Suitable, so Unknown counts as not suitable.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 
 import numpy as np
@@ -59,50 +59,48 @@ def _kpi1(ds, period, by, settings):
     custodial order is where the child went on release)."""
     f = k.orders_ending(ds, period)
     end_ok, start_ok = _is(f["accommodation_suitable_end"], "Suitable"), _is(f["accommodation_suitable_start"], "Suitable")
-    out = k.proportion_results(f, end_ok, "kpi1_accommodation", period, by, settings, ds=ds)
-    out += k.proportion_results(f, start_ok, "kpi1_accommodation_start", period, by, settings, ds=ds)
+    yield from k.proportion_results(f, end_ok, "kpi1_accommodation", period, by, settings, ds=ds)
+    yield from k.proportion_results(f, start_ok, "kpi1_accommodation_start", period, by, settings, ds=ds)
     un_start = f["accommodation_suitable_start"].notna() & ~start_ok
     un_end = f["accommodation_suitable_end"].notna() & ~end_ok
-    out += k.count_results(f, "kpi1_unsuitable_start", period, by, settings, numerator=un_start, ds=ds)
-    out += k.count_results(f, "kpi1_unsuitable_end", period, by, settings, numerator=un_end, ds=ds)
+    yield from k.count_results(f, "kpi1_unsuitable_start", period, by, settings, numerator=un_start, ds=ds)
+    yield from k.count_results(f, "kpi1_unsuitable_end", period, by, settings, numerator=un_end, ds=ds)
     change = un_end.astype(float) - un_start.astype(float)
-    out += k.count_results(f, "kpi1_unsuitable_change", period, by, settings, weights=change, ds=ds)
+    yield from k.count_results(f, "kpi1_unsuitable_change", period, by, settings, weights=change, ds=ds)
     custody = f["order_type"] == "Custody"
-    out += k.proportion_results(f, end_ok, "kpi1_custody_release_suitable", period, by, settings,
-                                denominator=custody, ds=ds)
+    yield from k.proportion_results(f, end_ok, "kpi1_custody_release_suitable", period, by, settings,
+                                    denominator=custody, ds=ds)
     if by is None:
         f2 = f.assign(accommodation_type=f["accommodation_type_end"].fillna("Not recorded"))
         types = [*c.ACCOMMODATION_TYPES, "Not recorded"]
-        out += k.count_results(f2, "kpi1_accommodation_type", period, "accommodation_type", settings, groups=types)
-        out += k.proportion_results(f2, end_ok, "kpi1_accommodation_type_suitable", period, "accommodation_type",
-                                    settings, groups=types)
-    return out
+        yield from k.count_results(f2, "kpi1_accommodation_type", period, "accommodation_type", settings, groups=types)
+        yield from k.proportion_results(f2, end_ok, "kpi1_accommodation_type_suitable", period, "accommodation_type",
+                                        settings, groups=types)
 
 
 def _kpi2(ds, period, by, settings):
     """KPI 2: children in suitable ETE at the end of the order / orders ending."""
     f = k.orders_ending(ds, period)
     suitable = _is(f["ete_suitable_end"], "Suitable")
-    out = k.proportion_results(f, suitable, "kpi2_ete", period, by, settings, ds=ds)
-    out += k.proportion_results(f, _is(f["ete_suitable_start"], "Suitable"), "kpi2_ete_start", period, by,
-                                settings, ds=ds)
+    yield from k.proportion_results(f, suitable, "kpi2_ete", period, by, settings, ds=ds)
+    yield from k.proportion_results(f, _is(f["ete_suitable_start"], "Suitable"), "kpi2_ete_start", period, by,
+                                    settings, ds=ds)
     school = f["school_age"] == k.SCHOOL_AGE_GROUPS[0]
-    out += k.proportion_results(f, suitable, "kpi2_ete_school_age", period, by, settings, denominator=school, ds=ds)
-    out += k.proportion_results(f, suitable, "kpi2_ete_above_school_age", period, by, settings,
-                                denominator=~school, ds=ds)
+    yield from k.proportion_results(f, suitable, "kpi2_ete_school_age", period, by, settings, denominator=school, ds=ds)
+    yield from k.proportion_results(f, suitable, "kpi2_ete_above_school_age", period, by, settings,
+                                    denominator=~school, ds=ds)
     for when, hours_col, age_col in (("start", "ete_hours_offered_start", "school_age_start"),
                                      ("end", "ete_hours_offered_end", "school_age")):
         full, part, known = full_time(f, hours_col, age_col)
-        out += k.proportion_results(f, full, f"kpi2_full_time_{when}", period, by, settings, denominator=known, ds=ds)
-        out += k.proportion_results(f, part, f"kpi2_part_time_{when}", period, by, settings, denominator=known, ds=ds)
+        yield from k.proportion_results(f, full, f"kpi2_full_time_{when}", period, by, settings, denominator=known, ds=ds)
+        yield from k.proportion_results(f, part, f"kpi2_part_time_{when}", period, by, settings, denominator=known, ds=ds)
     if by is None:
         f2 = f.assign(ete_provision=f["ete_provision_end"].fillna("Not recorded"),
                       hours_band=_hours_band(f["ete_hours_offered_end"]).fillna("Not recorded"))
-        out += k.count_results(f2, "kpi2_ete_provision", period, "ete_provision", settings,
-                               groups=[*c.ETE_PROVISIONS, "Not recorded"])
-        out += k.count_results(f2, "kpi2_ete_hours", period, "hours_band", settings,
-                               groups=[*HOURS_BANDS, "Not recorded"])
-    return out
+        yield from k.count_results(f2, "kpi2_ete_provision", period, "ete_provision", settings,
+                                   groups=[*c.ETE_PROVISIONS, "Not recorded"])
+        yield from k.count_results(f2, "kpi2_ete_hours", period, "hours_band", settings,
+                                   groups=[*HOURS_BANDS, "Not recorded"])
 
 
 def full_time(frame: pd.DataFrame, hours_col: str, age_col: str = "school_age"):
@@ -141,11 +139,10 @@ def _kpi3(ds, period, by, settings):
     """KPI 3: children with identified SEND who have a formal plan / children with SEND."""
     f = k.orders_ending(ds, period)
     send = _flag(f["send_identified"])
-    out = k.proportion_results(f, _flag(f["send_plan"]), "kpi3_send", period, by, settings, denominator=send, ds=ds)
-    out += k.proportion_results(f, _is(f["ete_suitable_end"], "Suitable"), "kpi3_send_suitable_ete", period, by,
-                                settings, denominator=send, ds=ds)
-    out += k.proportion_results(f, send, "kpi3_send_identified", period, by, settings, ds=ds)
-    return out
+    yield from k.proportion_results(f, _flag(f["send_plan"]), "kpi3_send", period, by, settings, denominator=send, ds=ds)
+    yield from k.proportion_results(f, _is(f["ete_suitable_end"], "Suitable"), "kpi3_send_suitable_ete", period, by,
+                                    settings, denominator=send, ds=ds)
+    yield from k.proportion_results(f, send, "kpi3_send_identified", period, by, settings, ds=ds)
 
 
 def _need_kpi(prefix: str, indicator: str):
@@ -161,13 +158,12 @@ def _need_kpi(prefix: str, indicator: str):
         need = _flag(f[f"{prefix}_need"]) | prior
         offered = _flag(f[f"{prefix}_offered"]) | prior
         attended = _flag(f[f"{prefix}_attended"]) | prior
-        out = k.proportion_results(f, offered, indicator, period, by, settings, denominator=need, ds=ds)
-        out += k.proportion_results(f, attended, f"{indicator}_attended", period, by,
-                                    settings, denominator=need & offered, ds=ds)
-        out += k.proportion_results(f, need, f"{indicator}_need", period, by, settings, ds=ds)
-        out += k.proportion_results(f, prior, f"{indicator}_treatment_start", period, by, settings,
-                                    denominator=need, ds=ds)
-        return out
+        yield from k.proportion_results(f, offered, indicator, period, by, settings, denominator=need, ds=ds)
+        yield from k.proportion_results(f, attended, f"{indicator}_attended", period, by,
+                                        settings, denominator=need & offered, ds=ds)
+        yield from k.proportion_results(f, need, f"{indicator}_need", period, by, settings, ds=ds)
+        yield from k.proportion_results(f, prior, f"{indicator}_treatment_start", period, by, settings,
+                                        denominator=need, ds=ds)
     return calc
 
 
@@ -177,7 +173,8 @@ def oocd_endings(ds: Dataset, period) -> pd.DataFrame:
     YJB (``kpi6_oocd_case_level_v8``, pt6): the six disposal types with YJS involvement
     (:data:`contract.KPI6_TYPES`); outcome not overturned; the child lived in the area on the
     outcome date and was 10-17 at the start; ``quarter`` is the quarter of the end date."""
-    return ds.memo(("oocd_endings", period.start, period.end), lambda: _oocd_endings(ds, period))
+    return ds.memo(("oocd_endings", period.start, period.end),
+                   lambda: k.cut_to(ds, "oocd_endings", period, "end_date", _oocd_endings))
 
 
 def _oocd_endings(ds: Dataset, period) -> pd.DataFrame:
@@ -197,7 +194,8 @@ def oocd_children(ds: Dataset, period) -> pd.DataFrame:
     when any of them was completed successfully (``COUNT(DISTINCT kpi6_ypid_successful_oocd)``
     over ``COUNT(DISTINCT ypid)`` per quarter in ``kpi6_oocd_summary_v8``). The row shown is the
     child's most recent disposal in the quarter."""
-    return ds.memo(("oocd_children", period.start, period.end), lambda: _oocd_children(ds, period))
+    return ds.memo(("oocd_children", period.start, period.end),
+                   lambda: k.cut_to(ds, "oocd_children", period, "end_date", _oocd_children))
 
 
 def _oocd_children(ds: Dataset, period) -> pd.DataFrame:
@@ -211,10 +209,9 @@ def _kpi6(ds, period, by, settings):
     """KPI 6: children with any successful out-of-court disposal ending / children with any ending
     (per quarter, added up over longer periods); sub-measure: successful disposals / all."""
     f = oocd_children(ds, period)
-    out = k.proportion_results(f, f["successful"], "kpi6_oocd_completion", period, by, settings, ds=ds)
+    yield from k.proportion_results(f, f["successful"], "kpi6_oocd_completion", period, by, settings, ds=ds)
     d = oocd_endings(ds, period)
-    out += k.proportion_results(d, d["successful"], "kpi6_oocd_disposals", period, by, settings, ds=ds)
-    return out
+    yield from k.proportion_results(d, d["successful"], "kpi6_oocd_disposals", period, by, settings, ds=ds)
 
 
 _WIDER = {"kpi7_early_help": "early_help", "kpi7_child_protection": "child_protection",
@@ -230,14 +227,13 @@ def _kpi7(ds, period, by, settings):
     f = k.orders_ending(ds, period)
     flags = {i: _flag(f[col]) if col in f.columns else pd.Series(False, index=f.index) for i, col in _WIDER.items()}
     anyf = flags["kpi7_early_help"] | flags["kpi7_child_protection"] | flags["kpi7_child_in_need"] | flags["kpi7_looked_after"]
-    out = k.proportion_results(f, anyf, "kpi7_wider_services", period, by, settings, ds=ds)
+    yield from k.proportion_results(f, anyf, "kpi7_wider_services", period, by, settings, ds=ds)
     for i, flag in flags.items():
-        out += k.proportion_results(f, flag, i, period, by, settings, ds=ds)
+        yield from k.proportion_results(f, flag, i, period, by, settings, ds=ds)
     # at the start: the care status recorded on the outcome date (kpi7_care_experienced_start)
     la_start = k.lookup(f["outcome_id"], ds.outcomes, "outcome_id", "looked_after").astype("boolean")
-    out += k.proportion_results(f, la_start.fillna(False).astype(bool), "kpi7_looked_after_start", period, by,
-                                settings, ds=ds)
-    return out
+    yield from k.proportion_results(f, la_start.fillna(False).astype(bool), "kpi7_looked_after_start", period, by,
+                                    settings, ds=ds)
 
 
 # --------------------------------------------------------------------------- board, violence, victims
@@ -245,7 +241,12 @@ def _kpi7(ds, period, by, settings):
 def board_sectors(ds: Dataset, period) -> pd.DataFrame:
     """One row per board meeting in the period and statutory sector: ``senior`` when a senior
     partner of the sector attended, ``delegated`` when only a delegate did. A sector counts once
-    per meeting however many of its people are recorded, so no share can pass 100%."""
+    per meeting however many of its people are recorded, so no share can pass 100%. The same for every
+    filter of the children (shared with the dataset a filter narrowed)."""
+    return ds.shared(("board_sectors", period.start, period.end), lambda d: _board_sectors(d, period))
+
+
+def _board_sectors(ds: Dataset, period) -> pd.DataFrame:
     b = ds.board_attendance
     b = b[period.contains(b["meeting_date"])]
     meetings = sorted(b["meeting_date"].dropna().unique())
@@ -268,19 +269,18 @@ def _kpi8(ds, period, by, settings):
     the SQL's "Delegated or non-senior partner" rows), partners contributing data."""
     g = board_sectors(ds, period)
     if by == "sector":
-        out = k.proportion_results(g, g["senior"], "kpi8_board_attendance", period, "sector", settings,
-                                   groups=list(c.STATUTORY_SECTORS), label="KPI 8 Senior board attendance")
-        out += k.proportion_results(g, g["delegated"], "kpi8_delegated_attendance", period, "sector", settings,
-                                    groups=list(c.STATUTORY_SECTORS))
-        return out
-    out = k.proportion_results(g, g["senior"], "kpi8_board_attendance", period, None, settings)
-    out += k.proportion_results(g, g["senior"], "kpi8_board_attendance_meeting", period, "meeting", settings,
-                                groups=list(dict.fromkeys(g["meeting"])))
-    out += k.proportion_results(g, g["delegated"], "kpi8_delegated_attendance", period, None, settings)
+        yield from k.proportion_results(g, g["senior"], "kpi8_board_attendance", period, "sector", settings,
+                                        groups=list(c.STATUTORY_SECTORS), label="KPI 8 Senior board attendance")
+        yield from k.proportion_results(g, g["delegated"], "kpi8_delegated_attendance", period, "sector", settings,
+                                        groups=list(c.STATUTORY_SECTORS))
+        return
+    yield from k.proportion_results(g, g["senior"], "kpi8_board_attendance", period, None, settings)
+    yield from k.proportion_results(g, g["senior"], "kpi8_board_attendance_meeting", period, "meeting", settings,
+                                    groups=list(dict.fromkeys(g["meeting"])))
+    yield from k.proportion_results(g, g["delegated"], "kpi8_delegated_attendance", period, None, settings)
     b = ds.board_attendance
     b = b[period.contains(b["meeting_date"])]
-    out += k.proportion_results(b, _flag(b["data_contributed"]), "kpi8_data_contributed", period, None, settings)
-    return out
+    yield from k.proportion_results(b, _flag(b["data_contributed"]), "kpi8_data_contributed", period, None, settings)
 
 
 def serious_violence(ds: Dataset, period) -> pd.DataFrame:
@@ -294,6 +294,11 @@ def serious_violence(ds: Dataset, period) -> pd.DataFrame:
     recorded, else each outcome is its own offence), on its most serious then latest outcome;
     the child is 10-17 at the offence for a caution and at the first hearing for a court
     outcome (``age_serious_violence``); lived in the area on the outcome date."""
+    return ds.memo(("serious_violence", period.start, period.end),
+                   lambda: k.cut_to(ds, "serious_violence", period, "outcome_date", _serious_violence))
+
+
+def _serious_violence(ds: Dataset, period) -> pd.DataFrame:
     o = k.enriched_outcomes(ds)
     o = o[o["tier"].isin(c.SUBSTANTIVE_TIERS) & period.contains(o["outcome_date"])]
     o = o[k.outcome_resident(ds).reindex(o["outcome_id"]).fillna(True).to_numpy(dtype=bool)]
@@ -327,21 +332,21 @@ def _kpi9(ds, period, by, settings):
         pop = population_by(ds, on, by)
     else:
         pop = None
-    out = k.rate_results(o, "kpi9_serious_violence", period, by, settings, population=pop, per=10_000,
-                         numerator=sv, ds=ds,
-                         groups=None if (by is None or isinstance(pop, pd.Series)) else k.group_values(by, ds, o))
-    out += k.count_results(o, "kpi9_serious_violence_count", period, by, settings, numerator=sv, ds=ds)
-    out += k.proportion_results(o, sv, "kpi9_serious_violence_share", period, by, settings, ds=ds)
+    yield from k.rate_results(o, "kpi9_serious_violence", period, by, settings, population=pop, per=10_000,
+                              numerator=sv, ds=ds,
+                              groups=None if (by is None or isinstance(pop, pd.Series)) else k.group_values(by, ds, o))
+    yield from k.count_results(o, "kpi9_serious_violence_count", period, by, settings, numerator=sv, ds=ds)
+    yield from k.proportion_results(o, sv, "kpi9_serious_violence_share", period, by, settings, ds=ds)
     kids = o[sv].drop_duplicates(["child_id", "quarter"])
-    out += k.count_results(kids, "kpi9_serious_violence_children", period, by, settings, ds=ds)
+    yield from k.count_results(kids, "kpi9_serious_violence_children", period, by, settings, ds=ds)
     if by is None:
         year = periods.rolling_year(period.end)
         ry = serious_violence(ds, year)
-        out += [replace(r, start=period.start, end=period.end, note=f"rolling 12 months to {periods.fmt_date(period.end)}")
-                for r in k.rate_results(ry, "kpi9_serious_violence_rolling", year, None, settings,
-                                        population=population_total(ds, kpi9_population_date(year)), per=10_000,
-                                        numerator=ry["serious_violence"], ds=ds)]
-    return out
+        rolling = k.rate_results(ry, "kpi9_serious_violence_rolling", year, None, settings,
+                                 population=population_total(ds, kpi9_population_date(year)), per=10_000,
+                                 numerator=ry["serious_violence"], ds=ds)
+        note = f"rolling 12 months to {periods.fmt_date(period.end)}"
+        yield from (replace(r, start=period.start, end=period.end, note=note) for r in rolling)
 
 
 def victims_in_period(ds: Dataset, period) -> pd.DataFrame:
@@ -352,6 +357,11 @@ def victims_in_period(ds: Dataset, period) -> pd.DataFrame:
     count in the KPIs (:func:`counting.kpi_orders`: template order type, resident, 10-17 at the
     start, not overturned). Each victim once per quarter, on the latest-ending order.
     Victims whose outcome has no order cannot be placed and are left out."""
+    return ds.memo(("victims_in_period", period.start, period.end),
+                   lambda: k.cut_to(ds, "victims_in_period", period, "end_date", _victims_in_period, per_child=False))
+
+
+def _victims_in_period(ds: Dataset, period) -> pd.DataFrame:
     orders = k.kpi_orders(ds)
     orders = orders[period.contains(orders["end_date"]) & orders["outcome_id"].notna()]
     orders = orders.sort_values(["end_date", "intervention_id"])[["outcome_id", "end_date", "quarter"]]
@@ -368,18 +378,20 @@ def _victims(indicator):
         consented = _flag(v["consented_to_contact"])
         offered, engaged = _flag(v["rj_offered"]), _flag(v["rj_engaged"])
         if indicator == "rj_offered":
-            return k.proportion_results(v, offered, "rj_offered", period, None, settings, denominator=consented)
-        if indicator == "rj_engaged":
-            return k.proportion_results(v, engaged, "rj_engaged", period, None, settings, denominator=offered)
-        out = k.proportion_results(v, engaged, "kpi10_victims", period, None, settings, denominator=consented)
-        for ind, col in (("kpi10_views_sought", "views_sought"), ("kpi10_progress_info", "progress_info_provided"),
-                         ("kpi10_support", "support_provided")):
-            out += k.proportion_results(v, _flag(v[col]), ind, period, None, settings, denominator=consented)
-        return out
+            yield from k.proportion_results(v, offered, "rj_offered", period, None, settings, denominator=consented)
+        elif indicator == "rj_engaged":
+            yield from k.proportion_results(v, engaged, "rj_engaged", period, None, settings, denominator=offered)
+        else:
+            yield from k.proportion_results(v, engaged, "kpi10_victims", period, None, settings, denominator=consented)
+            for ind, col in (("kpi10_views_sought", "views_sought"), ("kpi10_progress_info", "progress_info_provided"),
+                             ("kpi10_support", "support_provided")):
+                yield from k.proportion_results(v, _flag(v[col]), ind, period, None, settings, denominator=consented)
     return calc
 
 
-CALCULATORS: dict[str, Callable[[Dataset, object, str | None, Settings], list[IndicatorResult]]] = {
+#: Each calculator gives its results headline first (most are generators), so a reader that wants only the
+#: headline (the board's scorecard) stops there and the sub-measures are never computed.
+CALCULATORS: dict[str, Callable[[Dataset, object, str | None, Settings], Iterable[IndicatorResult]]] = {
     "kpi1_accommodation": _kpi1,
     "kpi2_ete": _kpi2,
     "ete_engagement_hours": _ete_hours,

@@ -164,6 +164,17 @@ def custom(start: dt.date, end: dt.date) -> Period:
     return Period(pd.Timestamp(start).date(), pd.Timestamp(end).date(), "", "custom")
 
 
+#: Every date a pandas date column can hold: a selection built once for it can be cut to any period where
+#: the rule allows (:func:`yj_metrics.counting.cut_to`).
+ALL_TIME = Period(dt.date(1678, 1, 1), dt.date(2262, 4, 11), "all time", "custom")
+
+
+def whole_quarters(period: Period) -> bool:
+    """The period is a run of whole financial-year quarters: a quarter, a financial year, or a rolling
+    year to a quarter's end."""
+    return period.start == quarter_of(period.start).start and period.end == quarter_of(period.end).end
+
+
 def bounded_custom(start: dt.date, end: dt.date, covers: tuple[dt.date, dt.date]) -> tuple[Period, tuple[str, ...]]:
     """A custom period from dates that may come from a pasted link, kept inside the data's coverage.
 
