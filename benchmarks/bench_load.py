@@ -4,6 +4,8 @@ change a filter together (the start of a board meeting). Prints p50/p95/max per 
     PYTHONPATH=. .venv/bin/python benchmarks/bench_load.py [N ...]      # default: 5 10 20
     PYTHONPATH=. .venv/bin/python benchmarks/bench_load.py --floor 20   # the same waves on a bare page
 
+``BENCH_POLL_MS`` (default 50) sets how often each browser checks whether the page has finished.
+
 For each N a fresh ``streamlit run app.py`` server (board role, local mode, its own SQLite
 database holding the default demo) starts, so its caches are cold. Then:
 
