@@ -188,6 +188,7 @@ def test_kpi8_counts_a_sector_once_per_meeting_and_delegates_separately():
     assert (head.numerator, head.denominator) == (3, 5)
     assert _one(res, "kpi8_delegated_attendance").value == 20.0
     by = indicators.compute(ds, Q, ["kpi8_board_attendance"], by="sector")
+    assert by and all(r.by == "sector" for r in by)  # by sector only, no overall figures mixed in
     police = [r for r in by if r.indicator == "kpi8_board_attendance" and r.group == "Police"][0]
     assert (police.numerator, police.denominator, police.value) == (1, 1, 100.0)
 
