@@ -3,6 +3,7 @@ change a filter together (the start of a board meeting). Prints p50/p95/max per 
 
     PYTHONPATH=. .venv/bin/python benchmarks/bench_load.py [N ...]      # default: 5 10 20
     PYTHONPATH=. .venv/bin/python benchmarks/bench_load.py --floor 20   # the same waves on a bare page
+    PYTHONPATH=. .venv/bin/python benchmarks/bench_load.py --protocol 20  # the server alone, no browser
 
 ``BENCH_POLL_MS`` (default 50) sets how often each browser checks whether the page has finished.
 
@@ -20,6 +21,13 @@ Targets (the issue "The board meeting", 20 sessions): open p95 < 5 s, filter cha
 The browsers run on the same machine as the server, so they compete with it for the CPU: after each
 phase the script prints the CPU seconds the server process used and those the rest of the machine
 (the browsers) used, against the core-seconds the phase had.
+
+``--floor`` drives the same waves against a bare Streamlit page (nothing computed): what the browsers
+alone cost on this machine. ``--protocol`` leaves the browsers out: each session fetches the page and
+its scripts as an empty-cache browser does, then speaks Streamlit's websocket protocol (the same
+messages a browser sends; a run counts as done when the server says it finished and it drew the 13
+rows, and, after the filter change, the locality's clear button). That is the server's latency for a
+crowd whose browsers run on their own machines, as a board's do.
 """
 from __future__ import annotations
 
@@ -129,7 +137,7 @@ class CpuShare:
     def line(self) -> str:
         wall = time.perf_counter() - self.t0
         server = _process_cpu(self.pid) - self.server0
-        rest = _machine_cpu() - self.machine0 - server
+        rest = max(0.0, _machine_cpu() - self.machine0 - server)  # the two clocks tick apart
         cores = os.cpu_count() or 1
         return (f"           CPU over {wall:5.1f} s on {cores} cores ({wall * cores:5.1f} core-seconds): "
                 f"server {server:5.1f} s, browsers and the rest {rest:5.1f} s")
@@ -196,7 +204,97 @@ async def wave(browser, url: str, n: int, rows: int, label: str, server_pid: int
             await c.close()
 
 
-async def main(ns: list[int], floor: bool = False) -> None:
+# ---------------------------------------------------------------- the server alone (no browser)
+
+async def _protocol_run(ws, widgets=()) -> tuple[float, dict]:
+    """One run of the app over Streamlit's own websocket protocol, as a browser asks for it: the time until
+    the run has finished, and what it drew (the scorecard's rows, the locality choice's id, a clear button)."""
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    msg = BackMsg()
+    msg.rerun_script.query_string = ""
+    msg.rerun_script.context_info.timezone = "Europe/London"
+    msg.rerun_script.widget_states.widgets.extend(widgets)
+    t0 = time.perf_counter()
+    await ws.send(msg.SerializeToString())
+    seen = {"rows": 0, "locality": None, "cleared": False}
+    while True:
+        fm = ForwardMsg()
+        fm.ParseFromString(await ws.recv())
+        kind = fm.WhichOneof("type")
+        if kind == "delta" and fm.delta.WhichOneof("type") == "new_element":
+            el = fm.delta.new_element
+            which = el.WhichOneof("type")
+            if which == "markdown" and el.markdown.body.startswith("| Indicator |"):
+                seen["rows"] = el.markdown.body.count("\n") - 1
+            elif which == "multiselect" and el.multiselect.label == "Locality":
+                seen["locality"] = el.multiselect.id
+            elif which == "button" and "clear_locality" in el.button.id:
+                seen["cleared"] = True
+        elif kind == "script_finished" and fm.script_finished == ForwardMsg.FINISHED_SUCCESSFULLY:
+            return time.perf_counter() - t0, seen
+
+
+def _fetch_page_assets(url: str) -> int:
+    """What a browser with an empty cache fetches before it connects: the page and the scripts, styles and
+    fonts it names (gzip accepted, as a browser does). Returns the bytes received."""
+    import re
+    import urllib.request
+
+    def get(path: str) -> bytes:
+        req = urllib.request.Request(f"{url}/{path.lstrip('./')}", headers={"Accept-Encoding": "gzip"})
+        with urllib.request.urlopen(req, timeout=TIMEOUT_MS / 1000) as r:
+            return r.read()
+
+    page = get("/")
+    assets = re.findall(rb'(?:src|href)="\./(static/[^"]+)"', page)
+    return len(page) + sum(len(get(a.decode())) for a in assets)
+
+
+async def _protocol_session(url: str, rows: int, start: asyncio.Event, opened: list, changed: list) -> None:
+    import websockets
+    from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+    t0 = time.perf_counter()
+    await asyncio.to_thread(_fetch_page_assets, url)
+    async with websockets.connect(url.replace("http", "ws", 1) + "/_stcore/stream", subprotocols=["streamlit"],
+                                  origin=url, max_size=None, open_timeout=TIMEOUT_MS / 1000) as ws:
+        _, seen = await _protocol_run(ws)
+        if seen["rows"] != rows or not seen["locality"]:
+            raise RuntimeError(f"the overview did not draw its {rows} rows: {seen}")
+        opened.append(time.perf_counter() - t0)
+        await start.wait()
+        north = WidgetState(id=seen["locality"])
+        north.string_array_value.data.append("North")
+        took, seen = await _protocol_run(ws, [north])
+        if seen["rows"] != rows or not seen["cleared"]:
+            raise RuntimeError(f"the filtered overview was not drawn: {seen}")
+        changed.append(took)
+
+
+async def protocol_wave(url: str, n: int, rows: int, label: str, server_pid: int) -> None:
+    """N sessions with no browser: each fetches the page and its assets as an empty-cache browser does, then
+    speaks Streamlit's websocket protocol (open: until the overview's run has finished with its rows; then
+    all choose North at once). What the server takes for a crowd whose browsers run on their own machines."""
+    opened, changed, start = [], [], asyncio.Event()
+    cpu = CpuShare(server_pid)
+    tasks = [asyncio.create_task(_protocol_session(url, rows, start, opened, changed)) for _ in range(n)]
+    while len(opened) < n and not any(t.done() for t in tasks):
+        await asyncio.sleep(0.05)
+    report(f"{label} open", n, opened, OPEN_TARGET, n - len(opened))
+    print(cpu.line(), flush=True)
+    await asyncio.sleep(1.0)
+    cpu = CpuShare(server_pid)
+    start.set()
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    for e in [r for r in results if isinstance(r, BaseException)][:1]:
+        print(f"    (first failure: {type(e).__name__}: {str(e).splitlines()[0][:160]})")
+    report(f"{label} filter", n, changed, FILTER_TARGET, n - len(changed))
+    print(cpu.line(), flush=True)
+
+
+async def main(ns: list[int], floor: bool = False, protocol: bool = False) -> None:
     from playwright.async_api import async_playwright
 
     from yj_metrics.indicators import HEADLINE
@@ -205,6 +303,20 @@ async def main(ns: list[int], floor: bool = False) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="bench-load-"))
     template = tmp / "demo.db"
     Store(f"sqlite:///{template}").ensure_demo()  # the default demo, as a first start loads it
+    if protocol:
+        for n in ns:
+            db = tmp / f"n{n}.db"
+            shutil.copy(template, db)
+            url, proc = start_server(db, tmp)
+            print(f"N={n}: fresh server {url} (board role, default demo), SERVER ALONE: {n} sessions over "
+                  "the websocket protocol, no browser", flush=True)
+            try:
+                await protocol_wave(url, n, len(HEADLINE), "cold", proc.pid)
+                await protocol_wave(url, n, len(HEADLINE), "warm", proc.pid)
+            finally:
+                stop(proc)
+        shutil.rmtree(tmp, ignore_errors=True)
+        return
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         try:
@@ -231,4 +343,5 @@ async def main(ns: list[int], floor: bool = False) -> None:
 
 if __name__ == "__main__":
     args = sys.argv[1:]
-    asyncio.run(main([int(a) for a in args if a != "--floor"] or [5, 10, 20], floor="--floor" in args))
+    asyncio.run(main([int(a) for a in args if not a.startswith("--")] or [5, 10, 20], floor="--floor" in args,
+                     protocol="--protocol" in args))
