@@ -67,7 +67,8 @@ def test_an_age_band_or_disposal_filter_builds_its_own_frames(demo_dataset):
     per child can be cut from the whole service."""
     for flt in (Filters(age_band=("10-14",)), Filters(disposal=("Youth caution",), gender=("Male",))):
         narrowed = apply_filters(demo_dataset, flt)
-        assert narrowed._narrowed_from == (demo_dataset, None)
+        parent, kept = narrowed._narrowed_from
+        assert parent is demo_dataset and kept is None
         orders = counting.kpi_orders(narrowed)
         whole_orders = counting.kpi_orders(demo_dataset)
         mine = whole_orders[whole_orders["child_id"].isin(set(narrowed.children["child_id"]))]

@@ -38,7 +38,7 @@ def live_snapshot_id() -> int:
     if info is None:  # pragma: no cover - ensure_demo always leaves one
         info = get_store().ensure_demo()
     mode = os.environ.get("YJ_WARM_UP", "all")
-    if mode != "0":
+    if mode != "0" and (default_url(), info.id) not in _WARMED:  # once per snapshot: no secrets read per run
         warm_up(default_url(), info.id, partners=mode != "board" and partners_may_come())
     return info.id
 
