@@ -285,7 +285,8 @@ for _col in ("accommodation_type_start", "accommodation_type_end"):
                          "Hostel": "Temporary accommodation", "Independent": "Independent living"}
 for _col in ("ete_suitable_start", "ete_suitable_end", "accommodation_suitable_start", "accommodation_suitable_end"):
     VALUE_CODES[_col] = {"S": "Suitable", "Y": "Suitable", "U": "Unsuitable", "N": "Unsuitable",
-                         "NOT SUITABLE": "Unsuitable", "UNK": "Unknown", "NK": "Unknown"}
+                         "NOT SUITABLE": "Unsuitable", "UNK": "Unknown", "NK": "Unknown", "Not Known": "Unknown",
+                         "Not Recorded": "Unknown"}
 
 
 def _norm_key(v: str) -> str:
@@ -778,7 +779,17 @@ def _fit_vocab(sheet: str, column: str, candidate: str | None) -> str | None:
     return group if group in vocab else None
 
 
-_PARTS = re.compile(r"\s*\(([^)]*)\)\s*|\s+[-\u2013:]\s+|\s*:\s*")  # "Referral Order (RO)", "RO - Referral Order"
+_SEPARATORS = re.compile(r"\s+[-\u2013|]\s+|\s*:\s*")  # "RO - Referral Order", "RO: Referral Order"
+_BRACKETS = re.compile(r"\(([^)]*)\)")  # "Referral Order (RO)"
+
+
+def _parts(value: str) -> list[str]:
+    """The pieces a value may be made of: "PAR - Living with Parent(s)" -> "PAR", "Living with Parent(s)",
+    "Living with Parent"; "Referral Order (RO)" -> "Referral Order", "RO"."""
+    out = []
+    for piece in [value, *_SEPARATORS.split(value)]:
+        out += [piece, _BRACKETS.sub(" ", piece), *(b for b in _BRACKETS.findall(piece) if len(b.strip()) > 1)]
+    return [p.strip() for p in dict.fromkeys(out[1:]) if p and p.strip() and p.strip() != value.strip()]
 
 
 @functools.lru_cache(maxsize=65536)
@@ -802,8 +813,8 @@ def _our_value(sheet: str, column: str, value: str) -> tuple[str | None, float]:
         got = normed[key]
     if got:
         return got, 0.95
-    parts = [p for p in _PARTS.split(value) if p and p.strip()]
-    if len(parts) > 1:
+    parts = _parts(value)
+    if parts:
         hits = {_fit_vocab(sheet, column, vocab_value(sheet, column, part) or codes.get(_norm_key(part))
                            or normed.get(_norm_key(part))) for part in parts} - {None}
         if len(hits) == 1:
