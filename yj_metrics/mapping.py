@@ -579,7 +579,7 @@ def detect_heading_row(sheet: RawSheet) -> int:
     """The Excel row that holds the sheet's headings, under any title block ("YJS Caseload Extract",
     "Run 05/12/2026"): the row among the first 15 with the most cells that are headings case systems use
     (two at least); else the first row whose cells are all distinct labels (no numbers or dates), at least
-    two, filling half the sheet's width; else row 1."""
+    two, filling 60% of the sheet's width; else row 1."""
     rows = heading_row_candidates(sheet, _LOOK_FOR_HEADINGS)
     if not rows:
         return 1
@@ -590,7 +590,7 @@ def detect_heading_row(sheet: RawSheet) -> int:
     widest = max(sum(bool(t) for t in cells) for _, cells in rows)
     for n, cells in rows:
         filled = [t for t in cells if t]
-        if (len(filled) >= 2 and len(filled) * 2 >= widest and all(_label(t) for t in filled)
+        if (len(filled) >= 2 and len(filled) * 5 >= widest * 3 and all(_label(t) for t in filled)
                 and len(set(filled)) == len(filled)):
             return n
     return 1
@@ -1071,8 +1071,9 @@ class CodeQuestion:
     """One of their codes in one vocabulary, wherever it is (asked once, the answer applied to every place).
 
     ``places``: each column it is in (sheet, heading, rows); ``options``: our values to choose from;
-    ``suggested``/``confidence``: our guess; ``current``: what the mapping reads it as now (``None``: not
-    read, so it must be answered; different readings in different places are ``None`` too)."""
+    ``suggested``/``confidence``: our guess; ``current``: what the mapping reads it as now in every one of
+    the places (``None``: not read, so it must be answered). A code read one way in one column and
+    another way (or not at all) in another is two questions."""
 
     value: str
     places: tuple[ValueSuggestion, ...]
@@ -1098,14 +1099,12 @@ class CodeQuestion:
 def code_questions(raw: RawWorkbook, mapping: Mapping, unread_only: bool = False) -> tuple[CodeQuestion, ...]:
     """Every code in the export's mapped vocabulary columns as one question per code and vocabulary (the
     same code in start and end accommodation is one question): unread codes first, then by rows."""
-    groups: dict[tuple, list[tuple[ValueSuggestion, str | None]]] = {}
+    groups: dict[tuple, list[ValueSuggestion]] = {}
     for v, current in _vocab_cells(raw, mapping):
-        groups.setdefault((_family(v.sheet, v.column), v.value.casefold()), []).append((v, current))
+        groups.setdefault((_family(v.sheet, v.column), v.value.casefold(), current), []).append(v)
     out = []
-    for (options, _), found in groups.items():
-        places = tuple(v for v, _ in found)
-        readings = {cur for _, cur in found}
-        current = readings.pop() if len(readings) == 1 else None
+    for (options, _, current), places in groups.items():
+        places = tuple(places)
         if unread_only and current is not None:
             continue
         best = max(places, key=lambda v: (v.confidence, v.rows))
