@@ -19,6 +19,7 @@ from streamlit.testing.v1 import AppTest
 from tests.builders import flat_export_with_new_code
 from ui.fmt import WORD_JOINER
 from yj_metrics import demo
+from yj_metrics.contract import SHEETS_BY_NAME
 from yj_metrics.example_exports import FLAT_SHEET, HEADINGS, example_mapping, export_xlsx
 from yj_metrics.mapping import Mapping, in_our_layout
 from yj_metrics.reading import read_workbook
@@ -304,3 +305,65 @@ def test_cli_imports_a_mapping_and_load_then_uses_it_as_the_upload_page_does(tmp
     assert Mapping.from_json(back.read_text()).to_dict() == {**example_mapping("flat").to_dict(), "version": 1}
     out = _cli("mapping", "export", "No such mapping", "--out", back, "--db", db)
     assert out.returncode != 0 and "No saved mapping 'No such mapping'" in (out.stdout + out.stderr)
+
+
+def _truth_for(mapping: Mapping, value: str) -> str:
+    """The right answer for one of their codes, from the shape's hand-made mapping."""
+    from yj_metrics.validation import vocab_value
+
+    for sm in mapping.sheets:
+        for col in sm.values:
+            if (ours := sm.value_of(col, value)) is not None:
+                return ours
+    for sm in mapping.sheets:
+        for col in sm.columns:
+            if SHEETS_BY_NAME[sm.sheet].column(col).kind == "vocab" and (ours := vocab_value(sm.sheet, col, value)):
+                return ours
+    raise AssertionError(value)
+
+
+def test_a_report_with_a_title_block_is_mapped_each_code_asked_once_and_every_read_code_changeable(
+        store_url, monkeypatch, months):
+    store = Store(store_url)
+    truth = example_mapping("childview")
+    at = _upload(_upload_page(monkeypatch), "caseload_extract.xlsx", _export(months["april"], "childview"))
+    # the headings were found on row 4, under the title block, on each sheet
+    rows = {s.label: s.value for s in at.selectbox if (s.key or "").startswith("map_hr_")}
+    assert rows == {f"Sheet {n}: the headings are on": 4
+                    for n in ("Young People", "Offences and Outcomes", "Interventions")}, rows
+    sources = {s.key.rsplit("_src_", 1)[1]: s.value for s in at.selectbox if "_src_" in (s.key or "")}
+    assert sources["Children"] == "Young People" and sources["Interventions"] == "Interventions"
+    # each code is asked once, with plain labels (no markdown backslashes reach a screen reader)
+    asked = [s for s in at.selectbox if s.label.endswith(" means")]
+    labels = [s.label for s in asked]
+    assert len(labels) == len(set(labels)) and all("\\" not in label for label in labels), labels
+    temp = [label for label in labels if "\u201cB&B / Temporary\u201d" in label]
+    assert temp == [f"\u201cB&B / Temporary\u201d in Accommodation - Start and Accommodation - End on sheet "
+                    f"Interventions ({_count(months['april'], 'Temporary accommodation')} rows) means"], labels
+    assert all(s.value is None for s in asked)  # a guess is offered, never chosen for the manager
+    for box in asked:
+        value = re.search("\u201c(.*)\u201d", box.label).group(1)
+        box.set_value(_truth_for(truth, value))
+    at.run()
+    # a code read from our lists is shown for review and can be changed: Children's Home read as Residential
+    # unit, changed here to Other
+    [home] = [s for s in at.selectbox if s.label.startswith("\u201cChildren's Home\u201d") and "is read as" in s.label]
+    assert home.value == "Residential unit"
+    home.set_value("Other").run()
+    _button(at, "Save the mapping and load the data").click().run()
+    assert not at.exception, at.exception
+    snap = store.snapshots()[0]
+    assert snap.file_name == "caseload_extract.xlsx"
+    stored, april = store.dataset(snap.id).interventions, months["april"].interventions
+    for column in ("intervention_type", "completion", "ete_provision_start"):
+        assert stored[column].value_counts().sort_index().equals(april[column].value_counts().sort_index()), column
+    want = april["accommodation_type_start"].replace({"Residential unit": "Other"}).value_counts().sort_index()
+    assert stored["accommodation_type_start"].value_counts().sort_index().equals(want)
+    saved = store.saved_mappings(store.get_settings().service_name)[0].mapping
+    assert dict(saved.heading_rows) == dict.fromkeys(("Young People", "Offences and Outcomes", "Interventions"), 4)
+
+
+def _count(ds, ours: str) -> int:
+    """Rows of the export whose start or end accommodation is ``ours``."""
+    iv = ds.interventions
+    return int((iv["accommodation_type_start"] == ours).sum() + (iv["accommodation_type_end"] == ours).sum())

@@ -88,7 +88,9 @@ def question_label(q: CodeQuestion) -> str:
 
 
 def _vocabulary(q: CodeQuestion) -> str:
-    names = dict.fromkeys(p.column.replace("_", " ") for p in q.places)
+    """Our columns a code is in, start and end as one: "accommodation type", "ETE suitable, accommodation suitable"."""
+    names = dict.fromkeys(re.sub(r"_(start|end)$", "", p.column).replace("_", " ").replace("ete ", "ETE ")
+                          for p in q.places)
     return ", ".join(names)
 
 
