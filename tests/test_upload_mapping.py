@@ -333,6 +333,18 @@ def test_a_report_with_a_title_block_is_mapped_each_code_asked_once_and_every_re
                     for n in ("Young People", "Offences and Outcomes", "Interventions")}, rows
     sources = {s.key.rsplit("_src_", 1)[1]: s.value for s in at.selectbox if "_src_" in (s.key or "")}
     assert sources["Children"] == "Young People" and sources["Interventions"] == "Interventions"
+    # the manager can choose another row: on row 3 (the criteria line) nothing reads as children
+    young = next(s for s in at.selectbox if s.label == "Sheet Young People: the headings are on")
+    assert young.options[:3] == ["Row 1: YJS Caseload Extract - Young People",
+                                 "Row 2: Run 05/12/2026 07:02 by yjs.reports",
+                                 "Row 3: Criteria: open or closed 01/04/2019 to 31/03/2024"]
+    assert young.options[3].startswith("Row 4: ChildView ID | Date Of Birth | Gender | Ethnicity (ONS 2021)")
+    young.set_value(3).run()
+    sources = {s.key.rsplit("_src_", 1)[1]: s.value for s in at.selectbox if "_src_" in (s.key or "")}
+    assert sources["Children"] != "Young People"
+    next(s for s in at.selectbox if s.label == "Sheet Young People: the headings are on").set_value(4).run()
+    sources = {s.key.rsplit("_src_", 1)[1]: s.value for s in at.selectbox if "_src_" in (s.key or "")}
+    assert sources["Children"] == "Young People"
     # each code is asked once, with plain labels (no markdown backslashes reach a screen reader)
     asked = [s for s in at.selectbox if s.label.endswith(" means")]
     labels = [s.label for s in asked]
@@ -361,6 +373,9 @@ def test_a_report_with_a_title_block_is_mapped_each_code_asked_once_and_every_re
     assert stored["accommodation_type_start"].value_counts().sort_index().equals(want)
     saved = store.saved_mappings(store.get_settings().service_name)[0].mapping
     assert dict(saved.heading_rows) == dict.fromkeys(("Young People", "Offences and Outcomes", "Interventions"), 4)
+    # next month the report is recognised under its title block and loaded with no question
+    at = _upload(at, "caseload_extract_may.xlsx", _export(months["may"], "childview"))
+    assert not _asked(at) and store.snapshots()[0].file_name == "caseload_extract_may.xlsx"
 
 
 def _count(ds, ours: str) -> int:
