@@ -382,3 +382,20 @@ def _count(ds, ours: str) -> int:
     """Rows of the export whose start or end accommodation is ``ours``."""
     iv = ds.interventions
     return int((iv["accommodation_type_start"] == ours).sum() + (iv["accommodation_type_end"] == ours).sum())
+
+
+def test_a_code_a_mapping_may_not_hold_is_said_plainly_not_a_traceback(store_url, monkeypatch, months):
+    """A code that looks like an id or a date ("Order 2023") can never be kept in a mapping (no child data in
+    a mapping): answering it says so next to the question, and nothing is stored."""
+    store = Store(store_url)
+    store.save_mapping(example_mapping("flat"), by="manager", service=store.get_settings().service_name)
+    data, _ = flat_export_with_new_code(_export(months["may"]), "Order 2023")
+    at = _upload(_upload_page(monkeypatch), "may_export.xlsx", data)
+    [box] = [s for s in at.selectbox if s.label.endswith(" means")]
+    assert "\u201cOrder 2023\u201d" in box.label
+    box.set_value("Referral Order").run()
+    assert not at.exception, at.exception
+    assert any("short code or word" in w.value and "Correct" in w.value for w in at.warning), at.warning
+    _button(at, "Save the mapping and load the data").click().run()
+    assert not at.exception and any("Choose a value" in e.value for e in at.error)
+    assert len(store.snapshots()) == 1 and store.saved_mappings(store.get_settings().service_name)[0].version == 1

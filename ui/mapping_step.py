@@ -106,8 +106,19 @@ def _ask_codes(questions: tuple[CodeQuestion, ...], mapping: Mapping, key: str) 
                                                "it is not chosen for you." if q.suggested
                                                else "No suggestion: choose the nearest.")))
         if ours is not None:
-            mapping = mapping.with_answer(q, ours)
+            mapping = _answer(mapping, q, ours)
     return mapping
+
+
+def _answer(mapping: Mapping, q: CodeQuestion, ours: str) -> Mapping:
+    """``mapping`` with the answer applied; a value a mapping may not hold (it looks like a date or an id)
+    is said next to it and left out, never a traceback."""
+    try:
+        return mapping.with_answer(q, ours)
+    except (ValueError, KeyError) as exc:
+        st.warning(md_escape(f"{exc} Correct \u201c{q.value}\u201d in the case system and export again."),
+                   icon=":material/warning:")
+        return mapping
 
 
 def _review_codes(questions: tuple[CodeQuestion, ...], mapping: Mapping, key: str) -> Mapping:
@@ -124,7 +135,7 @@ def _review_codes(questions: tuple[CodeQuestion, ...], mapping: Mapping, key: st
                                     key=f"{key}_r_{_token(q.key, q.current)}",
                                     help=f"Our {_vocabulary(q)}. Change it if the code means something else.")
                 if ours != q.current:
-                    mapping = mapping.with_answer(q, ours)
+                    mapping = _answer(mapping, q, ours)
     return mapping
 
 

@@ -9,8 +9,14 @@ A mapping holds headings and vocabulary values only, never child data: value map
 vocabulary columns, their right-hand side must be one of our vocabulary values, and a left-hand
 side that looks like a date or an id (four digits in a row) is refused when the mapping is built.
 
-- :func:`suggest` / :func:`suggestions`: a first draft from heading names (a list of synonyms), the
-  values in each column and our vocabularies, with a confidence for each suggestion;
+- :func:`detect_heading_row`: the row a sheet's headings are on, under a title block ("YJS Caseload
+  Extract", "Run 05/12/2026"); the mapping keeps it (``heading_rows``) and reads each sheet from it;
+- :func:`suggest` / :func:`suggestions`: a first draft from heading names (a list of synonyms, matched
+  on their words with rapidfuzz), the values in each column and our vocabularies, with a confidence
+  for each suggestion; a code is put in the draft only when sure (:data:`APPLY_AT`);
+- :func:`code_questions`: every code in the coded columns, one question per code and vocabulary (the
+  same code in start and end accommodation is asked once), whether read already or not, so every
+  code can be reviewed and changed (:meth:`Mapping.with_answer` applies an answer to each place);
 - :func:`apply`: their workbook as a canonical :class:`~yj_metrics.reading.RawWorkbook` (what
   :func:`~yj_metrics.validation.validate` takes) with the coordinates of every cell in their
   file; :func:`translate` turns validation problems into their sheet, row and heading;
@@ -40,9 +46,11 @@ from . import contract as c
 from .reading import RawSheet, RawWorkbook
 from .validation import IGNORED_SHEETS, Problem, ValidationReport, validate, vocab_value
 
-__all__ = ["ColumnSuggestion", "MappedWorkbook", "Mapping", "SheetMapping", "Suggestions", "ValueSuggestion",
-           "apply", "find_mapping", "in_our_layout", "matches", "shipped_mappings", "signature_of", "suggest",
-           "suggestions", "translate", "unmapped_values", "validate_mapped"]
+__all__ = ["APPLY_AT", "SCHEMA", "CodeQuestion", "ColumnSuggestion", "MappedWorkbook", "Mapping", "SheetMapping",
+           "Suggestions", "ValueSuggestion", "apply", "code_questions", "detect_heading_row", "detect_heading_rows",
+           "find_mapping", "heading_row_candidates", "heading_words", "in_our_layout", "matches", "read_headings",
+           "shipped_mappings", "signature_of", "suggest", "suggestions", "translate", "unmapped_values",
+           "validate_mapped", "with_heading_row"]
 
 FORMAT = "yj-dashboard-mapping"
 #: the JSON layout of a saved mapping: 1 had no ``schema`` key and no heading rows (every heading on row 1);
