@@ -127,3 +127,28 @@ def test_code_questions_read_as_written_to_a_screen_reader(start_server, context
     page.get_by_text(planted, exact=True).scroll_into_view_if_needed()
     screenshot(page, "upload_mapping_plain_labels")
     assert _serious(page) == []
+
+
+def test_a_report_with_a_title_block_opens_on_its_heading_rows(start_server, context):
+    """The ChildView-style report: the step says the headings are under a title block, row 4 is chosen on
+    each sheet, and the page passes axe-core with the heading rows and the code review open."""
+    server = start_server("manager")
+    page = context.new_page()
+    page.goto(f"{server.url}/upload")
+    wait_for_app(page)
+    _upload(page, "caseload_extract.xlsx", export_xlsx(demo.demo_dataset(seed=14, children=200), "childview"))
+    page.get_by_text("under a title block on 3 sheets").wait_for(timeout=60_000)
+    page.locator("[aria-label='Sheet Interventions: the headings are on']").wait_for(timeout=60_000)
+    wait_for_app(page)
+    for sheet in ("Young People", "Offences and Outcomes", "Interventions"):
+        box = page.locator("[data-testid='stSelectbox']").filter(
+            has=page.locator(f"[aria-label='Sheet {sheet}: the headings are on']"))
+        shown = box.locator("[role='combobox']").evaluate(
+            "e => e.value || e.placeholder || e.closest('[data-baseweb=select]').innerText")
+        assert shown.strip().startswith("Row 4: "), shown
+    page.get_by_text(re.compile(r"^Accommodation type: \d+ codes read$")).click()
+    page.get_by_text(re.compile("\u201cChildren's Home\u201d in .* is read as")).wait_for(timeout=30_000)
+    wait_for_app(page)
+    page.get_by_text("under a title block on 3 sheets").scroll_into_view_if_needed()
+    screenshot(page, "upload_mapping_heading_rows")
+    assert _serious(page) == []
