@@ -399,3 +399,16 @@ def test_a_code_a_mapping_may_not_hold_is_said_plainly_not_a_traceback(store_url
     _button(at, "Save the mapping and load the data").click().run()
     assert not at.exception and any("Choose a value" in e.value for e in at.error)
     assert len(store.snapshots()) == 1 and store.saved_mappings(store.get_settings().service_name)[0].version == 1
+
+
+def test_cli_suggests_a_titled_report_with_its_heading_rows(tmp_path, months):
+    export = tmp_path / "caseload_extract.xlsx"
+    export.write_bytes(_export(months["may"], "childview"))
+    out_file = tmp_path / "draft.json"
+    out = _cli("mapping", "suggest", export, "--out", out_file)
+    assert out.returncode == 0, out.stderr
+    assert "HEADINGS  Young People: row 4, under a title block" in out.stdout
+    draft = Mapping.from_json(out_file.read_text())
+    assert dict(draft.heading_rows) == dict.fromkeys(("Young People", "Offences and Outcomes", "Interventions"), 4)
+    assert 'VALUE     Outcomes.outcome_type "Triage"' in out.stdout  # a guess is listed to check, not applied
+    assert draft.sheet("Outcomes").value_of("outcome_type", "Triage") is None

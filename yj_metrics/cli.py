@@ -290,6 +290,8 @@ def cmd_mapping_suggest(args) -> int:
         return 2
     found = suggestions(raw, args.name)
     Path(args.out).write_text(found.mapping.to_json(), encoding="utf-8")
+    for sheet, row in found.mapping.heading_rows.items():
+        print(f"HEADINGS  {sheet}: row {row}, under a title block (\"heading_rows\" in the file says which row)")
     for s in found.columns:
         if s.heading is None:
             if _required(s.sheet, s.column):
