@@ -14,7 +14,7 @@ from yj_metrics.contract import SHEETS_BY_NAME
 from yj_metrics.dataset import Dataset
 from yj_metrics.example_exports import FLAT_SHEET, LAYOUTS, SHAPES, example_mapping, export_xlsx
 from yj_metrics.mapping import (SHIPPED_DIR, Mapping, SheetMapping, _our_value, apply, code_questions,
-                                detect_heading_row, find_mapping, matches, shipped_mappings, suggestions,
+                                could_be_headings, detect_heading_row, find_mapping, matches, shipped_mappings, suggestions,
                                 unmapped_values, validate_mapped, with_heading_row)
 from yj_metrics.periods import latest_complete_quarter
 from yj_metrics.reading import RawSheet, RawWorkbook, read_workbook
@@ -302,6 +302,10 @@ def test_the_heading_row_is_found_under_a_title_block_of_any_sheet():
     two = _sheet([["Report:", "Caseload"], ["Run by", "05/12/2026"], ["Alpha", "Beta", "Gamma", "Delta"],
                   ["A1", "B", 3, 4]])
     assert detect_heading_row(two) == 3
+    # a child's row (a date, a number) could not be headings; a title line or a heading row could
+    assert not could_be_headings(("C100001", "2009-06-29", "Male")) and not could_be_headings(("C1", "4"))
+    assert could_be_headings(("Run 05/12/2026",)) and could_be_headings(("Alpha", "", "Gamma"))
+    assert not could_be_headings(("", ""))
     # known headings win over a wider title line made of labels
     known = _sheet([["YJS", "Caseload", "Extract", "Export", "Run"], ["Client No", "Date of Birth", "Gender"],
                     ["C1", "01/01/2008", "Male"]])

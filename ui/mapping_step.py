@@ -27,8 +27,8 @@ from ui.fmt import md_escape, plain_table
 from yj_metrics import contract as c
 from yj_metrics.example_exports import LAYOUTS, example_mapping
 from yj_metrics.mapping import (DATE_FORMATS, CodeQuestion, Mapping, ValueSuggestion, apply, code_questions,
-                                detect_heading_row, heading_row_candidates, read_headings, signature_of,
-                                suggestions)
+                                could_be_headings, detect_heading_row, heading_row_candidates, read_headings,
+                                signature_of, suggestions)
 from yj_metrics.reading import RawWorkbook
 from yj_metrics.store import SavedMapping, Store
 
@@ -172,7 +172,8 @@ def _row_text(n: int, cells: tuple[str, ...]) -> str:
 
 def _heading_rows(raw: RawWorkbook, given: Mapping | None, token: str) -> dict[str, int]:
     """The row each sheet's headings are on: detected under any title block (or as ``given`` says for a
-    sheet it reads), and changeable by the manager."""
+    sheet it reads), and changeable by the manager among the first rows that could be headings (a row of a
+    child's details is not offered: its cells would be kept in the mapping)."""
     sheets = {n: s for n, s in raw.sheets.items() if not s.hidden and (s.rows or s.header)}
     known = {name for name, _ in given.signature} if given else set()
     defaults = {n: given.heading_row(n) if n in known else detect_heading_row(s) for n, s in sheets.items()}
@@ -184,7 +185,8 @@ def _heading_rows(raw: RawWorkbook, given: Mapping | None, token: str) -> dict[s
         st.caption("A report export often has a title, a run date or its criteria above the headings. Rows above "
                    "the headings are not read; problems are still given with the export's own row numbers.")
         for name, sheet in sheets.items():
-            found = dict(heading_row_candidates(sheet, 15))
+            every = dict(heading_row_candidates(sheet, 15))
+            found = {n: cells for n, cells in every.items() if could_be_headings(cells) or n == defaults[name]}
             if defaults[name] not in found:
                 found[defaults[name]] = ()
             options = sorted(found)

@@ -47,10 +47,10 @@ from .reading import RawSheet, RawWorkbook
 from .validation import IGNORED_SHEETS, Problem, ValidationReport, validate, vocab_value
 
 __all__ = ["APPLY_AT", "SCHEMA", "CodeQuestion", "ColumnSuggestion", "MappedWorkbook", "Mapping", "SheetMapping",
-           "Suggestions", "ValueSuggestion", "apply", "code_questions", "detect_heading_row", "detect_heading_rows",
-           "find_mapping", "heading_row_candidates", "heading_words", "in_our_layout", "matches", "read_headings",
-           "shipped_mappings", "signature_of", "suggest", "suggestions", "translate", "unmapped_values",
-           "validate_mapped", "with_heading_row"]
+           "Suggestions", "ValueSuggestion", "apply", "code_questions", "could_be_headings", "detect_heading_row",
+           "detect_heading_rows", "find_mapping", "heading_row_candidates", "heading_words", "in_our_layout",
+           "matches", "read_headings", "shipped_mappings", "signature_of", "suggest", "suggestions", "translate",
+           "unmapped_values", "validate_mapped", "with_heading_row"]
 
 FORMAT = "yj-dashboard-mapping"
 #: the JSON layout of a saved mapping: 1 had no ``schema`` key and no heading rows (every heading on row 1);
@@ -581,6 +581,14 @@ def heading_row_candidates(sheet: RawSheet, limit: int = MAX_HEADING_ROW) -> tup
         if n > 1:
             out.append((n, trimmed(row)))
     return tuple(out)
+
+
+def could_be_headings(cells: tuple[str, ...]) -> bool:
+    """True when a row could be headings: something in it, and every cell a label (no number or date).
+    A row of a child's details is not, so it is never offered as headings (its cells would be kept in the
+    mapping's signature)."""
+    filled = [t for t in cells if t]
+    return bool(filled) and all(_label(t) for t in filled)
 
 
 def detect_heading_row(sheet: RawSheet) -> int:
