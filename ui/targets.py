@@ -57,10 +57,13 @@ def _inputs(d, t: Target | None) -> Band:
             better, worse = "at or better than", "at or worse than"
         kw = dict(min_value=0.0, max_value=100.0 if d.unit == "%" else None, step=_STEP.get(d.unit, 0.1),
                   format=_FORMAT.get(d.unit, "%.2f"), placeholder="No target")
-        green = cols[0].number_input(f"{d.label}: green {better} ({unit_words(d.unit)})",
-                                     value=None if t is None else float(t.green), key=f"target_{d.id}_green", **kw)
-        red = cols[1].number_input(f"{d.label}: red {worse} ({unit_words(d.unit)})",
-                                   value=None if t is None else float(t.red), key=f"target_{d.id}_red", **kw)
+        # value=None makes the input clearable (blank = no target); the saved threshold starts in its state
+        for part, v in (("green", None if t is None else t.green), ("red", None if t is None else t.red)):
+            st.session_state.setdefault(f"target_{d.id}_{part}", None if v is None else float(v))
+        green = cols[0].number_input(f"{d.label}: green {better} ({unit_words(d.unit)})", value=None,
+                                     key=f"target_{d.id}_green", **kw)
+        red = cols[1].number_input(f"{d.label}: red {worse} ({unit_words(d.unit)})", value=None,
+                                   key=f"target_{d.id}_red", **kw)
     return Band(d, green, red, direction)
 
 

@@ -73,6 +73,9 @@ def test_settings_targets_are_labelled_number_inputs(start_server, context):
     page.keyboard.type("2.5")  # the first keystroke counts
     red.click()
     page.keyboard.type("4")
+    for label in ("KPI 1 Suitable accommodation: green at or above (%)",
+                  "KPI 1 Suitable accommodation: red at or below (%)"):  # cleared: KPI 1 gets no target
+        page.get_by_label(label).fill("")
     green.scroll_into_view_if_needed()
     screenshot(page, "settings_targets_1366")
     assert _serious(page) == []
@@ -80,3 +83,27 @@ def test_settings_targets_are_labelled_number_inputs(start_server, context):
     page.get_by_text("Settings saved").wait_for(timeout=60_000)
     t = Store(server.db_url).get_settings().targets["kpi9_serious_violence"]
     assert (t.green, t.red, t.direction) == (2.5, 4.0, "lower")
+    assert "kpi1_accommodation" not in Store(server.db_url).get_settings().targets
+
+
+def test_data_quality_shows_the_orders_closed_in_the_month(start_server, context, demo_dataset):
+    """The demo, then the same a month on with 25 open orders closed: the page says 25 closed; axe passes."""
+    import pandas as pd
+
+    server = start_server("manager")
+    iv = demo_dataset.interventions
+    open_ = iv[iv["end_date"].isna() & ~iv["intervention_type"].isin(["Prevention", "Turnaround", "Bail supervision"])]
+    closing = set(open_["intervention_id"][:25])
+    end = pd.Timestamp(demo_dataset.covers[1]) + pd.Timedelta(days=10)
+    later = demo_dataset.with_frames(interventions=iv.assign(
+        end_date=iv["end_date"].where(~iv["intervention_id"].isin(closing), end)))
+    Store(server.db_url).load_dataset(later, "next_month.xlsx", sha256="c" * 64)
+    page = context.new_page()
+    page.goto(f"{server.url}/data_quality")
+    wait_for_app(page)
+    says = page.get_by_text("25 closed, 0 opened")
+    says.wait_for(timeout=60_000)
+    says.scroll_into_view_if_needed()
+    page.wait_for_timeout(2000)  # the grids draw after the text
+    screenshot(page, "data_quality_what_changed_1366")
+    assert _serious(page) == []
