@@ -616,23 +616,22 @@ def _pdf(c: _Content) -> bytes:
     # The scorecard on one page: the label column wide enough for every label on one line.
     story += [PageBreak(), para("Scorecard", styles["Heading1"]),
               tbl(c.scorecard, widths=[5.4, 1.9, 1.5, 1.3, 1.5, 1.9, 0.9]), Spacer(1, 4), para(c.rag_legend)]
-    # Two indicators a page: the chart on the left, what it says and the commentary beside it.
-    heading = styles["Heading2"].clone("indicator", spaceBefore=4, spaceAfter=2)
-    for k, (title, text, comment, png, _) in enumerate(c.indicator_slides):
-        block = side_by_side(img(png, 15.5, 7.5), [para(text), Spacer(1, 6), para(comment)], 15.8)
-        story += [PageBreak()] if k % 2 == 0 else [Spacer(1, 10)]
-        story += [KeepTogether([para(title, heading), block])]
-    # Disproportionality: the chart and the composition on one page, then every stage's table.
-    story += [PageBreak(), para(c.dp_title, styles["Heading1"]),
-              side_by_side(img(c.dp_charts[0], 15.0, 10.5), img(c.dp_charts[1], full / cm - 15.3, 10.5), 15.3),
-              para(dp.FLAG_LEGEND), Spacer(1, 6),
-              para(f"Every stage by ethnicity, {c.dp_title.rsplit(', ', 1)[-1]}", styles["Heading2"]),
-              tbl(c.dp_table), para(dp.FLAG_LEGEND)]
+    # Then the sections flow, each kept whole, so pages fill: two indicators a page (the chart on the
+    # left, what it says and the commentary beside it), and an odd one out shares its page with what follows.
+    heading = styles["Heading2"].clone("indicator", spaceBefore=4, spaceAfter=2, keepWithNext=1)
+    story.append(PageBreak())
+    for title, text, comment, png, _ in c.indicator_slides:
+        block = side_by_side(img(png, 15.5, 6.9), [para(text), Spacer(1, 6), para(comment)], 15.8)
+        story += [KeepTogether([para(title, heading), block]), Spacer(1, 10)]
+    story += [KeepTogether([para(c.dp_title, heading),
+                            side_by_side(img(c.dp_charts[0], 15.0, 7.0), img(c.dp_charts[1], full / cm - 15.3, 7.0),
+                                         15.3), para(dp.FLAG_LEGEND)]), Spacer(1, 10),
+              para(f"Every stage by ethnicity, {c.dp_title.rsplit(', ', 1)[-1]}", heading), tbl(c.dp_table),
+              para(dp.FLAG_LEGEND), Spacer(1, 10)]
     ete = tbl(_Table(["Measure", "Value", "Children"], c.ete_rows, [6, 2, 2]), total=full - 14.3 * cm)
-    story += [PageBreak(), para("ETE and accommodation: start vs end of order", styles["Heading1"]),
-              side_by_side(img(c.ete_chart, 14.0, 8.0), ete, 14.3), Spacer(1, 6),
-              KeepTogether([para("Data quality notes", styles["Heading1"])]
-                           + [para("• " + line) for line in c.quality_lines])]
+    story += [KeepTogether([para("ETE and accommodation: start vs end of order", heading),
+                            side_by_side(img(c.ete_chart, 14.0, 8.0), ete, 14.3)]), Spacer(1, 10),
+              KeepTogether([para("Data quality notes", heading)] + [para("• " + line) for line in c.quality_lines])]
     doc.build(story, onFirstPage=on_page, onLaterPages=on_page)
     return buf.getvalue()
 
