@@ -13,18 +13,25 @@ WIDTH, HEIGHT = 620, 260
 FLAG_SHAPES = {"higher": "triangle-up", "lower": "triangle-down", "no clear difference": "circle"}
 
 
-def _png(chart: alt.Chart) -> bytes:
-    spec = chart.configure_view(strokeWidth=0).configure_axis(labelFontSize=11, titleFontSize=12) \
+def spec(chart) -> str:
+    """The Vega-Lite specification of a chart as the pack draws it (fonts and frame set)."""
+    return chart.configure_view(strokeWidth=0).configure_axis(labelFontSize=11, titleFontSize=12) \
         .configure_title(fontSize=14, anchor="start").to_json()
-    return vlc.vegalite_to_png(spec, scale=2)
+
+
+def _png(chart: alt.Chart) -> bytes:
+    return vlc.vegalite_to_png(spec(chart), scale=2)
+
+
+def _empty(title) -> alt.Chart:
+    """A chart with nothing to draw (every value protected or missing) says so."""
+    note = pd.DataFrame({"text": ["No figure to show: every value here is protected or not recorded."]})
+    return alt.Chart(note).mark_text(fontSize=14, color="#333").encode(text="text:N") \
+        .properties(width=WIDTH, height=HEIGHT, title=title)
 
 
 def _empty_png(title) -> bytes:
-    """A chart with nothing to draw (every value protected or missing) says so."""
-    note = pd.DataFrame({"text": ["No figure to show: every value here is protected or not recorded."]})
-    chart = alt.Chart(note).mark_text(fontSize=14, color="#333").encode(text="text:N") \
-        .properties(width=WIDTH, height=HEIGHT, title=title)
-    return _png(chart)
+    return _png(_empty(title))
 
 
 def _n(v):
@@ -36,9 +43,16 @@ def _hidden(r) -> bool:
 
 
 TARGET_COLOURS = {"green": "#009E73", "red": "#D55E00"}  # the app's RAG colours (Okabe-Ito)
+#: This service, then comparators: the palette without the target lines' green and red.
+SERIES_COLOURS = [c for c in PALETTE if c not in TARGET_COLOURS.values()] + ["#999999", "#882255"]
 
 
 def trend_png(results, title: str, unit: str, target=None, height: int = HEIGHT) -> bytes:
+    """:func:`trend_chart` as a PNG."""
+    return _png(trend_chart(results, title, unit, target, height))
+
+
+def trend_chart(results, title: str, unit: str, target=None, height: int = HEIGHT):
     """Value per period with its 95% band, any benchmark lines and the local target's green and
     red lines. Each point sits on its period's label (the axis is the periods, in order, named by
     the month they end); periods whose figure is hidden (protected) or missing are named under
@@ -56,15 +70,15 @@ def trend_png(results, title: str, unit: str, target=None, height: int = HEIGHT)
         ([f"No figure: {', '.join(missing)}."] if missing else [])
     heading = alt.TitleParams(f"{title} ({unit})", anchor="start", **({"subtitle": subtitle} if subtitle else {}))
     if df.empty or pd.to_numeric(df["value"], errors="coerce").notna().sum() == 0:
-        return _empty_png(heading)
+        return _empty(heading)
     series = list(dict.fromkeys(df["series"]))  # this service first: blue, as in the app
     x = alt.X("period:O", title="Period ending", sort=names, axis=alt.Axis(labelAngle=0))
-    base = alt.Chart(df).properties(width=WIDTH, height=height, title=heading)
+    base = alt.Chart(df).properties(width=WIDTH, height=height)
     band = base.transform_filter(alt.datum.series == "This service").mark_area(opacity=0.2, color=PALETTE[0]).encode(
         x=x, y=alt.Y("low:Q", title=unit), y2="high:Q")
     lines = base.mark_line(point=True).encode(
         x=x, y=alt.Y("value:Q", title=unit),
-        color=alt.Color("series:N", scale=alt.Scale(domain=series, range=PALETTE[:len(series)]), sort=series,
+        color=alt.Color("series:N", scale=alt.Scale(domain=series, range=SERIES_COLOURS[:len(series)]), sort=series,
                         title=None, legend=alt.Legend(orient="right", labelFontSize=11)),
         strokeWidth=alt.condition(alt.datum.series == "This service", alt.value(3), alt.value(1.5)),
         strokeDash=alt.condition(alt.datum.series == "This service", alt.value([1, 0]), alt.value([4, 3])))
@@ -80,7 +94,7 @@ def trend_png(results, title: str, unit: str, target=None, height: int = HEIGHT)
         label = alt.Chart(t).mark_text(align="right", dy=-6, fontSize=11, fontWeight="bold").encode(
             x=alt.X("period:O", sort=names), y="y:Q", text="text:N", color=colour)
         layers += [rule, label]
-    return _png(alt.layer(*layers, lines).resolve_scale(color="independent"))
+    return alt.layer(*layers, lines, title=heading).resolve_scale(color="independent")
 
 
 def rri_png(results, title: str, stage_labels: dict[str, str]) -> bytes:
@@ -118,7 +132,7 @@ def grouped_bars_png(df: pd.DataFrame, category: str, series: list[str], title: 
     chart = alt.Chart(long).mark_bar().encode(  # series in the order given (start before end), legend too
         x=alt.X(f"{category}:N", title=None, sort=None, axis=alt.Axis(labelAngle=0)), xOffset=alt.XOffset("series:N", sort=series),
         y=alt.Y("value:Q", title=unit),
-        color=alt.Color("series:N", scale=alt.Scale(domain=series, range=PALETTE[:len(series)]), sort=series,
+        color=alt.Color("series:N", scale=alt.Scale(domain=series, range=SERIES_COLOURS[:len(series)]), sort=series,
                         title=None, legend=alt.Legend(orient="top", labelFontSize=12)),
     ).properties(width=WIDTH, height=HEIGHT, title=title)
     text = chart.mark_text(dy=-6, fontSize=10).encode(text=alt.Text("value:Q", format=".1f"))
