@@ -447,8 +447,9 @@ def _pptx(c: _Content) -> bytes:
         text_box(s, 0.5, 3.5, 12.3, 0.8, DEMO_WARNING, 24, bold=True, colour=orange)
 
     s = slide_with_title("Summary")
+    step = 12.4 / len(c.tiles)  # six or seven tiles across the slide
     for i, (label, count, colour, ink) in enumerate(c.tiles):
-        tile = s.shapes.add_shape(1, Inches(0.5 + i * 2.07), Inches(top), Inches(1.9), Inches(1.3))
+        tile = s.shapes.add_shape(1, Inches(0.5 + i * step), Inches(top), Inches(step - 0.17), Inches(1.3))
         tile.fill.solid()
         tile.fill.fore_color.rgb = RGBColor.from_string(colour.lstrip("#"))
         tile.line.fill.background()
