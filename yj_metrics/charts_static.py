@@ -23,11 +23,12 @@ def _png(chart: alt.Chart) -> bytes:
     return vlc.vegalite_to_png(spec(chart), scale=2)
 
 
-def _empty(title) -> alt.Chart:
-    """A chart with nothing to draw (every value protected or missing) says so."""
-    note = pd.DataFrame({"text": ["No figure to show: every value here is protected or not recorded."]})
+def _empty(title, height: int = HEIGHT,
+           text: str = "No figure to show: every value here is protected or not recorded.") -> alt.Chart:
+    """A chart with nothing to draw (every value protected or missing) says so, at a chart's size."""
+    note = pd.DataFrame({"text": [text]})
     return alt.Chart(note).mark_text(fontSize=14, color="#333").encode(text="text:N") \
-        .properties(width=WIDTH, height=HEIGHT, title=title)
+        .properties(width=WIDTH, height=height, title=title)
 
 
 def _empty_png(title) -> bytes:
@@ -69,8 +70,11 @@ def trend_chart(results, title: str, unit: str, target=None, height: int = HEIGH
     subtitle = ([f"Hidden to protect small numbers: {', '.join(hidden)}."] if hidden else []) + \
         ([f"No figure: {', '.join(missing)}."] if missing else [])
     heading = alt.TitleParams(f"{title} ({unit})", anchor="start", **({"subtitle": subtitle} if subtitle else {}))
+    if hidden and len(hidden) == len(names):
+        return _empty(f"{title} ({unit})", height, f"Hidden to protect small numbers in each of these "
+                      f"{len(names)} periods ({names[0]} to {names[-1]}).")
     if df.empty or pd.to_numeric(df["value"], errors="coerce").notna().sum() == 0:
-        return _empty(heading)
+        return _empty(heading, height)
     series = list(dict.fromkeys(df["series"]))  # this service first: blue, as in the app
     x = alt.X("period:O", title="Period ending", sort=names, axis=alt.Axis(labelAngle=0))
     base = alt.Chart(df).properties(width=WIDTH, height=height)
