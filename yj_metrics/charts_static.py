@@ -9,14 +9,16 @@ import vl_convert as vlc
 
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
 WIDTH, HEIGHT = 620, 260
+PACK_SCALE = 1.5  # pixels per point of the trend charts: about 200 dpi on a PDF page and on a slide
 #: The app's marker shapes for the disproportionality flags (ui/charts.py draws the same).
 FLAG_SHAPES = {"higher": "triangle-up", "lower": "triangle-down", "no clear difference": "circle"}
 
 
-def spec(chart) -> str:
-    """The Vega-Lite specification of a chart as the pack draws it (fonts and frame set)."""
+def spec(chart, validate: bool = True) -> str:
+    """The Vega-Lite specification of a chart as the pack draws it (fonts and frame set);
+    ``validate=False`` skips Altair's schema check (slow) for charts whose form tests check."""
     return chart.configure_view(strokeWidth=0).configure_axis(labelFontSize=11, titleFontSize=12) \
-        .configure_title(fontSize=14, anchor="start").to_json()
+        .configure_title(fontSize=14, anchor="start").to_json(validate=validate)
 
 
 def _png(chart: alt.Chart) -> bytes:
@@ -51,6 +53,25 @@ SERIES_COLOURS = [c for c in PALETTE if c not in TARGET_COLOURS.values()] + ["#9
 def trend_png(results, title: str, unit: str, target=None, height: int = HEIGHT) -> bytes:
     """:func:`trend_chart` as a PNG."""
     return _png(trend_chart(results, title, unit, target, height))
+
+
+def _with_height(node, height: int):
+    """A copy of a specification with every plot height set to ``height``."""
+    if isinstance(node, dict):
+        return {k: (height if k == "height" and isinstance(v, (int, float)) else _with_height(v, height))
+                for k, v in node.items()}
+    if isinstance(node, list):
+        return [_with_height(v, height) for v in node]
+    return node
+
+
+def trend_pngs(results, title: str, unit: str, target=None, heights=(HEIGHT,)) -> list[bytes]:
+    """:func:`trend_chart` as PNGs of several plot heights (a page's and a slide's), its
+    specification built and checked once."""
+    import json
+
+    base = json.loads(spec(trend_chart(results, title, unit, target, heights[0]), validate=False))
+    return [vlc.vegalite_to_png(json.dumps(_with_height(base, h)), scale=PACK_SCALE) for h in heights]
 
 
 def trend_chart(results, title: str, unit: str, target=None, height: int = HEIGHT):

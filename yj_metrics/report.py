@@ -245,8 +245,8 @@ def _content(whole: Dataset, quarter: Period, settings: Settings, edition: str, 
             slides.append((d.label, indicator_sentence(r, prev.get(r.indicator), year.get(r.indicator), d,
                                                        target=target),
                            _commentary(notes, r.indicator, labels),
-                           charts.trend_png(series, chart_title, r.unit, target, height=PAGE_CHART_HEIGHT),
-                           charts.trend_png(series, chart_title, r.unit, target, height=SLIDE_CHART_HEIGHT)))
+                           *charts.trend_pngs(series, chart_title, r.unit, target,
+                                              (PAGE_CHART_HEIGHT, SLIDE_CHART_HEIGHT))))
     tiles, exceptions = _summary(card, prev, labels)
     actions, actions_note = _actions(notes, labels, today)
 
