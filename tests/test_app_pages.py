@@ -12,6 +12,7 @@ from tests.broken_workbooks import broken_workbooks
 from ui.fmt import WORD_JOINER
 from pathlib import Path
 from yj_metrics import indicators
+from yj_metrics.counting import BREAKDOWN_LABELS
 from yj_metrics.filters import Filters, apply_filters
 from yj_metrics.periods import reporting_quarter
 from yj_metrics.store import Store
@@ -73,10 +74,15 @@ def test_overview_scorecard_shows_the_engines_values(store_url, monkeypatch, dem
     results = indicators.scorecard(demo_dataset, q)
     rows = scorecard_rows(at)
     assert [row[1].split(" (")[0] for row in rows] == [f"**{value(r.value, r.unit)}**" for r in results]
-    # each label links to its detail, keeping the period of this view
+    # each label links to its detail in the same tab, keeping the period of this view and naming the
+    # breakdown the detail opens on (so that the detail adds no history entry of its own)
+    by = {i: next((b for b in indicators.supported_breakdowns(i) if b in BREAKDOWN_LABELS), None)
+          for i in indicators.HEADLINE}
+    quarter = q.label.replace(" ", "")
     assert [row[0] for row in rows] == [
-        f"[{md_escape(indicators.INDICATORS[i].label)}](kpi_detail?period=quarter&q={q.label.replace(' ', '')}"
-        f"&indicator={i})" for i in indicators.HEADLINE]
+        f'<a href="kpi_detail?period=quarter&amp;q={quarter}&amp;indicator={i}'
+        + (f"&amp;by={by[i]}" if by[i] else "") + f'" target="_self">{md_escape(indicators.INDICATORS[i].label)}</a>'
+        for i in indicators.HEADLINE]
     tiles = {m.label: int(m.value) for m in at.metric}
     rags = Counter(r.rag or "No target" for r in results)
     assert [n for label, n in tiles.items() if label.endswith(("Green]", "Amber]", "Red]", "No target"))] == [
