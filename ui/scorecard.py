@@ -208,23 +208,26 @@ def spark_svg(values, unit: str) -> str:
         mid = SPARK_H / 2
         return mid if hi == lo else SPARK_PAD + (hi - v) / (hi - lo) * (SPARK_H - 2 * SPARK_PAD)
 
-    runs, run = [], []
+    runs, run = [], []  # the known points, split at each gap
     for i, v in enumerate(values):
         if _known(v):
-            run.append(f"{i * step:.1f},{y(v):.1f}")
+            run.append((i * step, y(v)))
         elif run:
             runs.append(run)
             run = []
     if run:
         runs.append(run)
-    lines = "".join(f'<polyline points="{" ".join(r)}"/>' for r in runs if len(r) > 1)
-    last = max(i for i, v in enumerate(values) if _known(v))
-    dot = f'<circle cx="{last * step:.1f}" cy="{y(values[last]):.1f}" r="1.8" fill="currentColor" stroke="none"/>'
-    name = html.escape("Trend, oldest to newest: " + ", ".join(fmt.short_value(v, unit) if _known(v) else "not shown"
+    lines = "".join('<polyline points="' + " ".join(f"{x:.1f},{yy:.1f}" for x, yy in r) + '"/>'
+                    for r in runs if len(r) > 1)
+    alone = "".join(f'<circle cx="{r[0][0]:.1f}" cy="{r[0][1]:.1f}" r="0.9" fill="currentColor" stroke="none"/>'
+                    for r in runs[:-1] if len(r) == 1)  # a point between gaps (the newest has its own mark)
+    newest = runs[-1][-1]
+    dot = f'<circle cx="{newest[0]:.1f}" cy="{newest[1]:.1f}" r="1.8" fill="currentColor" stroke="none"/>'
+    name = html.escape("Trend, oldest to newest: " + ", ".join(fmt.short_value(v, unit) if _known(v) else "no figure"
                                                                 for v in values))
     return (f'<svg class="yj-spark" viewBox="0 0 {SPARK_W:g} {SPARK_H:g}" role="img" '
             f'aria-label="{name}" fill="none" stroke="currentColor" stroke-width="1.2" stroke-linejoin="round" '
-            f'stroke-linecap="round">{lines}{dot}</svg>')
+            f'stroke-linecap="round">{lines}{alone}{dot}</svg>')
 
 
 def _trend_text(row: Row) -> str:

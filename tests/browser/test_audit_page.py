@@ -30,8 +30,8 @@ def _serious(page) -> list[str]:
 def _settled_grid(page, rows: int) -> None:
     """Both tables are drawn and the log's caption counts ``rows`` entries."""
     wait_for_app(page)
-    page.get_by_text(re.compile(rf"^{rows:,} entries, newest first")).wait_for(timeout=60_000)
-    page.locator("[data-testid='stDataFrame']").nth(1).locator("canvas").first.wait_for(timeout=60_000)
+    page.get_by_text(re.compile(rf"^{rows:,} entries, newest first")).wait_for()
+    page.locator("[data-testid='stDataFrame']").nth(1).locator("canvas").first.wait_for()
     wait_for_app(page)
 
 
@@ -47,7 +47,7 @@ def test_access_and_audit_page_is_accessible(start_server, context):
                            at=now - dt.timedelta(hours=i + 1))
     page = context.new_page()
     page.goto(f"{server.url}/audit")
-    page.get_by_role("heading", name="Audit log").wait_for(timeout=60_000)
+    page.get_by_role("heading", name="Audit log").wait_for()
     _settled_grid(page, len(store.audit_entries(since=(now - dt.timedelta(days=30)).date(), until=now.date())))
     screenshot(page, "audit_page_manager")
 

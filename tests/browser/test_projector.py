@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, screenshot, wait_for_app
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, new_context, screenshot, wait_for_app
 from yj_metrics.indicators import HEADLINE, INDICATORS
 
 pytestmark = pytest.mark.browser
@@ -98,11 +98,11 @@ def _wrapped_cells(page) -> list[str]:
 
 
 def _open(browser, url: str, width: int, height: int):
-    ctx = browser.new_context(viewport={"width": width, "height": height})
+    ctx = new_context(browser, viewport={"width": width, "height": height})
     page = ctx.new_page()
     page.goto(url)
     wait_for_app(page)
-    page.locator(ROWS).nth(len(HEADLINE) - 1).wait_for(timeout=60_000)
+    page.locator(ROWS).nth(len(HEADLINE) - 1).wait_for()
     wait_for_app(page)
     return ctx, page
 
@@ -169,7 +169,7 @@ def test_presentation_mode_fits_one_projector_screen(start_server, any_fonts_bro
         assert not _serious(page)
 
         page.get_by_role("button", name="Leave presentation mode").click()
-        page.get_by_role("heading", name="Board pack").wait_for(timeout=60_000)
+        page.get_by_role("heading", name="Board pack").wait_for()
         assert "present" not in page.url
         assert page.locator("[data-testid='stSidebar']").is_visible()
     finally:
@@ -189,7 +189,7 @@ def test_overview_at_1366_labels_whole_and_accessible(start_server, browser):
 
         page.get_by_role("button", name="Presentation mode").click()
         page.wait_for_function("() => location.search.includes('present=1')")
-        page.get_by_role("button", name="Leave presentation mode").wait_for(timeout=60_000)
+        page.get_by_role("button", name="Leave presentation mode").wait_for()
         wait_for_app(page)
         assert not page.locator("[data-testid='stSidebar']").is_visible()
         _labels_whole(page)
@@ -199,8 +199,8 @@ def test_overview_at_1366_labels_whole_and_accessible(start_server, browser):
 
 def _presenting_scorecard(page) -> None:
     """The scorecard is on screen, in presentation mode."""
-    page.get_by_role("button", name="Leave presentation mode").wait_for(timeout=60_000)
-    page.locator(ROWS).nth(len(HEADLINE) - 1).wait_for(timeout=60_000)
+    page.get_by_role("button", name="Leave presentation mode").wait_for()
+    page.locator(ROWS).nth(len(HEADLINE) - 1).wait_for()
     wait_for_app(page)
     assert "present=1" in page.url and "kpi_detail" not in page.url
     assert not page.locator("[data-testid='stSidebar']").is_visible()
@@ -208,8 +208,8 @@ def _presenting_scorecard(page) -> None:
 
 def _presenting_detail(page, indicator: str) -> None:
     """The indicator's detail is on screen, still in presentation mode."""
-    page.get_by_role("heading", name="KPI detail").wait_for(timeout=60_000)
-    page.get_by_role("link", name="← Back to the scorecard").wait_for(timeout=60_000)
+    page.get_by_role("heading", name="KPI detail").wait_for()
+    page.get_by_role("link", name="← Back to the scorecard").wait_for()
     wait_for_app(page)
     assert f"indicator={indicator}" in page.url and "present=1" in page.url
     assert not page.locator("[data-testid='stSidebar']").is_visible()
