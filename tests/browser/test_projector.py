@@ -135,7 +135,7 @@ def test_presentation_mode_fits_one_projector_screen(start_server, any_fonts_bro
         installed = _sans_serif_font(page)
         if fonts == "Liberation fonts only":  # the restricted font set is the one in use
             assert installed == "Liberation Sans"
-        screenshot(page, f"projector_1920_{installed.replace(' ', '_')}")
+        screenshot(page, f"projector_1920_{fonts.replace(' ', '_')}")
         assert not page.locator("[data-testid='stSidebar']").is_visible()
         assert not page.locator("[data-testid='stHeader']").is_visible()
         assert page.get_by_role("button", name="Leave presentation mode").is_visible()
