@@ -119,6 +119,25 @@ def test_presentation_mode_shows_the_scorecard_only(store_url, monkeypatch):
     assert [s for s in at.subheader if s.value == "Board pack"]
 
 
+def test_kpi_detail_opened_while_presenting_stays_in_presentation_mode(store_url, monkeypatch):
+    monkeypatch.setenv("YJ_ROLE", "board")
+    at = AppTest.from_file(str(ROOT / "pages" / "kpi_detail.py"), default_timeout=90)
+    for k, v in {"present": "1", "indicator": "kpi2_ete", "period": "quarter", "loc": "North"}.items():
+        at.query_params[k] = v
+    at.run()
+    assert not at.exception
+    back = [m.value for m in at.main.markdown if "Back to the scorecard" in m.value]
+    assert len(back) == 1 and 'target="_self"' in back[0]  # the same tab
+    href = re.search(r'href="([^"]*)"', back[0]).group(1).replace("&amp;", "&")
+    assert href.startswith("./?") and "present=1" in href and "loc=North" in href and "period=quarter" in href
+    assert "indicator=" not in href and "by=" not in href
+    assert not at.warning  # the demo banner is one short line, as on the presenting scorecard
+    plain = AppTest.from_file(str(ROOT / "pages" / "kpi_detail.py"), default_timeout=90)
+    plain.query_params["indicator"] = "kpi2_ete"
+    plain.run()
+    assert not [m for m in plain.main.markdown if "Back to the scorecard" in m.value]
+
+
 def test_locality_filter_changes_the_scorecard(store_url, monkeypatch, demo_dataset):
     at = _run("overview", "manager", monkeypatch)
     before = _values(at)
