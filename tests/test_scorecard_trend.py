@@ -54,3 +54,28 @@ def test_the_svg_is_one_line_with_no_table_pipe_and_no_text_but_its_name():
     assert "\n" not in svg and "|" not in svg
     assert re.sub(r'aria-label="[^"]*"', "", svg).count(">") == svg.count("<")  # only tags, no text nodes
     assert "<text" not in svg and "<title" not in svg
+
+
+def test_the_scorecard_table_carries_no_markup_but_its_own():
+    """With HTML allowed (for the same-tab links and the trend lines), text from the data is still text: the
+    only tags in the table are the link, the SVG and its shapes; the hostile narrative's are escaped."""
+    import datetime as dt
+
+    from ui.scorecard import rows, table_markdown
+    from yj_metrics.indicators import INDICATORS
+    from yj_metrics.results import IndicatorResult
+
+    def result(value):
+        return IndicatorResult("kpi2_ete", "KPI 2", dt.date(2024, 1, 1), dt.date(2024, 3, 31), None, None, 8, 20,
+                               value, "%", rag="Red")
+
+    now = result(40.0)
+    hostile = '<img src=x onerror=alert(1)> <a href="http://example.invalid">x</a> <svg onload=alert(2)>'
+    items = rows([now], {"kpi2_ete": result(50.0)}, {"kpi2_ete": [result(v) for v in (30.0, None, 50.0, 40.0)]},
+                 INDICATORS)
+    md = table_markdown(items, benchmarks=True, narrative={"kpi2_ete": hostile})
+    tags = re.findall(r"(?<!\\)<\s*/?\s*([a-zA-Z]+)", md)
+    assert set(tags) == {"a", "svg", "polyline", "circle"}, tags
+    assert tags.count("a") == 2  # the one link, opened and closed
+    assert r"example\.invalid" in md and 'href="http://example.invalid' not in md  # shown, backslash-escaped
+    assert "onerror" in md and not re.search(r"(?<!\\)<img", md)
