@@ -1,5 +1,6 @@
-"""The scorecard's trend line: an inline SVG whose points are the values scaled into the drawing, with
-gaps where a quarter has no figure, the newest point marked, and the values in its accessible name."""
+"""The scorecard's table and trend line: the trend is an inline SVG whose points are the values scaled into the
+drawing, with gaps where a quarter has no figure, the newest point marked, and the values in its accessible
+name; the table's only markup is its own."""
 from __future__ import annotations
 
 import re
