@@ -12,6 +12,13 @@ from ui.page import guarded, start
 
 role, _, _ = start("Access and audit", MANAGERS, filters=False)
 
+# Fixed stylesheet (no data in it): the date range's day, month and year boxes are each a target of at least
+# 24 by 24 px (WCAG 2.2 target size; Streamlit draws them about 18 by 20).
+DATE_TARGETS_CSS = """<style>
+[data-testid="stDateInputField"] [role="spinbutton"] { display: inline-block; min-width: 24px; min-height: 24px;
+  line-height: 24px; text-align: center; }
+</style>"""
+
 ACTIONS = {
     "sign_in": "Signed in", "sign_out": "Signed out", "access_refused": "Refused access",
     "upload": "Upload", "settings_changed": "Settings changed", "view_child_rows": "Viewed child-level rows",
@@ -36,10 +43,12 @@ def body():
                                     "note": "Note"})
     else:
         st.warning("No role-mapping rules yet: with sign-in on, nobody can see any data.")
-    st.caption("The mapping is changed by IT with `python -m yj_metrics roles load roles.csv` "
-               "(see the README); every change is written to the audit log.")
+    st.caption("The mapping is changed by IT with this command (see the README); every change is written to the "
+               "audit log.")
+    st.code("python -m yj_metrics roles load roles.csv", language=None)
 
     st.subheader("Audit log")
+    st.html(DATE_TARGETS_CSS)
     people = store.audit_people()
     c1, c2, c3 = st.columns([2, 2, 2])
     person = c1.selectbox("Person", ["Everyone", *people], key="audit_person")

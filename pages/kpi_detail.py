@@ -1,7 +1,7 @@
 """KPI detail: one indicator over time with its interval, target and benchmarks, and its breakdowns."""
 import streamlit as st
 
-from ui import data, fmt
+from ui import data, fmt, scorecard
 from ui.audit import child_rows_viewed, csv_download
 from ui.auth import EVERYONE, can_see_children
 from ui.charts import COUNT_UNITS, breakdown_bars, clicked_x, trend_chart
@@ -14,7 +14,10 @@ from yj_metrics.indicators import INDICATORS, reporting_period, supported_breakd
 from yj_metrics.narrative import indicator_sentence
 from yj_metrics.periods import financial_year, fy_start_year, last_quarters, quarter_of
 
-role, period, filters = start("KPI detail", EVERYONE)
+present = scorecard.presenting()  # opened from the scorecard in presentation mode
+role, period, filters = start("KPI detail", EVERYONE, compact=present)
+if present:
+    scorecard.back_to_scorecard()
 
 
 @guarded

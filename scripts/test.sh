@@ -9,6 +9,8 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v soffice >/dev/null 2>&1 || need+=(libreoffice-calc-nogui)
 # Impress converts the board pack to PDF for the layout tests (tests/test_pack_layout.py)
 [ -e /usr/lib/libreoffice/program/libslideshowlo.so ] || need+=(libreoffice-impress-nogui)
+# the projector test runs Chromium with these fonts only, as on a laptop without the test machine's fonts
+ls /usr/share/fonts/truetype/liberation*/LiberationSans-Regular.ttf >/dev/null 2>&1 || need+=(fonts-liberation2)
 if [ ${#need[@]} -gt 0 ]; then
   echo "==> Installing system packages: ${need[*]}"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"

@@ -12,6 +12,7 @@ from tests.broken_workbooks import broken_workbooks
 from ui.fmt import WORD_JOINER
 from pathlib import Path
 from yj_metrics import indicators
+from yj_metrics.counting import BREAKDOWN_LABELS
 from yj_metrics.filters import Filters, apply_filters
 from yj_metrics.periods import reporting_quarter
 from yj_metrics.store import Store
@@ -73,10 +74,15 @@ def test_overview_scorecard_shows_the_engines_values(store_url, monkeypatch, dem
     results = indicators.scorecard(demo_dataset, q)
     rows = scorecard_rows(at)
     assert [row[1].split(" (")[0] for row in rows] == [f"**{value(r.value, r.unit)}**" for r in results]
-    # each label links to its detail, keeping the period of this view
+    # each label links to its detail in the same tab, keeping the period of this view and naming the
+    # breakdown the detail opens on (so that the detail adds no history entry of its own)
+    by = {i: next((b for b in indicators.supported_breakdowns(i) if b in BREAKDOWN_LABELS), None)
+          for i in indicators.HEADLINE}
+    quarter = q.label.replace(" ", "")
     assert [row[0] for row in rows] == [
-        f"[{md_escape(indicators.INDICATORS[i].label)}](kpi_detail?period=quarter&q={q.label.replace(' ', '')}"
-        f"&indicator={i})" for i in indicators.HEADLINE]
+        f'<a href="kpi_detail?period=quarter&amp;q={quarter}&amp;indicator={i}'
+        + (f"&amp;by={by[i]}" if by[i] else "") + f'" target="_self">{md_escape(indicators.INDICATORS[i].label)}</a>'
+        for i in indicators.HEADLINE]
     tiles = {m.label: int(m.value) for m in at.metric}
     rags = Counter(r.rag or "No target" for r in results)
     assert [n for label, n in tiles.items() if label.endswith(("Green]", "Amber]", "Red]", "No target"))] == [
@@ -111,6 +117,25 @@ def test_presentation_mode_shows_the_scorecard_only(store_url, monkeypatch):
     at.button(key="present_toggle").click().run()
     assert "present" not in at.query_params
     assert [s for s in at.subheader if s.value == "Board pack"]
+
+
+def test_kpi_detail_opened_while_presenting_stays_in_presentation_mode(store_url, monkeypatch):
+    monkeypatch.setenv("YJ_ROLE", "board")
+    at = AppTest.from_file(str(ROOT / "pages" / "kpi_detail.py"), default_timeout=90)
+    for k, v in {"present": "1", "indicator": "kpi2_ete", "period": "quarter", "loc": "North"}.items():
+        at.query_params[k] = v
+    at.run()
+    assert not at.exception
+    back = [m.value for m in at.main.markdown if "Back to the scorecard" in m.value]
+    assert len(back) == 1 and 'target="_self"' in back[0]  # the same tab
+    href = re.search(r'href="([^"]*)"', back[0]).group(1).replace("&amp;", "&")
+    assert href.startswith("./?") and "present=1" in href and "loc=North" in href and "period=quarter" in href
+    assert "indicator=" not in href and "by=" not in href
+    assert not at.warning  # the demo banner is one short line, as on the presenting scorecard
+    plain = AppTest.from_file(str(ROOT / "pages" / "kpi_detail.py"), default_timeout=90)
+    plain.query_params["indicator"] = "kpi2_ete"
+    plain.run()
+    assert not [m for m in plain.main.markdown if "Back to the scorecard" in m.value]
 
 
 def test_locality_filter_changes_the_scorecard(store_url, monkeypatch, demo_dataset):

@@ -92,26 +92,6 @@ def small_base_note(results) -> str | None:
     return None
 
 
-_BLOCKS = "▁▂▃▄▅▆▇█"
-
-
-def spark(values) -> str:
-    """A text sparkline (``▂▄▅▃▇``) for a short series; gaps for missing values."""
-    known = [v for v in values if v is not None and not (isinstance(v, float) and math.isnan(v))]
-    if not known:
-        return ""
-    lo, hi = min(known), max(known)
-    out = []
-    for v in values:
-        if v is None or (isinstance(v, float) and math.isnan(v)):
-            out.append(" ")
-        elif hi == lo:
-            out.append(_BLOCKS[3])
-        else:
-            out.append(_BLOCKS[round((v - lo) / (hi - lo) * (len(_BLOCKS) - 1))])
-    return "".join(out)
-
-
 def plottable(df, columns):
     """A copy with the protection marker (and any text) turned into gaps, for charts: a chart
     never carries a protected number, not even in its tooltip or specification."""

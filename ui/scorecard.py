@@ -1,12 +1,16 @@
 """The board scorecard: summary tiles, one compact table, exceptions first, presentation mode."""
 from __future__ import annotations
 
+import html
+import math
 from collections import Counter
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
 import streamlit as st
 
+from yj_metrics.counting import BREAKDOWN_LABELS
+from yj_metrics.indicators import supported_breakdowns
 from yj_metrics.narrative import Change, change
 from yj_metrics.results import IndicatorDefinition, IndicatorResult
 
@@ -24,7 +28,8 @@ BASE_CSS = """<style>
 .st-key-tiles [data-testid="stMetricLabel"] * { white-space: normal; overflow: visible; text-overflow: clip; }
 .st-key-scorecard table { width: 100%; }
 .st-key-scorecard th, .st-key-scorecard td { padding: 0.3rem 0.6rem; vertical-align: top; }
-.st-key-scorecard td:nth-child(2), .st-key-scorecard td:nth-child(3) { white-space: nowrap; }
+.st-key-scorecard td:nth-child(2), .st-key-scorecard td:nth-child(3), .st-key-scorecard td:has(svg.yj-spark) { white-space: nowrap; }
+.st-key-scorecard svg.yj-spark { width: 3.6em; height: 1em; vertical-align: -0.12em; margin-right: 0.35em; overflow: visible; }
 </style>"""
 PRESENT_CSS = """<style>
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stExpandSidebarButton"],
@@ -34,8 +39,10 @@ header[data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stDecor
 [data-testid="stMetric"] { padding: 0.25rem 0.75rem; }
 [data-testid="stMetricValue"] { font-size: 2rem; }
 .st-key-tiles [data-testid="stMetricLabel"] p { font-size: 1.1rem; }
-.st-key-scorecard table { font-size: 1.35rem; }
-.st-key-scorecard th, .st-key-scorecard td { padding: 0.2rem 0.6rem; }
+.st-key-scorecard table { font-size: 1.3rem; }
+.st-key-scorecard th, .st-key-scorecard td { padding: 0.2rem 0.5rem; }
+/* one line per indicator: only the benchmarks (and what each figure says, when asked) may wrap */
+.st-key-scorecard th, .st-key-scorecard td:nth-child(1), .st-key-scorecard td:nth-child(4) { white-space: nowrap; }
 </style>"""
 
 
@@ -86,9 +93,34 @@ def style(present: bool) -> None:
 
 
 def detail_link(indicator: str) -> str:
-    """A relative link to the indicator's detail, keeping the period and filters of this view."""
+    """A relative link to the indicator's detail, keeping the period, the filters and presentation mode
+    of this view."""
     params = {k: v for k, v in st.query_params.to_dict().items() if k not in (PRESENT_PARAM, "indicator")}
-    return "kpi_detail?" + urlencode({**params, "indicator": indicator})
+    params["indicator"] = indicator
+    if presenting():
+        params[PRESENT_PARAM] = "1"
+    # the breakdown the detail opens on, as it would write it into the address: otherwise its first run
+    # adds it as a new history entry, and the browser's Back would land on the detail again
+    dims = [b for b in supported_breakdowns(indicator) if b in BREAKDOWN_LABELS]
+    if dims:
+        params["by"] = dims[0]
+    return "kpi_detail?" + urlencode(params)
+
+
+def _detail_anchor(label: str, indicator: str) -> str:
+    """The indicator's label as a link that opens its detail in the same tab (a markdown link would open a
+    new tab, out of presentation mode and with nothing to go Back to). The label is markdown-escaped text."""
+    return f'<a href="{html.escape(detail_link(indicator))}" target="_self">{md_escape(label)}</a>'
+
+
+def back_to_scorecard() -> None:
+    """On a detail page opened from the scorecard in presentation mode: the projector stylesheet and a
+    same-tab link back to the scorecard, keeping the period and filters (the browser's Back works too)."""
+    style(True)
+    params = {k: v for k, v in st.query_params.to_dict().items() if k not in ("indicator", "by")}
+    params[PRESENT_PARAM] = "1"
+    st.markdown(f'<a href="./?{html.escape(urlencode(params))}" target="_self">← Back to the scorecard</a>',
+                unsafe_allow_html=True)
 
 
 def rag_of(r: IndicatorResult) -> str:
@@ -155,17 +187,63 @@ def _value_text(r: IndicatorResult) -> str:
     return f"**{fmt.value(r.value, r.unit)}** ({md_escape(part) if fmt.is_protected(r) else part})"
 
 
+def _known(v) -> bool:
+    return v is not None and not (isinstance(v, float) and math.isnan(v))
+
+
+SPARK_W, SPARK_H, SPARK_PAD = 36.0, 10.0, 1.5  # the drawing's own units; CSS draws it 3.6em by 1em
+
+
+def spark_svg(values, unit: str) -> str:
+    """A small inline SVG line of a short series, oldest to newest, the newest point marked; gaps for
+    missing (or protected) values. Drawn, not typed: it is the same width whatever fonts the screen has.
+    Its accessible name lists the values. Empty when no value is known."""
+    known = [v for v in values if _known(v)]
+    if not known:
+        return ""
+    lo, hi = min(known), max(known)
+    step = SPARK_W / max(len(values) - 1, 1)
+
+    def y(v) -> float:
+        mid = SPARK_H / 2
+        return mid if hi == lo else SPARK_PAD + (hi - v) / (hi - lo) * (SPARK_H - 2 * SPARK_PAD)
+
+    runs, run = [], []  # the known points, split at each gap
+    for i, v in enumerate(values):
+        if _known(v):
+            run.append((i * step, y(v)))
+        elif run:
+            runs.append(run)
+            run = []
+    if run:
+        runs.append(run)
+    lines = "".join('<polyline points="' + " ".join(f"{x:.1f},{yy:.1f}" for x, yy in r) + '"/>'
+                    for r in runs if len(r) > 1)
+    alone = "".join(f'<circle cx="{r[0][0]:.1f}" cy="{r[0][1]:.1f}" r="0.9" fill="currentColor" stroke="none"/>'
+                    for r in runs[:-1] if len(r) == 1)  # a point between gaps (the newest has its own mark)
+    newest = runs[-1][-1]
+    dot = f'<circle cx="{newest[0]:.1f}" cy="{newest[1]:.1f}" r="1.8" fill="currentColor" stroke="none"/>'
+    name = html.escape("Trend, oldest to newest: " + ", ".join(fmt.short_value(v, unit) if _known(v) else "no figure"
+                                                                for v in values))
+    return (f'<svg class="yj-spark" viewBox="0 0 {SPARK_W:g} {SPARK_H:g}" role="img" '
+            f'aria-label="{name}" fill="none" stroke="currentColor" stroke-width="1.2" stroke-linejoin="round" '
+            f'stroke-linecap="round">{lines}{alone}{dot}</svg>')
+
+
 def _trend_text(row: Row) -> str:
-    values = [x.value for x in row.trend]
-    line = fmt.spark(values)
+    if not row.trend:
+        return "–"
+    unit = row.trend[-1].unit
+    line = spark_svg([x.value for x in row.trend], unit)
     if not line:
         return "–"
     first, last = row.trend[0], row.trend[-1]
-    return f"{line} {fmt.short_value(first.value, first.unit)} → {fmt.short_value(last.value, last.unit)}"
+    return f"{line}{fmt.short_value(first.value, first.unit)} → {fmt.short_value(last.value, last.unit)}"
 
 
 def table_markdown(items: list[Row], benchmarks: bool, narrative: dict[str, str] | None = None) -> str:
-    """The scorecard as one markdown table, every cell escaped text or a number formatted here."""
+    """The scorecard as one markdown table, every cell escaped text or a number formatted here; the only
+    HTML is written here (the same-tab link and the trend's SVG), around escaped text and our numbers."""
     head = ["Indicator", "Value (count)", "RAG", "Change on last quarter"]
     head += ["Benchmarks"] if benchmarks else []
     head += ["Trend, 5 quarters"]
@@ -173,7 +251,7 @@ def table_markdown(items: list[Row], benchmarks: bool, narrative: dict[str, str]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for row in items:
         r = row.result
-        cells = [f"[{md_escape(row.definition.label)}]({detail_link(r.indicator)})", _value_text(r),
+        cells = [_detail_anchor(row.definition.label, r.indicator), _value_text(r),
                  "not shown" if rag_of(r) == PROTECTED else fmt.rag_badge(r.rag), _change_text(row)]
         cells += [_benchmark_text(r)] if benchmarks else []
         cells += [_trend_text(row)]
@@ -184,4 +262,6 @@ def table_markdown(items: list[Row], benchmarks: bool, narrative: dict[str, str]
 
 def table(items: list[Row], benchmarks: bool, narrative: dict[str, str] | None = None) -> None:
     with st.container(key="scorecard"):
-        st.markdown(table_markdown(items, benchmarks, narrative))
+        # HTML on for the links and trend lines only: every piece of data text in the table is md_escape'd
+        # (each punctuation character backslash-escaped), so it stays text and can form no tag
+        st.markdown(table_markdown(items, benchmarks, narrative), unsafe_allow_html=True)

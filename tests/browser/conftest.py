@@ -17,6 +17,13 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--disable-quic", "--no-first-run"]
 VIEWPORT = {"width": 1366, "height": 768}
+# How long the app may take to reach a state on a loaded machine (two cores shared by several servers and
+# browsers). A ceiling against a hang, never a pause: every wait is for a condition (a selector, the
+# script's run state, a URL, a download) and returns as soon as it holds.
+APP_TIMEOUT = 180_000  # ms
+SERVER_START_S = 120
+# the script has run to its end (Streamlit marks the app element with its run state)
+IDLE_JS = "() => document.querySelector(\"[data-testid='stApp']\")?.dataset.testScriptState === 'notRunning'"
 
 
 def _free_port() -> int:
@@ -50,14 +57,7 @@ def start_server(tmp_path, demo_dataset):
              "--secrets.files", str(tmp_path / "no-secrets.toml")],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         url = f"http://127.0.0.1:{port}"
-        for _ in range(120):
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.25)
-        else:
+        if not wait_for_health(url, proc):
             proc.kill()
             pytest.fail(f"streamlit did not start; see {log.name}")
         server = Server(url, proc, db)
@@ -71,6 +71,31 @@ def start_server(tmp_path, demo_dataset):
             s.proc.wait(10)
         except subprocess.TimeoutExpired:
             s.proc.kill()
+
+
+def wait_for_health(url: str, proc: subprocess.Popen | None = None, seconds: float = SERVER_START_S) -> bool:
+    """Whether the server at ``url`` answered its health check within ``seconds`` (False at once if
+    ``proc`` has exited)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            return False
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    return True
+        except OSError:
+            time.sleep(0.25)
+    return False
+
+
+def new_context(browser, **kwargs):
+    """A browser context whose every wait (locators, clicks, navigation, downloads) may take up to
+    APP_TIMEOUT for its condition, rather than Playwright's 30 s default."""
+    ctx = browser.new_context(**kwargs)
+    ctx.set_default_timeout(APP_TIMEOUT)
+    ctx.set_default_navigation_timeout(APP_TIMEOUT)
+    return ctx
 
 
 @pytest.fixture(scope="session")
@@ -87,22 +112,24 @@ def browser():
 
 @pytest.fixture
 def context(browser):
-    ctx = browser.new_context(viewport=VIEWPORT, accept_downloads=True)
+    ctx = new_context(browser, viewport=VIEWPORT, accept_downloads=True)
     yield ctx
     ctx.close()
 
 
-def wait_for_app(page, timeout: float = 60_000) -> None:
-    """Wait until the script has finished running (no 'Running' status widget)."""
+def wait_for_app(page, timeout: float = APP_TIMEOUT) -> None:
+    """Wait until the script has finished running (its run state, no 'Running' status widget, nothing stale).
+    Then half a second for a rerun a click has just asked for to start, and its end if it did."""
     page.wait_for_selector("[data-testid='stApp']", timeout=timeout)
     page.wait_for_selector("[data-testid='stMain'] h1, [data-testid='stAlertContentError']", timeout=timeout)
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
-        " && !document.querySelector('[data-stale=\"true\"]')", timeout=timeout)
+    idle = ("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+            " && !document.querySelector('[data-stale=\"true\"]') && (" + IDLE_JS + ")()")
+    page.wait_for_function(idle, timeout=timeout)
     page.wait_for_timeout(500)
+    page.wait_for_function(idle, timeout=timeout)
 
 
-def stable_texts(page, selector: str, timeout_ms: int = 60_000) -> list[str]:
+def stable_texts(page, selector: str, timeout_ms: int = APP_TIMEOUT) -> list[str]:
     """The texts of ``selector`` once two reads 700 ms apart agree (the rerun has finished)."""
     previous, waited = None, 0
     while waited < timeout_ms:

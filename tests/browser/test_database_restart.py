@@ -10,11 +10,10 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 
 import pytest
 
-from tests.browser.conftest import ROOT, VIEWPORT, screenshot, wait_for_app
+from tests.browser.conftest import ROOT, VIEWPORT, new_context, screenshot, wait_for_app, wait_for_health
 from tests.conftest import _as_postgres_user, _free_port, _pg_bin
 from yj_metrics.errors import MESSAGES
 from yj_metrics.store import Store
@@ -81,14 +80,9 @@ def test_postgres_stopped_and_restarted_during_a_session(own_postgres, demo_data
          "--browser.gatherUsageStats", "false", "--secrets.files", str(tmp_path / "no-secrets.toml")],
         cwd=ROOT, env=env, stdout=open(out, "w"), stderr=open(err, "w"))
     url = f"http://127.0.0.1:{port}"
-    ctx = browser.new_context(viewport=VIEWPORT)
+    ctx = new_context(browser, viewport=VIEWPORT)
     try:
-        for _ in range(160):
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1):
-                    break
-            except OSError:
-                time.sleep(0.25)
+        assert wait_for_health(url, proc), f"streamlit did not start; see {err}"
         page = ctx.new_page()
         page.goto(url)
         wait_for_app(page)
@@ -97,18 +91,18 @@ def test_postgres_stopped_and_restarted_during_a_session(own_postgres, demo_data
 
         own_postgres.stop()
         page.get_by_role("link", name="KPI detail").click()
-        page.get_by_text(MESSAGES["unreachable"]).wait_for(timeout=60_000)
-        page.get_by_text("Waiting for the database").wait_for(timeout=30_000)
+        page.get_by_text(MESSAGES["unreachable"]).wait_for()
+        page.get_by_text("Waiting for the database").wait_for()
         screenshot(page, "database_unreachable")
         text = page.locator("[data-testid='stApp']").inner_text()
         assert not LEAKS.search(text) and not DRIVER.search(text), text
         assert not [c for c in demo_dataset.children["child_id"] if c in text]
 
         own_postgres.start()  # no click, no reload: the page notices by itself
-        page.get_by_role("heading", name="KPI detail").wait_for(timeout=60_000)
+        page.get_by_role("heading", name="KPI detail").wait_for()
         wait_for_app(page)
         assert page.get_by_text(MESSAGES["unreachable"]).count() == 0
-        page.get_by_text("Break down by").wait_for(timeout=60_000)
+        page.get_by_text("Break down by").wait_for()
     finally:
         ctx.close()
         proc.terminate()

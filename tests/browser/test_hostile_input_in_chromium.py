@@ -8,7 +8,7 @@ import urllib.request
 import pytest
 
 from tests import hostile_workbooks as hostile
-from tests.browser.conftest import screenshot, wait_for_app
+from tests.browser.conftest import new_context, screenshot, wait_for_app
 
 pytestmark = pytest.mark.browser
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -24,7 +24,7 @@ def _healthy(server) -> bool:
 def _upload(page, name: str, data: bytes, says: str) -> None:
     page.locator(".st-key-workbook input[type='file']").set_input_files(
         {"name": name, "mimeType": XLSX, "buffer": data})
-    page.get_by_text(says).first.wait_for(timeout=60_000)
+    page.get_by_text(says).first.wait_for()
     wait_for_app(page)
 
 
@@ -43,8 +43,8 @@ def _second_session_works(page, server) -> None:
 ], ids=["checks", "worker-limit"])
 def test_hostile_uploads_leave_the_server_and_other_sessions_working(start_server, browser, env, cases):
     server = start_server("manager", env=env)
-    uploader = browser.new_context(viewport={"width": 1366, "height": 768}).new_page()
-    other = browser.new_context(viewport={"width": 1366, "height": 768}).new_page()
+    uploader = new_context(browser, viewport={"width": 1366, "height": 768}).new_page()
+    other = new_context(browser, viewport={"width": 1366, "height": 768}).new_page()
     _second_session_works(other, server)
     uploader.goto(f"{server.url}/upload")
     wait_for_app(uploader)
@@ -72,7 +72,7 @@ def test_expensive_and_reversed_custom_periods_answer_quickly_with_a_plain_messa
     page = context.new_page()
     started = time.perf_counter()
     page.goto(f"{server.url}/ete_accommodation?{query}")
-    page.get_by_text(says).first.wait_for(timeout=60_000)
+    page.get_by_text(says).first.wait_for()
     wait_for_app(page)
     seconds = time.perf_counter() - started
     assert page.locator("[data-testid='stException']").count() == 0

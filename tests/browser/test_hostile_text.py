@@ -93,7 +93,7 @@ def _breakdown_by_locality_shows(page, locality: str) -> None:
     radio.get_by_text("Locality", exact=True).click()
     _settled(page)
     ticks = page.locator("[data-testid='stPlotlyChart'] .xtick text")
-    ticks.first.wait_for(timeout=60_000)
+    ticks.first.wait_for()
     assert locality in ticks.all_text_contents()
 
 
@@ -138,7 +138,7 @@ def test_hostile_file_name_on_upload(start_server, context):
     workbook = dataset_to_xlsx(make_demo(seed=3, children=150))
     page.locator(".st-key-workbook input[type='file']").set_input_files(
         {"name": FILE_NAME, "mimeType": XLSX, "buffer": workbook})
-    page.get_by_text(re.compile(r"Stored as snapshot \d+")).wait_for(timeout=60_000)
+    page.get_by_text(re.compile(r"Stored as snapshot \d+")).wait_for()
     # stored, the page ran again from the top: the sidebar names the new live file, as text
     page.locator("[data-testid='stSidebar']").get_by_text(_shown(FILE_NAME)).wait_for()
     _assert_inert(page, requests, "upload")
@@ -147,7 +147,7 @@ def test_hostile_file_name_on_upload(start_server, context):
     # the same bytes again, under another name: the message names the stored file, as text
     page.locator(".st-key-workbook input[type='file']").set_input_files(
         {"name": "<img src=http://example.invalid/u.png>.xlsx", "mimeType": XLSX, "buffer": workbook})
-    page.get_by_text(_shown(f"already loaded as snapshot 2 ({FILE_NAME})")).wait_for(timeout=60_000)
+    page.get_by_text(_shown(f"already loaded as snapshot 2 ({FILE_NAME})")).wait_for()
     page.get_by_text(_shown("<img src=http://example.invalid/u.png>.xlsx: checked")).wait_for()
     _assert_inert(page, requests, "upload again")
     screenshot(page, "hostile_upload")

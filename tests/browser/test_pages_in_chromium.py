@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from tests.browser.conftest import screenshot, stable_texts, wait_for_app
+from tests.browser.conftest import new_context, screenshot, stable_texts, wait_for_app
 from yj_metrics.demo import demo_dataset as make_demo
 from yj_metrics.writing import dataset_to_xlsx
 
@@ -14,7 +14,7 @@ pytestmark = pytest.mark.browser
 
 def _scorecard_values(page) -> list[str]:
     cells = ".st-key-scorecard tbody td:nth-child(2)"
-    page.locator(cells).nth(9).wait_for(timeout=60_000)
+    page.locator(cells).nth(9).wait_for()
     return stable_texts(page, cells)
 
 
@@ -47,7 +47,7 @@ def test_overview_locality_filter_and_copied_url(start_server, context, browser)
     page.get_by_text("Locality: North").first.wait_for()
 
     # the copied link, opened in a new browser context, gives the same view
-    other = browser.new_context(viewport={"width": 1366, "height": 768})
+    other = new_context(browser, viewport={"width": 1366, "height": 768})
     p2 = other.new_page()
     p2.goto(page.url)
     wait_for_app(p2)
@@ -66,7 +66,7 @@ def test_clicking_a_bar_drills_down(start_server, context):
     bars.first.wait_for()
     screenshot(page, "kpi_detail")
     bars.first.click(force=True)  # the first bar is White
-    page.get_by_text("Ethnicity: White").first.wait_for(timeout=30_000)
+    page.get_by_text("Ethnicity: White").first.wait_for()
     assert "eth=White" in page.url
 
 
@@ -78,7 +78,7 @@ def test_manager_uploads_a_workbook(start_server, context, tmp_path):
     path = tmp_path / "april.xlsx"
     path.write_bytes(dataset_to_xlsx(make_demo(seed=3, children=150)))
     page.locator(".st-key-workbook input[type='file']").set_input_files(str(path))
-    page.get_by_text(re.compile(r"Stored as snapshot \d+")).wait_for(timeout=60_000)
+    page.get_by_text(re.compile(r"Stored as snapshot \d+")).wait_for()
     screenshot(page, "upload")
     from yj_metrics.store import Store
 

@@ -9,11 +9,11 @@ import re
 import subprocess
 import sys
 import time
-import urllib.request
 
 import pytest
 
-from tests.browser.conftest import CHROMIUM_ARGS, ROOT, VIEWPORT, _free_port, screenshot, wait_for_app
+from tests.browser.conftest import (APP_TIMEOUT, ROOT, VIEWPORT, _free_port, new_context, screenshot, wait_for_app,
+                                    wait_for_health)
 from yj_metrics.access import make_rule
 from yj_metrics.store import Store
 
@@ -78,14 +78,7 @@ server_metadata_url = "{idp_url}/.well-known/openid-configuration"
          "--browser.gatherUsageStats", "false", "--secrets.files", str(secrets)],
         cwd=ROOT, env=env, stdout=open(log_path, "w"), stderr=subprocess.STDOUT)
     url = f"http://localhost:{port}"
-    for _ in range(160):
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.25)
-    else:
+    if not wait_for_health(url, proc):
         proc.kill()
         pytest.fail(f"streamlit did not start; see {log_path}")
     return SignInServer(url, proc, db_url, log_path)
@@ -109,11 +102,13 @@ def server(idp, db_url, tmp_path_factory):
 
 
 def sign_in(page, server, sub: str) -> None:
+    """Through the provider's form and back; returns once the app has finished its first run for them
+    (every wait is for a state of the page, with the context's APP_TIMEOUT as a ceiling)."""
     page.goto(server.url)
     wait_for_app(page)
     page.get_by_role("button", name="Sign in").click()
-    page.get_by_role("button", name=sub, exact=True).click(timeout=30_000)  # the provider's sign-in form
-    page.wait_for_url(re.compile(re.escape(server.url) + r"/?(\?.*)?$"), timeout=30_000)
+    page.get_by_role("button", name=sub, exact=True).click()  # the provider's sign-in form
+    page.wait_for_url(re.compile(re.escape(server.url) + r"/?(\?.*)?$"))
     wait_for_app(page)
 
 
@@ -126,7 +121,7 @@ def main_text(page) -> str:
     return page.locator("[data-testid='stMain']").inner_text().replace("\u2060", "")
 
 
-def wait_for_audit(db_url, timeout=20, **match) -> list[dict]:
+def wait_for_audit(db_url, timeout=APP_TIMEOUT / 1000, **match) -> list[dict]:
     """Audit rows matching every key (``detail_contains`` matches inside the JSON detail)."""
     want = match.pop("detail_contains", None)
     deadline = time.time() + timeout
@@ -143,7 +138,7 @@ def test_three_roles_at_once_on_one_server(server, browser, tmp_path):
     pages = {}
     contexts = []
     for sub in ("manager-1", "board-1", "partner-1"):  # three people, three browsers, one server
-        ctx = browser.new_context(viewport=VIEWPORT, accept_downloads=True)
+        ctx = new_context(browser, viewport=VIEWPORT, accept_downloads=True)
         contexts.append(ctx)
         pages[sub] = ctx.new_page()
         sign_in(pages[sub], server, sub)
@@ -190,7 +185,7 @@ def test_three_roles_at_once_on_one_server(server, browser, tmp_path):
         m.goto(f"{server.url}/kpi_detail?indicator=fte_rate")
         wait_for_app(m)
         m.get_by_text("Children behind this figure (managers only)").click()
-        m.locator("[data-testid='stExpander'] [data-testid='stDataFrame']").wait_for(timeout=60_000)
+        m.locator("[data-testid='stExpander'] [data-testid='stDataFrame']").wait_for()
         with m.expect_download() as d:
             m.get_by_role("button", name="Download this table (CSV)").click()
         assert d.value.suggested_filename.endswith(".csv")
@@ -225,18 +220,19 @@ def test_three_roles_at_once_on_one_server(server, browser, tmp_path):
         m.goto(f"{server.url}/audit")
         wait_for_app(m)
         m.get_by_role("heading", name="Audit log").wait_for()
-        grid = m.locator("[data-testid='stDataFrame']").last
-        grid.wait_for()
-        time.sleep(1)
+        m.get_by_text(re.compile(r"^[\d,]+ entries, newest first")).wait_for()
+        m.locator("[data-testid='stDataFrame']").last.locator("canvas").first.wait_for()  # the grid is drawn
         screenshot(m, "audit_page")
         assert "yj-managers" in main_text(m) or m.locator("[data-testid='stDataFrame']").count() >= 2
-        box = m.locator("[data-testid='stSelectbox']").filter(has_text="Person")
-        box.click()
+        person = m.get_by_role("combobox", name="Person")
+        person.scroll_into_view_if_needed()  # a list opened while the page scrolls closes again
+        person.focus()
+        person.press("ArrowDown")  # opens the list
         m.get_by_role("option", name="officer@police.example.uk").click()
+        # the log, rerun for the partner alone, counts their entries (of the last 30 days: all of them)
+        n_partner = len(Store(server.db_url).audit_entries(person="officer@police.example.uk"))
+        m.get_by_text(re.compile(rf"^{n_partner:,} entries, newest first")).wait_for()
         wait_for_app(m)
-        m.get_by_text(re.compile(r"^\d+ entries")).wait_for()
-        n_partner = int(re.search(r"(\d+) entries", main_text(m)).group(1))
-        assert n_partner == len(Store(server.db_url).audit_entries(person="officer@police.example.uk"))
         with m.expect_download() as d:
             m.get_by_role("button", name="Download the audit log (CSV)").click()
         target = tmp_path / d.value.suggested_filename
@@ -250,16 +246,16 @@ def test_three_roles_at_once_on_one_server(server, browser, tmp_path):
 
 
 def test_sign_out_and_an_unmapped_person(server, browser):
-    ctx = browser.new_context(viewport=VIEWPORT)
+    ctx = new_context(browser, viewport=VIEWPORT)
     try:
         page = ctx.new_page()
         sign_in(page, server, "board-1")
         page.get_by_role("heading", name="Board overview").wait_for()
         page.get_by_role("button", name="Sign out").click()
         # the provider asks to confirm ending its session, then sends the browser back
-        page.wait_for_url(re.compile(r"end_session"), timeout=30_000)
+        page.wait_for_url(re.compile(r"end_session"))
         page.get_by_role("button").first.click()
-        page.wait_for_url(re.compile(re.escape(server.url)), timeout=30_000)
+        page.wait_for_url(re.compile(re.escape(server.url)))
         wait_for_app(page)
         page.get_by_role("button", name="Sign in").wait_for()
         assert "Board overview" not in main_text(page)
@@ -287,7 +283,7 @@ def test_sign_out_and_an_unmapped_person(server, browser):
 def test_partner_deep_links_on_a_fresh_server(idp, db_url, browser, tmp_path):
     """A partner signed in (identity cookie in the browser) whose first request to a fresh server
     (restarted on the same address) is a deep link to a page they may not open."""
-    ctx = browser.new_context(viewport=VIEWPORT)
+    ctx = new_context(browser, viewport=VIEWPORT)
     first = start_signin_server(idp, db_url, tmp_path)
     fresh = None
     try:
