@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import altair as alt
 import pandas as pd
@@ -21,8 +22,16 @@ def spec(chart, validate: bool = True) -> str:
         .configure_title(fontSize=14, anchor="start").to_json(validate=validate)
 
 
+@lru_cache(maxsize=256)
+def render(vega_lite: str, scale: float) -> bytes:
+    """A Vega-Lite specification as PNG bytes. Rendering is most of a pack's build time, so the same
+    specification (the same figures, labels and size) is drawn once per process: a pack rebuilt for the
+    same quarter and data reuses its charts (at most 256 kept, about 15 MB)."""
+    return vlc.vegalite_to_png(vega_lite, scale=scale)
+
+
 def _png(chart: alt.Chart) -> bytes:
-    return vlc.vegalite_to_png(spec(chart), scale=2)
+    return render(spec(chart), 2)
 
 
 def _empty(title, height: int = HEIGHT,
@@ -71,7 +80,7 @@ def trend_pngs(results, title: str, unit: str, target=None, heights=(HEIGHT,)) -
     import json
 
     base = json.loads(spec(trend_chart(results, title, unit, target, heights[0]), validate=False))
-    return [vlc.vegalite_to_png(json.dumps(_with_height(base, h)), scale=PACK_SCALE) for h in heights]
+    return [render(json.dumps(_with_height(base, h)), PACK_SCALE) for h in heights]
 
 
 def trend_chart(results, title: str, unit: str, target=None, height: int = HEIGHT):
