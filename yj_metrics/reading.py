@@ -935,6 +935,9 @@ def read_workbook(data: bytes, file_name: str, limits: ReadLimits | None = None,
     if not sheets:
         raise WorkbookReadError("This workbook has no worksheets. Use the blank template, "
                                 "fill in the sheets and upload it again.")
+    if kind == "csv" and os.path.splitext(file_name or "")[1].lower() in (".xlsx", ".xlsm", ".xls"):
+        notes += (f"'{file_name}' is named as an Excel workbook but holds text, so it was read as a CSV file "
+                  f"(one sheet, '{next(iter(sheets))}').",)
     return RawWorkbook(file_name=file_name, sheets=sheets, notes=notes,
                        sources={name: file_name for name in sheets})
 
