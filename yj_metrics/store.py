@@ -265,7 +265,7 @@ class SheetSource:
     def describe(self) -> str:
         how = "kept from" if self.kept else "from"
         return (f"{self.sheet}: {self.rows:,} row{'' if self.rows == 1 else 's'} {how} {self.file_name} "
-                f"(uploaded {self.loaded_at:%d %b %Y %H:%M}, snapshot {self.first_snapshot})")
+                f"(uploaded {self.loaded_at.day} {self.loaded_at:%b %Y %H:%M} UTC, snapshot {self.first_snapshot})")
 
 
 def sheets_on_their_own(raw: RawWorkbook) -> tuple[str, ...]:
@@ -614,8 +614,13 @@ class Store:
         info = self.snapshot(snapshot_id)
         total = sum(info.row_counts.values())
         message = f"Stored as snapshot {snapshot_id} ({total:,} rows); it is now the live data."
-        if kept:
-            message += " Kept from before: " + "; ".join(k.describe() for k in kept) + "."
+        core = [k for k in kept if k.sheet not in OWN_SHEETS]
+        if core:
+            message += (f" It holds the case data of snapshot {core[0].first_snapshot} ({core[0].file_name}) with "
+                        f"the sheets uploaded: {', '.join(provided)}.")
+        own = [k for k in kept if k.sheet in OWN_SHEETS]
+        if own:
+            message += " Kept from before: " + "; ".join(k.describe() for k in own) + "."
         return LoadResult(info, True, message)
 
     def _record_sources(self, conn: sa.Connection, snapshot_id: int, ds: Dataset, provided: dict[str, str],

@@ -751,17 +751,19 @@ def _find_sheets(raw: RawWorkbook, problems: _Problems, required: bool = True) -
     return chosen
 
 
-def validate(raw: RawWorkbook, today: dt.date | None = None, along: Dataset | None = None) -> ValidationReport:
+def validate(raw: RawWorkbook, today: dt.date | None = None, along: Dataset | None = None,
+             partial: bool = False) -> ValidationReport:
     """Check every sheet, column and cell; return all problems and, if none, the Dataset.
 
     ``today`` (default: the current date) decides which dates are "in the future". ``along``: the stored
     data these sheets are uploaded to go with (sheets on their own, such as Population): the required sheets
     may then be missing, and the child and outcome ids of Victims and Remands are checked against it.
+    ``partial``: the required sheets may be missing (sheets on their own, checked without the stored data).
     """
     problems = _Problems()
     today_ts = pd.Timestamp(today or dt.date.today()).normalize()
     try:
-        chosen = _find_sheets(raw, problems, required=along is None)
+        chosen = _find_sheets(raw, problems, required=along is None and not partial)
         data: dict[str, _SheetData] = {}
         for spec in c.SHEETS:
             if spec.name in chosen:
