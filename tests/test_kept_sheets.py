@@ -164,3 +164,17 @@ def test_a_load_that_fails_while_keeping_sheets_leaves_nothing_half_stored(db_ur
         store.load_sheets(_population_csv("North,Male,White,12,,1500,2024"), "Population.csv")
     assert _table_dump(db_url) == before
     assert [s.id for s in store.snapshots()] == [april.snapshot.id]
+
+
+def test_only_an_upload_of_nothing_but_those_sheets_is_taken_as_sheets_on_their_own():
+    from yj_metrics.example_exports import export_xlsx
+    from yj_metrics.reading import read_workbook
+
+    rows = valid_workbook_rows()
+    both = to_xlsx({"Instructions": [["How to fill in"]], "Population": rows["Population"],
+                    "Remands": rows["Remands"]})
+    assert sheets_on_their_own(read_workbook(both, "extra.xlsx", isolated=False)) == ("Remands", "Population")
+    # a case system's export with its own names for the case sheets and a sheet called Benchmarks is not
+    system = export_xlsx(demo_dataset(children=40), "system")
+    assert sheets_on_their_own(read_workbook(system, "export.xlsx", isolated=False)) == ()
+    assert sheets_on_their_own(read_workbook(_april(), "april.xlsx", isolated=False)) == ()

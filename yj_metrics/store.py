@@ -32,7 +32,7 @@ from .mapping import Mapping, validate_mapped
 from .reading import RawWorkbook, WorkbookReadError, read_workbook
 from .periods import parse_quarter
 from .settings import Settings
-from .validation import ValidationReport, unreadable_report, validate
+from .validation import IGNORED_SHEETS, ValidationReport, unreadable_report, validate
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DB_PATH = ROOT / "data" / "yj_dashboard.db"
@@ -269,12 +269,18 @@ class SheetSource:
 
 
 def sheets_on_their_own(raw: RawWorkbook) -> tuple[str, ...]:
-    """Our optional sheets in ``raw`` by name (:data:`OWN_SHEETS`, e.g. ``Population.csv``) when it holds none
-    of the required ones: an upload of those sheets on their own, to go with the stored case data."""
-    names = {c.norm_name(n) for n in raw.sheets}
-    if any(c.norm_name(spec.name) in names for spec in c.SHEETS if spec.required):
-        return ()
-    return tuple(name for name in OWN_SHEETS if c.norm_name(name) in names)
+    """Our optional sheets (:data:`OWN_SHEETS`, e.g. ``Population.csv``) when they are all ``raw`` holds (besides
+    instruction or list sheets and empty ones): an upload of those sheets on their own, to go with the stored case
+    data. A case system's export that also has a sheet called Benchmarks is not one."""
+    own = {c.norm_name(name): name for name in OWN_SHEETS}
+    found = []
+    for name, sheet in raw.sheets.items():
+        key = c.norm_name(name)
+        if key in own:
+            found.append(own[key])
+        elif key not in IGNORED_SHEETS and sheet.rows:
+            return ()
+    return tuple(name for name in OWN_SHEETS if name in found)
 
 
 def provided_sheets(raw: RawWorkbook, mapping: Mapping | None = None) -> dict[str, str]:
