@@ -75,7 +75,7 @@ for _ in range(ROUNDS):
         t0 = time.perf_counter()
         validate(read_files(files))
         times[label].append(time.perf_counter() - t0)
-print(f"\nread + validate, median of {ROUNDS} rounds (bounded reader, a worker per file):")
+print(f"\nread + validate, median of {ROUNDS} rounds (bounded reader: a worker per workbook, one for all CSV files):")
 base = statistics.median(times["demo .xlsx"])
 for label, ts in times.items():
     m = statistics.median(ts)

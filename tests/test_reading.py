@@ -399,3 +399,21 @@ def test_isolated_and_in_process_reading_give_the_same_csv_and_xls_cells(tmp_pat
 def test_html_saved_as_xls_is_still_refused():
     msg = _read_error(b"<html><body><table><tr><td>child_id</td></tr></table></body></html>", "export.xls")
     assert "web page" in msg
+
+
+def test_csv_files_read_together_name_the_file_a_problem_is_in(tmp_path):
+    files = _template_csv_files(tmp_path)
+    assert read_files(files) == read_files(files, isolated=False)
+    bad = [(n, d + b"C9,\x00\x01\r\n" if n == "Outcomes.csv" else d) for n, d in files]
+    msg = _read_error_files(bad)
+    assert "named 'Outcomes.csv' but it is not text" in msg  # a short file: its first bytes already say so
+    wide = [(n, d + b"1,2,3,4,5,6,7,8,9,10,11,12,13,14,15\r\n" if n == "Children.csv" else d) for n, d in files]
+    with pytest.raises(WorkbookReadError) as err:
+        read_files(wide, limits=ReadLimits(max_columns=14))
+    assert "'Children.csv' row 7 has 15 cells" in err.value.message
+
+
+def _read_error_files(files) -> str:
+    with pytest.raises(WorkbookReadError) as info:
+        read_files(files)
+    return info.value.message

@@ -609,6 +609,9 @@ def _sheets_of(data: bytes, kind: str, file_name: str, limits: ReadLimits):
     """The raw sheets of a file of ``kind`` (:func:`_check_file_type`), one at a time."""
     if kind == "csv":
         yield _csv_sheet(data, file_name, limits)
+    elif kind == "csvs":  # several CSV files of one upload, in one worker: ``data`` is ``[(name, bytes), ...]``
+        for name, one in data:
+            yield _csv_sheet(one, name, limits)
     else:
         yield from _calamine_sheets(data, limits)
 
@@ -935,11 +938,17 @@ def read_workbook(data: bytes, file_name: str, limits: ReadLimits | None = None,
     if not sheets:
         raise WorkbookReadError("This workbook has no worksheets. Use the blank template, "
                                 "fill in the sheets and upload it again.")
-    if kind == "csv" and os.path.splitext(file_name or "")[1].lower() in (".xlsx", ".xlsm", ".xls"):
-        notes += (f"'{file_name}' is named as an Excel workbook but holds text, so it was read as a CSV file "
-                  f"(one sheet, '{next(iter(sheets))}').",)
+    if kind == "csv":
+        notes += _csv_note(file_name, next(iter(sheets)))
     return RawWorkbook(file_name=file_name, sheets=sheets, notes=notes,
                        sources={name: file_name for name in sheets})
+
+
+def _csv_note(file_name: str, sheet: str) -> tuple[str, ...]:
+    if os.path.splitext(file_name or "")[1].lower() in (".xlsx", ".xlsm", ".xls"):
+        return (f"'{file_name}' is named as an Excel workbook but holds text, so it was read as a CSV file "
+                f"(one sheet, '{sheet}').",)
+    return ()
 
 
 #: at most this many files in one upload (one CSV file per entity is eight at most)
@@ -990,15 +999,36 @@ def read_files(files: list[tuple[str, bytes]], limits: ReadLimits | None = None,
         raise WorkbookReadError(f"The file {doubled[0]!r} was chosen twice. Choose each file once.")
     from .contract import norm_name
 
+    def named(exc: WorkbookReadError, name: str) -> WorkbookReadError:
+        return exc if name in exc.message else WorkbookReadError(f"{name}: {exc.message}")
+
+    kinds = {}
+    for name, data in files:
+        if len(data) > limits.max_file_bytes:
+            raise WorkbookReadError(f"{name} is {_mb(len(data))}; the limit is {limits.max_file_mb:,} MB.")
+        try:
+            kinds[name] = _check_file_type(data, name, limits)
+        except WorkbookReadError as exc:
+            raise named(exc, name) from None
+    # the CSV files are parsed together in one worker (a worker per file would cost its start each time)
+    texts = [(name, data) for name, data in files if kinds[name] == "csv"]
+    from_text: dict[str, RawSheet] = {}
+    if texts:
+        label = files_label([name for name, _ in texts])
+        from_text, _ = (_parse_in_worker(texts, label, limits, "csvs") if isolated
+                        else _parse_cells(texts, limits, "csvs", label))
     sheets: dict[str, RawSheet] = {}
     sources: dict[str, str] = {}
     notes: list[str] = []
     for name, data in files:
-        try:
-            book = read_workbook(data, name, limits, isolated)
-        except WorkbookReadError as exc:
-            message = exc.message if name in exc.message else f"{name}: {exc.message}"
-            raise WorkbookReadError(message) from None
+        if kinds[name] == "csv":
+            sheet_name = sheet_name_of(name)
+            book = RawWorkbook(name, {sheet_name: from_text[sheet_name]}, _csv_note(name, sheet_name))
+        else:
+            try:
+                book = read_workbook(data, name, limits, isolated)
+            except WorkbookReadError as exc:
+                raise named(exc, name) from None
         for sheet_name, sheet in book.sheets.items():
             clash = next((s for s in sheets if norm_name(s) == norm_name(sheet_name)), None)
             if clash is not None:
@@ -1007,5 +1037,5 @@ def read_files(files: list[tuple[str, bytes]], limits: ReadLimits | None = None,
                     "them (each sheet comes from one file).")
             sheets[sheet_name] = sheet
             sources[sheet_name] = name
-        notes.extend(f"{name}: {note}" for note in book.notes)
+        notes.extend(f"{name}: {note}" if name not in note else note for note in book.notes)
     return RawWorkbook(file_name=files_label(names), sheets=sheets, notes=tuple(notes), sources=sources)
