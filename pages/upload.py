@@ -47,19 +47,37 @@ class _Upload:
     name: str
     data: bytes
     files: tuple[tuple[str, bytes], ...]
+    ids: tuple[str, ...] = ()
 
     def getvalue(self) -> bytes:
         return self.data
 
 
 def _upload(chosen) -> _Upload | None:
+    """The files of this upload. The uploader keeps every file chosen in this session, so files of an upload
+    already stored (or found already loaded) are left out when others have been added since: next month's
+    export chosen after this month's is an upload of its own. After a refused upload every file chosen counts,
+    so a set of CSV files can be mended one file at a time."""
     chosen = [u for u in (chosen or []) if u is not None]
     if not chosen:
         return None
+    done = st.session_state.get("_yj_done", frozenset())
+    fresh = [u for u in chosen if _same(u) not in done]
+    if fresh and len(fresh) < len(chosen):
+        old = ", ".join(u.name for u in chosen if _same(u) in done)
+        st.caption(md_escape(f"Already stored, so not part of this upload: {old}. Remove them from the list (×) "
+                             "when you like."))
+        chosen = fresh
     files = tuple((u.name, u.getvalue()) for u in chosen)  # cache on bytes, never on the UploadedFile
     ids = sorted(u.file_id for u in chosen)
     key = ids[0] if len(ids) == 1 else hashlib.sha1("|".join(ids).encode()).hexdigest()[:16]
-    return _Upload(key, files_label([u.name for u in chosen]), bundle_bytes(list(files)), files)
+    return _Upload(key, files_label([u.name for u in chosen]), bundle_bytes(list(files)), files,
+                   tuple(_same(u) for u in chosen))
+
+
+def _same(uploaded) -> str:
+    """A file chosen again (the same name and bytes) is the same file."""
+    return f"{uploaded.name}|{hashlib.sha256(uploaded.getvalue()).hexdigest()}"
 
 
 OWN_SHEET_NAMES = ", ".join(name.replace("_", " ") for name in OWN_SHEETS[:-1]) + " and " + OWN_SHEETS[-1]
@@ -207,6 +225,8 @@ def _finish(up, raw: bytes, report, result, note: str | None = None, mapping=Non
     _audit_upload(up.name, raw, report, result, mapping)
     st.session_state["_yj_upload"] = (up.file_id, up.name, replace(report, dataset=None), result, note)
     st.session_state.pop("_yj_read", None)
+    if result is not None:  # stored, or found already loaded: these files are done
+        st.session_state["_yj_done"] = frozenset(st.session_state.get("_yj_done", frozenset())) | set(up.ids)
     if result is not None and result.created:
         data.clear_caches()
         st.rerun()  # from the top: the banners are drawn again from the new live data

@@ -118,3 +118,22 @@ def test_the_mapping_step_says_the_other_sheets_come_only_as_sheets(store_url, m
     text = _texts(at)
     assert "not laid out like the template" in text
     assert "Population" in text and "read only from sheets of an upload" in text and "Population.csv" in text
+
+
+def test_next_month_chosen_after_a_stored_upload_is_an_upload_of_its_own(store_url, monkeypatch):
+    """The uploader keeps every file of the session: files of a stored upload are left out of the next one,
+    while after a refused upload every file chosen counts (a set of CSV files mended one file at a time)."""
+    rows = valid_workbook_rows()
+    at = _page(monkeypatch)
+    children, outcomes, interventions = [(f"{s}.csv", _csv(rows[s]), CSV) for s in ("Children", "Outcomes",
+                                                                                     "Interventions")]
+    _choose(at, children, outcomes)  # Interventions forgotten: refused
+    assert Store(store_url).latest().is_demo
+    _choose(at, children, outcomes, interventions)  # added: the three together are stored
+    first = Store(store_url).latest()
+    assert first.file_name == "Children.csv, Outcomes.csv, Interventions.csv"
+    may = to_xlsx({k: rows[k] for k in ("Children", "Outcomes", "Interventions", "Remands")})
+    at = _choose(at, children, outcomes, interventions, ("may.xlsx", may, XLSX))
+    live = Store(store_url).latest()
+    assert live.id != first.id and live.file_name == "may.xlsx", live.file_name
+    assert live.row_counts["Remands"] == 1
