@@ -63,7 +63,9 @@ def _upload(chosen) -> _Upload | None:
         return None
     done = st.session_state.get("_yj_done", frozenset())
     fresh = [u for u in chosen if _same(u) not in done]
-    if fresh and len(fresh) < len(chosen):
+    if not fresh:  # every file is of uploads already stored: nothing new to check
+        return None
+    if len(fresh) < len(chosen):
         old = ", ".join(u.name for u in chosen if _same(u) in done)
         st.caption(md_escape(f"Already stored, so not part of this upload: {old}. Remove them from the list (×) "
                              "when you like."))
@@ -109,6 +111,10 @@ def body():
                                    "images and try again.")
     up = _upload(chosen)
     service = data.settings().service_name
+    if up is None and chosen:  # only files already stored: what the last check found
+        checked = st.session_state.get("_yj_upload")
+        if checked is not None:
+            _show(*checked[1:])
     if up is not None:
         checked = st.session_state.get("_yj_upload")
         if checked is not None and checked[0] == up.file_id:  # this page running again after the check

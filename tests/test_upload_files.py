@@ -137,3 +137,5 @@ def test_next_month_chosen_after_a_stored_upload_is_an_upload_of_its_own(store_u
     live = Store(store_url).latest()
     assert live.id != first.id and live.file_name == "may.xlsx", live.file_name
     assert live.row_counts["Remands"] == 1
+    assert not at.error and "Stored as snapshot" in _texts(at)  # the page shows what was stored, nothing more
+    assert len(Store(store_url).snapshots()) == 3
