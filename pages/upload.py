@@ -184,8 +184,8 @@ def _check(up, store, service: str) -> None:
         note = (f"Read with the mapping “{mapping.name}”, version {mapping.version}: problems name the "
                 "export's own sheets, rows and headings.")
     elif route[0] == "sheets":
-        note = (f"{', '.join(sheets_on_their_own(route[1]))} on their own: checked against the live case data and "
-                "stored with it as a new snapshot; every other sheet is kept as it is.")
+        note = (f"Uploaded on their own: {', '.join(sheets_on_their_own(route[1]))}. They are checked against the live "
+                "case data and stored with it as a new snapshot; every other sheet is kept as it is.")
     name = md_escape(up.name)  # the browser's file name, shown literally in labels and messages
     with st.status(f"Checking {name}...", expanded=False) as status:
         status.write("Reading and validating every sheet...")

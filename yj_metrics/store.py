@@ -622,7 +622,8 @@ class Store:
         message = f"Stored as snapshot {snapshot_id} ({total:,} rows); it is now the live data."
         core = [k for k in kept if k.sheet not in OWN_SHEETS]
         if core:
-            message += (f" It holds the case data of snapshot {core[0].first_snapshot} ({core[0].file_name}) with "
+            files = ", ".join(dict.fromkeys(k.file_name for k in core))
+            message += (f" It holds the case data of snapshot {core[0].first_snapshot} ({files}) with "
                         f"the sheets uploaded: {', '.join(provided)}.")
         own = [k for k in kept if k.sheet in OWN_SHEETS]
         if own:
