@@ -139,3 +139,18 @@ def test_next_month_chosen_after_a_stored_upload_is_an_upload_of_its_own(store_u
     assert live.row_counts["Remands"] == 1
     assert not at.error and "Stored as snapshot" in _texts(at)  # the page shows what was stored, nothing more
     assert len(Store(store_url).snapshots()) == 3
+
+
+def test_the_snapshots_page_says_where_each_sheet_came_from(store_url, monkeypatch):
+    rows = valid_workbook_rows()
+    store = Store(store_url)
+    store.load(to_xlsx({k: rows[k] for k in ("Children", "Outcomes", "Interventions")}), "april.xlsx")
+    store.load_sheets(_csv(rows["Population"]), "Population.csv")
+    monkeypatch.setenv("YJ_ROLE", "manager")
+    at = AppTest.from_file(str(ROOT / "pages" / "snapshots.py"), default_timeout=90)
+    at.run()
+    assert not at.exception, at.exception
+    table = next(d.value for d in at.dataframe if "kept from before" in d.value.columns)
+    assert table[["sheet", "file", "kept from before"]].values.tolist() == [
+        ["Children", "april.xlsx", "Yes"], ["Outcomes", "april.xlsx", "Yes"], ["Interventions", "april.xlsx", "Yes"],
+        ["Population", "Population.csv", "No"]]
