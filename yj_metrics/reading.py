@@ -1,8 +1,11 @@
 """Read an uploaded workbook's bytes into raw sheets (python-calamine), with file-type checks.
 
 The file type is decided from the bytes (magic numbers), not only the extension, so a
-renamed PDF or an old ``.xls`` saved as ``.xlsx`` gets the right message. ``.xlsm`` files are
-read for their cell values only: python-calamine never evaluates or runs macros.
+renamed PDF gets the right message and an old ``.xls`` saved as ``.xlsx`` is still read. ``.xlsx``,
+``.xlsm`` and old ``.xls`` (BIFF) workbooks are read for their cell values only: python-calamine never
+evaluates or runs macros. A CSV (or tab- or semicolon-separated) file is one sheet named after the file,
+every cell text as written (:func:`sheet_name_of`, :func:`_csv_sheet`); several files uploaded together are
+read as one workbook by :func:`read_files`.
 
 Cells come back as raw Python values: ``str``, ``float`` (Excel stores every number as a
 float), ``bool``, ``datetime.date`` for date-formatted cells, ``datetime.datetime`` for
