@@ -23,14 +23,12 @@ def body():
     st.subheader("Disposals by type")
     last_fy = fy_start_year(period.end)
     years = [financial_year(y) for y in range(last_fy - 3, last_fy + 1)]
-    frames = []
-    for fy in years:
-        t = data.table("disposals", fy, filters)
-        frames.append(t[t["disposal_type"] != "Total"].assign(year=fy.label))
-    mix = fmt.plottable(pd.concat(frames), ["disposals"])
+    mix = pd.concat([data.table("disposals", fy, filters).assign(year=fy.label) for fy in years])
+    types = [t for t in pd.unique(mix["disposal_type"]) if t != "Total"]  # the table's order
     wide = mix.pivot(index="year", columns="disposal_type", values="disposals").reset_index()
-    st.plotly_chart(stacked_bars(wide, "year", [c for c in wide.columns if c != "year"],
-                                 "Disposals by type and financial year (number)", "disposals"), key="mix")
+    # protected cells keep their marker: the chart draws them as one "hidden" part of the year's total
+    st.plotly_chart(stacked_bars(wide, "year", types, "Disposals by type and financial year (number)", "disposals",
+                                 total="Total"), key="mix")
     table = data.table("disposals", period, filters)
     st.caption(f"{period.label}: disposals, children (once per type) and share of all disposals, like the "
                "published plans' tables.")

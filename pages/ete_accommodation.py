@@ -61,9 +61,9 @@ def body():
     st.subheader("ETE status of the open caseload at each month end")
     shown = data.table("ete_status", period, filters)  # protected for partners
     counts = [c for c in shown.columns if c not in ("month_end", "total")]
-    plot = fmt.plottable(shown, counts).assign(month=[fmt.fmt_date(d) for d in shown["month_end"]])
-    st.plotly_chart(stacked_bars(plot, "month", counts, "Open cases by ETE status at month end (children)", "children"),
-                    key="etestatus")
+    plot = shown.assign(month=[fmt.fmt_date(d) for d in shown["month_end"]])  # markers: a "hidden" part
+    st.plotly_chart(stacked_bars(plot, "month", counts, "Open cases by ETE status at month end (children)", "children",
+                                 total="total"), key="etestatus")
     st.dataframe(fmt.plain_table(shown), hide_index=True)
     csv_download("Download (CSV)", shown, "ete_status.csv", key="dl_ete", period=period, filters=filters)
 

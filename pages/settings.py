@@ -11,9 +11,9 @@ from ui.audit import audit
 from ui.auth import MANAGERS
 from ui.fmt import md_escape, plain_table
 from ui.page import guarded, rerun_with, start
+from ui.targets import read_targets, target_inputs
 from yj_metrics.errors import StoreReadOnlyError
-from yj_metrics.indicators import INDICATORS
-from yj_metrics.settings import Target
+from yj_metrics.targets import target_changes
 
 role, _, _ = start("Settings", MANAGERS, filters=False)
 
@@ -35,29 +35,26 @@ def body():
         st.markdown("**Remand cost per night (£)**")
         rates = {k: st.number_input(md_escape(k), min_value=0.0, value=float(v), step=1.0, key=f"rate_{k}")
                  for k, v in current.remand_rates.items()}
-        st.markdown("**Local targets** (green at or better than; red at or worse than)")
-        rows = [{"indicator": i, "label": INDICATORS[i].label if i in INDICATORS else i, "green": t.green,
-                 "red": t.red, "direction": t.direction} for i, t in current.targets.items()]
-        edited = st.data_editor(pd.DataFrame(rows), hide_index=True, disabled=["indicator", "label"], key="targets",
-                                column_config={"direction": st.column_config.SelectboxColumn(options=["lower", "higher"])})
+        yot_code = st.text_input("YOT code (on the YJB return)", current.yot_code, max_chars=12, key="yot_code",
+                                 help="The code the YJB gives the service, printed on the quarterly KPI return.")
+        bands = target_inputs(current.targets)
         saved = st.form_submit_button("Save settings", disabled=store.read_only)
     if saved:
-        bad = edited[(edited["direction"] == "lower") & (edited["green"] > edited["red"])
-                     | (edited["direction"] == "higher") & (edited["green"] < edited["red"])]
-        if len(bad):
-            st.error("These targets have green worse than red; fix them and save again: "
-                     + md_escape(", ".join(bad["label"])))
+        targets, problems = read_targets(bands)
+        if problems:
+            st.error("Nothing was saved. Fix these targets and save again:\n\n"
+                     + "\n".join(f"- {md_escape(p)}" for p in problems), icon=":material/error:")
             return
-        targets = {r.indicator: Target(r.indicator, float(r.green), float(r.red), r.direction)
-                   for r in edited.itertuples()}
         new = replace(current, service_name=name, suppression_threshold=int(threshold), remand_rates=rates,
-                      targets=targets, stale_after_days=int(stale_days))
+                      targets=targets, stale_after_days=int(stale_days), yot_code=yot_code.strip())
         store.save_settings(new)
         data.clear_caches()
         before, after = json.loads(current.to_json()), json.loads(new.to_json())
-        changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
-        audit("settings_changed", changed=changed, before={k: before.get(k) for k in changed},
-              after={k: after.get(k) for k in changed})
+        changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k) and k != "targets")
+        by_target = target_changes(current.targets, new.targets)  # one entry per indicator whose band changed
+        changed += [f"target {i}" for i in by_target]
+        audit("settings_changed", changed=changed, before={k: before.get(k) for k in changed if k in before},
+              after={k: after.get(k) for k in changed if k in after}, targets=by_target)
         rerun_with("Settings saved. Every page now uses them.")  # the banners at the top use them too
     ds = data.live_dataset()
     with st.expander("Benchmarks in the live data"):

@@ -11,6 +11,7 @@ from ui.auth import MANAGERS, viewer
 from ui.fmt import md_escape, plain_table
 from ui.mapping_step import AS_TEMPLATE, new_mapping, new_values, saved_mappings_section
 from ui.page import guarded, start
+from ui.problems import problem_list
 from yj_metrics.errors import StoreReadOnlyError
 from yj_metrics.mapping import find_mapping, in_our_layout, unmapped_values
 from yj_metrics.reading import WorkbookReadError, bundle_bytes, files_label, prepare_worker, read_files
@@ -252,7 +253,7 @@ def _show(file_name, report, result, note=None) -> None:
         (st.error if n_err else st.warning)(
             f"{n_err} error(s) and {n_warn} warning(s)." + (" Nothing was stored: fix the errors and upload again."
                                                             if n_err else " The workbook was loaded."))
-        st.dataframe(plain_table(df), hide_index=True, key="problems")
+        problem_list(df)
         csv_download("Download the problem list (CSV)", df, f"{file_name}_problems.csv", key="problems_csv")
     if result is not None:
         if result.created:

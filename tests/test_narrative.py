@@ -76,3 +76,46 @@ def test_filtered_figures_leave_out_benchmarks_and_rank():
                              benchmarks=[BenchmarkComparison("National", 38.2, -6.5)]), None, None, D,
                            benchmarks=False)
     assert "meets the local target" in s and "National" not in s and "ranks" not in s
+
+
+def _kpi(indicator, value, num, den, rag=None, note="", unit="%"):
+    from yj_metrics.indicators import INDICATORS as ALL
+
+    return IndicatorResult(indicator, ALL[indicator].label, dt.date(2024, 1, 1), dt.date(2024, 3, 31), None, None,
+                           num, den, value, unit, None, None, rag, (), None, None, False, note)
+
+
+def test_the_small_number_caution_counts_what_the_indicator_counts():
+    from yj_metrics.indicators import INDICATORS as ALL
+
+    # KPI 8: one meeting x five statutory sectors, three with a senior leader: sector places, not children
+    s = indicator_sentence(_kpi("kpi8_board_attendance", 60.0, 3, 5), None, None, ALL["kpi8_board_attendance"])
+    assert "based on only 5 sector places at board meetings" in s and "children" not in s
+    s = indicator_sentence(_kpi("kpi10_victims", 50.0, 3, 6), None, None, ALL["kpi10_victims"])
+    assert "based on only 6 victims" in s and "children" not in s
+    s = indicator_sentence(_kpi("kpi9_serious_violence", 0.24, 2, 81920, unit="per 10,000"), None, None,
+                           ALL["kpi9_serious_violence"])
+    assert "based on only 2 serious violence offences" in s and "events" not in s
+    s = indicator_sentence(_kpi("kpi2_ete", 50.0, 3, 6), None, None, ALL["kpi2_ete"])
+    assert "based on only 6 children" in s
+
+
+def test_a_hidden_figure_is_said_to_be_hidden_with_its_rag_and_target():
+    from yj_metrics.indicators import INDICATORS as ALL
+    from yj_metrics.settings import Target
+
+    d = ALL["kpi2_ete"]
+    target = Target("kpi2_ete", 70.0, 50.0, "higher")
+    kept = indicator_sentence(_kpi("kpi2_ete", None, None, None, rag="Red", note="protected (<5)"), None, None, d,
+                              target=target)
+    assert "hidden" in kept and "misses the local target (Red)" in kept
+    assert "green at 70.0% or more, red at 50.0% or less" in kept
+    assert "nothing to count" not in kept and "no target" not in kept.lower() and "no figure" not in kept
+    gone = indicator_sentence(_kpi("kpi2_ete", None, None, None, note="protected (<5)"), None, None, d, target=target)
+    assert "hidden" in gone and "target" in gone and "meets" not in gone and "misses" not in gone
+    bare = indicator_sentence(_kpi("kpi2_ete", None, None, None, note="protected (hidden)"), None, None, d)
+    assert "RAG is hidden" in bare and "nothing to count" not in bare
+    # a shown figure whose previous one is hidden says so, rather than leaving the change out silently
+    s = indicator_sentence(_kpi("kpi2_ete", 60.0, 30, 50, rag="Amber"),
+                           _kpi("kpi2_ete", None, None, None, note="protected (<5)"), None, d)
+    assert "previous period is hidden" in s and "short of the local target" in s

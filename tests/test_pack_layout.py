@@ -5,6 +5,7 @@ scorecard workbook carrying the pack's values (and no hidden count in its protec
 from __future__ import annotations
 
 import io
+import json
 import re
 import shutil
 import subprocess
@@ -196,3 +197,106 @@ def test_the_protected_workbook_holds_no_hidden_count(packs, demo_dataset):
                 assert not 1 <= row[col] <= 4, (row["Indicator"], col)
     text = " ".join(str(v) for row in rows for v in row.values() if isinstance(v, str))
     assert not re.search(r"\b[1-4] / ", text)
+
+
+# ---------------------------------------------------------------- the pack's charts and pages
+
+def _svg_positions(results, target=None):
+    """Where the trend chart draws each period's point and its axis label (x, in SVG pixels)."""
+    import vl_convert as vlc
+
+    from yj_metrics import charts_static
+
+    svg = vlc.vegalite_to_svg(charts_static.spec(charts_static.trend_chart(results, "t", results[-1].unit, target)))
+    points = {m[0]: float(m[1]) for m in re.findall(
+        r'aria-label="Period ending: ([A-Z][a-z]{2} \d{4});[^"]*This service"[^>]*aria-roledescription="point" '
+        r'transform="translate\(([\d.]+),', svg)}
+    x_axis = re.search(r'aria-label="X-axis.*?role-axis-label"[^>]*>(.*?)</g>', svg, re.S).group(1)
+    labels = {m[1]: float(m[0]) for m in re.findall(r'translate\(([\d.]+),[\d.]+\)"[^>]*>([^<]+)</text>', x_axis)}
+    return points, labels
+
+
+def test_trend_points_sit_on_their_period_labels_with_the_target_lines(demo_dataset):
+    from yj_metrics import charts_static
+    from yj_metrics.report import TREND_QUARTERS
+    from yj_metrics.settings import Settings
+
+    q = reporting_quarter(demo_dataset.covers[1])
+    settings = Settings()
+    for ind in ("kpi2_ete", "fte_rate"):  # a quarter's KPI and a rolling year's rate
+        series = indicators.scorecard_trend(demo_dataset, ind, q, TREND_QUARTERS, settings)
+        points, labels = _svg_positions(series)
+        expected = [r.end.strftime("%b %Y") for r in series]
+        assert list(labels) == expected and len(expected) == TREND_QUARTERS
+        assert set(points) == set(expected)
+        for name, x in points.items():
+            assert abs(x - labels[name]) < 1, name  # the point is over its label (axis offset 0.5 px)
+        target = settings.targets[ind]
+        spec = json.loads(charts_static.spec(charts_static.trend_chart(series, "t", series[-1].unit, target)))
+        marks = [layer.get("mark", {}).get("type") for layer in spec["layer"]]
+        rules = [d for values in spec["datasets"].values() for d in values if "band" in d]
+        assert "rule" in marks and sorted((d["band"], d["y"]) for d in rules) == [("green", target.green),
+                                                                                   ("red", target.red)]
+
+
+def test_hidden_periods_are_named_not_drawn(demo_dataset):
+    import dataclasses
+
+    from yj_metrics import charts_static
+
+    q = reporting_quarter(demo_dataset.covers[1])
+    series = indicators.scorecard_trend(demo_dataset, "kpi2_ete", q, 8)
+    series[2] = dataclasses.replace(series[2], value=None, numerator=None, denominator=None, ci_low=None,
+                                    ci_high=None, rag=None, note="protected (<5)")
+    points, _ = _svg_positions(series)
+    hidden = series[2].end.strftime("%b %Y")
+    assert hidden not in points and len(points) == 7
+    spec = json.loads(charts_static.spec(charts_static.trend_chart(series, "t", "%")))
+    assert spec["title"]["subtitle"] == [f"Hidden to protect small numbers: {hidden}."]
+
+
+def test_the_pack_shows_as_many_quarters_as_the_dashboard(store_url, monkeypatch):
+    from yj_metrics.report import TREND_QUARTERS
+
+    monkeypatch.setenv("YJ_ROLE", "manager")
+    at = AppTest.from_file(str(ROOT / "pages" / "kpi_detail.py"), default_timeout=300)
+    at.query_params["indicator"] = "kpi2_ete"
+    at.run()
+    assert not at.exception, at.exception
+    trend = next(json.loads(c.proto.spec) for c in at.get("plotly_chart") if "quarters" in c.proto.spec)
+    line = next(t for t in trend["data"] if t.get("name", "").startswith("This service"))
+    assert TREND_QUARTERS == len(line["x"])
+
+
+def _fill(pdf_bytes) -> list[float]:
+    """How far down its text area each PDF page is used (0-1): the lowest inked row between the
+    top margin and the footer, from the page rendered by pdfium."""
+    import numpy as np
+
+    pdf = pypdfium2.PdfDocument(pdf_bytes)
+    out = []
+    for page in pdf:
+        img = np.asarray(page.render(scale=0.5).to_pil().convert("L"))
+        k = img.shape[0] / page.get_size()[1]
+        top, bottom = int(1.3 / 2.54 * 72 * k), img.shape[0] - int(1.8 / 2.54 * 72 * k)
+        rows = np.where((img[top:bottom] < 200).any(axis=1))[0]
+        out.append(0.0 if len(rows) == 0 else (rows[-1] + 1) / (bottom - top))
+    pdf.close()
+    return out
+
+
+@pytest.mark.parametrize("name", ["whole", "protected"])
+def test_pdf_pages_are_filled_and_the_scorecard_is_on_one_page(packs, name):
+    from pypdf import PdfReader
+
+    pdf = packs[1][name].pdf
+    fill = _fill(pdf)
+    # no half-empty page between the first (the cover and summary, as long as the exceptions) and the last
+    assert all(f >= 0.6 for f in fill[1:-1]), [round(f, 2) for f in fill]
+    texts = [p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages]
+    labels = [indicators.INDICATORS[i].label for i in indicators.HEADLINE]
+    card = [t for t in texts if "Scorecard" in t and "Indicator and period" in t]
+    assert len(card) == 1 and all(label in re.sub(r"\s+", " ", card[0]) for label in labels)
+    last = [t for t in texts if labels[-1] in t]
+    assert any("Disproportionality" in t for t in last[1:])  # KPI 10 shares its page with what follows
+    assert len(texts) <= 12

@@ -206,3 +206,69 @@ def test_the_protected_edition_refuses_filters(demo_dataset):
     for role, edition in (("partner", None), ("board", "protected")):
         with pytest.raises(ValueError, match="whole service"):
             build_board_pack(demo_dataset, q, role, edition=edition, filters=Filters(locality=("North",)))
+
+
+# ---------------------------------------------------------------- the pack's RAG is the app's
+
+RAG_WORDS = {"Green": "meets the local target", "Amber": "short of the local target", "Red": "misses the local target"}
+
+
+def _app_rags(at) -> dict[str, str]:
+    """The RAG column of the overview's scorecard as the page shows it, by indicator label:
+    Green / Amber / Red, "hidden" (the page says "not shown") or "no target"."""
+    (table,) = [m.value for m in at.markdown if m.value.startswith("| Indicator")]
+    out = {}
+    for line in table.splitlines()[2:]:
+        cells = [c.strip() for c in line.strip("|").split(" | ")]
+        label = re.sub(r"\\(.)", r"\1", re.match(r"\[(.*)\]\(", cells[0]).group(1))
+        rag = next((w for w in ("Green", "Amber", "Red") if w in cells[2]), None)
+        out[label] = rag or ("hidden" if cells[2] == "not shown" else cells[2])
+    return out
+
+
+def _pack_rags(pptx: bytes) -> dict[str, str]:
+    return {label: next((w for w in ("Green", "Amber", "Red") if w in row[3]), row[3])
+            for label, row in _scorecard(_slides(pptx)).items()}
+
+
+def _build_on_overview(monkeypatch, role, edition=None):
+    from streamlit.testing.v1 import AppTest
+
+    from tests.test_app_pages import ROOT
+
+    monkeypatch.setenv("YJ_ROLE", role)
+    at = AppTest.from_file(str(ROOT / "pages" / "overview.py"), default_timeout=600).run()
+    if edition:
+        at.radio(key="pack_edition").set_value(edition).run()
+    next(b for b in at.button if b.key == "build_pack").click().run()
+    assert not at.exception, at.exception
+    return at, at.session_state["board_pack"]
+
+
+def test_the_packs_rag_is_the_apps_for_partners_and_the_board(store_url, monkeypatch):
+    """Built from the overview as each role would: every indicator's RAG in the pack's scorecard is
+    the one the page beside it shows (a protected figure is "hidden", never "no target"), and each
+    indicator's narrative agrees with the RAG printed for it."""
+    at, pack = _build_on_overview(monkeypatch, "partner")
+    partner_view = _app_rags(at)
+    assert pack.edition == "protected" and _pack_rags(pack.pptx) == partner_view
+    assert "hidden" in partner_view.values(), "the demo should have a protected scorecard figure"
+    at, board_pack = _build_on_overview(monkeypatch, "board")
+    assert board_pack.edition == "board" and _pack_rags(board_pack.pptx) == _app_rags(at)
+    _, circulated = _build_on_overview(monkeypatch, "board", "protected")
+    assert _pack_rags(circulated.pptx) == partner_view  # the board's circulation copy: the partner view's RAG
+
+    for p in (pack, board_pack):
+        slides, rags = _slides(p.pptx), _pack_rags(p.pptx)
+        summary = slides[1]["text"]
+        for rag in ("Green", "Amber", "Red"):
+            assert re.search(rf"{sum(v == rag for v in rags.values())}\n. {rag}", summary), rag
+        if "hidden" in rags.values():
+            assert f"{sum(v == 'hidden' for v in rags.values())}\nRAG hidden (protected)" in summary
+        assert f"{sum(v == 'no target' for v in rags.values())}\nNo target" in summary
+        for label, rag in rags.items():
+            text = next(s for s in slides if s["title"] == label)["text"]
+            said = {w for w, words in RAG_WORDS.items() if words in text}
+            assert said == ({rag} if rag in RAG_WORDS else set()), (label, rag)
+            if rag == "hidden":
+                assert "hidden" in text and "nothing to count" not in text, label

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
 from tests.broken_workbooks import valid_xlsx
+from tests.builders import Service
 from yj_metrics.changes import ID_COLUMNS, id_changes
 from yj_metrics.dataset import FRAME_OF_SHEET, Dataset
 from yj_metrics.demo import demo_dataset as make_demo
@@ -224,3 +225,105 @@ def test_demo_banner_goes_in_the_same_run_as_the_upload(store_url, monkeypatch):
     assert [json.loads(d)["outcome"] for d in Store(store_url).audit_entries(actions=["upload"])["detail"]] == [
         "accepted"]
     assert any("Stored as snapshot" in s.value for s in at.success)
+
+
+# ---------------------------------------------------------------- the cases behind the counts
+
+def _two_months():
+    """May's and June's snapshots of one small service, built by hand. May's data end on 31 May 2023.
+
+    I1 referral order, open in May, ended 10 Jun in June          -> closed (Referral order)
+    I2 YRO open in both; its team corrected from A to B            -> a correction, nothing else
+    I3 DTO ended 1 Mar in both                                      -> nothing
+    I4 youth caution ended 1 May in May, end blank in June          -> reopened
+    I5 referral order ended 20 Apr in May, 25 Apr in June           -> end date moved
+    I6 new in June: referral order from 5 Jun, open                 -> opened (Referral order)
+    I7 new in June: community resolution 2-20 Jun                   -> opened and closed (out of court)
+    I8 new in June: YRO Jan-Jun 2022                                -> added late (backdated)
+    O9 new outcome 3 Jun (referral order); O10 new outcome Dec 2022 -> one new outcome, one added late
+    child C2's gender corrected
+    """
+    def month(june: bool):
+        s = Service()
+        c1, c2 = s.child(cid="C1"), s.child(cid="C2", gender="Female" if june else "Male")
+        s.outcome(c1, "2023-05-31", "Referral Order", outcome_id="O1")
+        s.order(c1, "Referral Order", "2023-01-01", "2023-06-10" if june else None, intervention_id="I1")
+        s.order(c1, "Youth Rehabilitation Order", "2023-02-01", team="B" if june else "A", intervention_id="I2")
+        s.order(c2, "Detention and Training Order", "2022-09-01", "2023-03-01", intervention_id="I3")
+        s.order(c2, "Youth Caution", "2023-02-15", None if june else "2023-05-01", intervention_id="I4")
+        s.order(c2, "Referral Order", "2022-10-01", "2023-04-25" if june else "2023-04-20", intervention_id="I5")
+        if june:
+            s.order(c1, "Referral Order", "2023-06-05", intervention_id="I6")
+            s.order(c2, "Community Resolution", "2023-06-02", "2023-06-20", intervention_id="I7")
+            s.order(c2, "Youth Rehabilitation Order", "2022-01-01", "2022-06-01", intervention_id="I8")
+            s.outcome(c1, "2023-06-03", "Referral Order", outcome_id="O9")
+            s.outcome(c2, "2022-12-01", "Youth Caution", outcome_id="O10")
+        return s.build()
+
+    return month(False), month(True)
+
+
+def test_case_changes_between_two_hand_built_months():
+    from yj_metrics.changes import Correction, TypeCount, case_changes
+
+    may, june = _two_months()
+    ch = case_changes(may, june)
+    assert (ch.since, ch.until) == (dt.date(2023, 5, 31), dt.date(2023, 6, 20))
+    assert ch.closed == (TypeCount("Out-of-court with YJS intervention", 1), TypeCount("Referral order", 1))
+    assert ch.closed_total == 2
+    assert ch.opened == (TypeCount("Out-of-court with YJS intervention", 1), TypeCount("Referral order", 1))
+    assert (ch.reopened, ch.end_moved, ch.backdated) == (1, 1, 2)
+    assert ch.new_outcomes == (TypeCount("Referral Order", 1),)
+    assert set(ch.corrected) == {Correction("Interventions", "team", 1), Correction("Children", "gender", 1)}
+
+
+def test_no_change_is_no_change(demo_dataset):
+    from yj_metrics.changes import case_changes
+
+    ch = case_changes(demo_dataset, demo_dataset)
+    assert ch.closed == ch.opened == ch.new_outcomes == ch.corrected == ()
+    assert ch.reopened == ch.end_moved == ch.backdated == 0
+
+
+def test_orders_closed_in_the_month_match_a_separate_count(demo_dataset):
+    """The demo one month on, with 25 of its open orders closed: counted again here from the two frames
+    with plain Python (ids whose end date was blank and is set)."""
+    from yj_metrics.changes import case_changes
+
+    iv = demo_dataset.interventions
+    open_ = iv[iv["end_date"].isna() & ~iv["intervention_type"].isin(["Prevention", "Turnaround"])]
+    assert len(open_) >= 25
+    closing = list(open_["intervention_id"][:25])
+    end = pd.Timestamp(demo_dataset.covers[1]) + pd.Timedelta(days=10)
+    later = demo_dataset.with_frames(interventions=iv.assign(
+        end_date=iv["end_date"].where(~iv["intervention_id"].isin(closing), end),
+        completion=iv["completion"].where(~iv["intervention_id"].isin(closing), "Completed")))
+    ch = case_changes(demo_dataset, later)
+    before = dict(zip(iv["intervention_id"], iv["end_date"]))
+    expected = sum(1 for i, e in zip(later.interventions["intervention_id"], later.interventions["end_date"])
+                   if pd.isna(before[i]) and not pd.isna(e))
+    assert ch.closed_total == expected == 25
+    assert ch.since == demo_dataset.covers[1]
+    assert [c for c in ch.corrected if c.column == "completion"][0].records == 25  # reported as corrections too
+
+
+@pytest.mark.parametrize("role", ["manager", "board"])
+def test_data_quality_page_shows_orders_closed_and_what_else_changed(role, tmp_path, monkeypatch):
+    may, june = _two_months()
+    url = f"sqlite:///{tmp_path / 'dq.db'}"
+    store = Store(url)
+    store.load_dataset(may, "may.xlsx", sha256="a" * 64)
+    june_id = store.load_dataset(june, "june.xlsx", sha256="b" * 64).snapshot.id
+    monkeypatch.setenv("YJ_DATABASE_URL", url)
+    at = _page("data_quality", role, monkeypatch)
+    assert at.selectbox(key="dq_snapshot").value == june_id
+    text = " ".join(m.value for m in at.markdown).replace("\\", "")
+    assert ("31 May 2023: 2 closed, 2 opened, 1 reopened (an end date removed) and 1 end date changed. "
+            "1 new outcome; 2 records added late") in text
+    frames = [d.value for d in at.dataframe]
+    closed = next(f for f in frames if list(f.columns) == ["type", "closed", "opened"]).set_index("type")
+    assert closed.loc["Referral order"].tolist() == [1, 1]
+    assert closed.loc["Out-of-court with YJS intervention"].tolist() == [1, 1]
+    corrected = {(r.sheet, r.column): r.records
+                 for r in next(f for f in frames if list(f.columns) == ["sheet", "column", "records"]).itertuples()}
+    assert corrected == {("Interventions", "team"): 1, ("Children", "gender"): 1}

@@ -9,6 +9,7 @@ import html
 import math
 import textwrap
 
+import pandas as pd
 import plotly.graph_objects as go
 
 from .fmt import RAG_COLOURS, is_protected, protected_marker
@@ -182,14 +183,59 @@ def grouped_bars(df, x: str, ys: list[str], names: list[str], title: str, y_titl
     return _layout(fig, title, y_title)
 
 
-def stacked_bars(df, x: str, ys: list[str], title: str, y_title: str) -> go.Figure:
-    """Bars stacked by the columns of ``ys``; category labels wrapped."""
+HIDDEN = "hidden"
+HIDDEN_COLOUR = "#BBBBBB"  # light grey with a hatch: never one of the palette's colours
+
+
+def _numbers(column) -> tuple[list, list[bool]]:
+    """A column's numbers (missing as 0) and which cells are hidden: any text that is not a number
+    is a protection marker ("<5", "hidden", ...)."""
+    values, hidden = [], []
+    for v in column:
+        n = pd.to_numeric(v, errors="coerce") if isinstance(v, str) else v
+        gone = isinstance(v, str) and pd.isna(n)
+        hidden.append(gone)
+        values.append(0.0 if gone or n is None or pd.isna(n) else float(n))
+    return values, hidden
+
+
+def stacked_bars(df, x: str, ys: list[str], title: str, y_title: str, total: str | None = None) -> go.Figure:
+    """Bars stacked by the columns of ``ys``; category labels wrapped.
+
+    Cells may hold protection markers (any text that is not a number is hidden). With ``total``
+    (the table's total column), a bar never draws a total other than its table's: the parts that
+    are hidden are drawn together as one grey, hatched segment labelled "hidden", of the total
+    minus the shown parts (which the reader of the table can already work out); when the total
+    itself is hidden the bar draws the shown parts only and says "total hidden" above it."""
     fig = go.Figure()
+    cats = list(df[x])
+    shown_x = [plot_text(c) for c in cats]
+    parts = {y: _numbers(df[y]) for y in ys}
     for i, y in enumerate(ys):
-        fig.add_trace(go.Bar(x=df[x].map(plot_text), y=df[y], name=plot_text(y),
+        values, hidden = parts[y]
+        fig.add_trace(go.Bar(x=shown_x, y=[None if h else v for v, h in zip(values, hidden)], name=plot_text(y),
                              marker_color=PALETTE[i % len(PALETTE)]))
+    any_hidden = [any(parts[y][1][j] for y in ys) for j in range(len(cats))]
+    if total is not None:
+        totals, total_hidden = _numbers(df[total])
+        gap = [max(t - sum(parts[y][0][j] for y in ys), 0.0) if h and not th else None
+               for j, (t, h, th) in enumerate(zip(totals, any_hidden, total_hidden))]
+        if any(g is not None for g in gap):
+            fig.add_trace(go.Bar(x=shown_x, y=gap, name=f"{HIDDEN} (small numbers protected)",
+                                 marker=dict(color=HIDDEN_COLOUR, pattern=dict(shape="/", fgcolor="#555555")),
+                                 text=[HIDDEN if g else None for g in gap], textposition="inside",
+                                 hovertemplate="%{x}: hidden parts, together %{y:,.0f} (the total less the parts "
+                                               "shown)<extra></extra>"))
+        tops = [sum(parts[y][0][j] for y in ys) for j in range(len(cats))]
+        for j, th in enumerate(total_hidden):
+            if th:
+                fig.add_annotation(x=shown_x[j], y=tops[j], text="total hidden" + (
+                    ": some parts not drawn" if any_hidden[j] else ""), showarrow=False, yshift=12,
+                    font=dict(size=12, color="#333333"))
+        if any(total_hidden):
+            title += " (where the total is hidden, the bar shows only the parts that can be shown)"
     fig.update_layout(barmode="stack")
-    _category_ticks(fig, list(df[x]), list(df[x].map(plot_text)))
+    _category_ticks(fig, cats, shown_x)
     return _layout(fig, title, y_title)
 
 

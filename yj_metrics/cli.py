@@ -305,6 +305,8 @@ def cmd_mapping_suggest(args) -> int:
         return 2
     found = suggestions(raw, args.name)
     Path(args.out).write_text(found.mapping.to_json(), encoding="utf-8")
+    for sheet, row in found.mapping.heading_rows.items():
+        print(f"HEADINGS  {sheet}: row {row}, under a title block (\"heading_rows\" in the file says which row)")
     for s in found.columns:
         if s.heading is None:
             if _required(s.sheet, s.column):
@@ -503,14 +505,18 @@ def cmd_report(args) -> int:
 
 def cmd_yjb_return(args) -> int:
     from .periods import parse_quarter
-    from .yjb_return import build_return, return_xlsx
+    import datetime as dt
+
+    from .yjb_return import Preparer, build_return, return_xlsx
 
     try:
         quarter = parse_quarter(args.quarter)
     except ValueError as exc:
         raise UserError(str(exc)) from None
-    ds, _store = _dataset(args)
-    ret = build_return(ds, quarter)
+    ds, store = _dataset(args)
+    yot_code = args.yot_code if args.yot_code is not None else (store.get_settings().yot_code if store else "")
+    ret = build_return(ds, quarter, yot_code=yot_code,
+                       preparer=Preparer(args.prepared_by or "", args.preparer_role or "", dt.date.today()))
     if ret.problems:
         for p in ret.problems:
             print(f"CHECK FAILED {p}", file=sys.stderr)
@@ -652,6 +658,9 @@ def build_parser() -> argparse.ArgumentParser:
     _source(p, period=False)
     p.add_argument("--quarter", required=True, help="e.g. 2024-25Q1")
     p.add_argument("--out", required=True, help="OUT.xlsx")
+    p.add_argument("--yot-code", help="the service's YOT code (default: the one saved on the Settings page)")
+    p.add_argument("--prepared-by", help="the name printed as the return's preparer")
+    p.add_argument("--preparer-role", help="their role, e.g. 'Service manager'")
     p.set_defaults(fn=cmd_yjb_return)
     return ap
 

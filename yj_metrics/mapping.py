@@ -9,8 +9,14 @@ A mapping holds headings and vocabulary values only, never child data: value map
 vocabulary columns, their right-hand side must be one of our vocabulary values, and a left-hand
 side that looks like a date or an id (four digits in a row) is refused when the mapping is built.
 
-- :func:`suggest` / :func:`suggestions`: a first draft from heading names (a list of synonyms), the
-  values in each column and our vocabularies, with a confidence for each suggestion;
+- :func:`detect_heading_row`: the row a sheet's headings are on, under a title block ("YJS Caseload
+  Extract", "Run 05/12/2026"); the mapping keeps it (``heading_rows``) and reads each sheet from it;
+- :func:`suggest` / :func:`suggestions`: a first draft from heading names (a list of synonyms, matched
+  on their words with rapidfuzz), the values in each column and our vocabularies, with a confidence
+  for each suggestion; a code is put in the draft only when sure (:data:`APPLY_AT`);
+- :func:`code_questions`: every code in the coded columns, one question per code and vocabulary (the
+  same code in start and end accommodation is asked once), whether read already or not, so every
+  code can be reviewed and changed (:meth:`Mapping.with_answer` applies an answer to each place);
 - :func:`apply`: their workbook as a canonical :class:`~yj_metrics.reading.RawWorkbook` (what
   :func:`~yj_metrics.validation.validate` takes) with the coordinates of every cell in their
   file; :func:`translate` turns validation problems into their sheet, row and heading;
@@ -26,7 +32,6 @@ are kept as the canonical rows' numbers, so row numbers in messages are theirs.
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import functools
 import json
 import re
@@ -35,16 +40,26 @@ from pathlib import Path
 from types import MappingProxyType
 
 import pandas as pd
+from rapidfuzz import fuzz, process
 
 from . import contract as c
 from .reading import RawSheet, RawWorkbook
 from .validation import IGNORED_SHEETS, Problem, ValidationReport, validate, vocab_value
 
-__all__ = ["ColumnSuggestion", "MappedWorkbook", "Mapping", "SheetMapping", "Suggestions", "ValueSuggestion",
-           "apply", "find_mapping", "in_our_layout", "matches", "shipped_mappings", "signature_of", "suggest",
-           "suggestions", "translate", "unmapped_values", "validate_mapped"]
+__all__ = ["APPLY_AT", "SCHEMA", "CodeQuestion", "ColumnSuggestion", "MappedWorkbook", "Mapping", "SheetMapping",
+           "Suggestions", "ValueSuggestion", "apply", "code_questions", "could_be_headings", "detect_heading_row",
+           "detect_heading_rows", "find_mapping", "heading_row_candidates", "heading_words", "in_our_layout",
+           "matches", "read_headings", "shipped_mappings", "signature_of", "suggest", "suggestions", "translate",
+           "unmapped_values", "validate_mapped", "with_heading_row"]
 
 FORMAT = "yj-dashboard-mapping"
+#: the JSON layout of a saved mapping: 1 had no ``schema`` key and no heading rows (every heading on row 1);
+#: 2 adds ``heading_rows``. A file of a newer schema is refused with a message, never half-read.
+SCHEMA = 2
+#: a code suggestion is applied (and shown for review) at this confidence or above; below it, it is asked
+APPLY_AT = 0.8
+#: the heading row is looked for among the first rows of a sheet, and a saved one may be at most this
+MAX_HEADING_ROW = 30
 SHIPPED_DIR = Path(__file__).resolve().parents[1] / "data" / "mappings"
 #: our sheets whose rows are de-duplicated by their key when read from an export
 DEDUPLICATED = ("Children", "Outcomes")
@@ -72,50 +87,65 @@ SHEET_SYNONYMS = {
 HEADING_SYNONYMS: dict[str, tuple[str, ...]] = {
     "child_id": ("YP ID", "Person ID", "CLD ID", "Child ID", "Client ID", "Young Person ID", "YP Ref", "Person Ref",
                  "Client Ref", "Child Ref", "Subject ID", "PID", "YJ ID", "ChildView ID", "Child Number",
-                 "Person Number", "Client Number"),
+                 "Person Number", "Client Number", "Client No", "CV ID", "Case Number", "Young Person Number",
+                 "Person Identifier", "UPN"),
     "date_of_birth": ("DOB", "D.O.B.", "Date of Birth", "Birth Date", "Birthdate", "YP DOB"),
     "gender": ("Gender", "Sex", "Gender Identity", "Legal Sex", "Sex Code"),
     "ethnicity": ("Ethnicity", "Ethnic Origin", "Ethnic Group", "Ethnicity Code", "Ethnic Code",
                   "Self-Defined Ethnicity", "Ethnicity (ONS)"),
-    "Children.locality": ("Locality", "Area", "Team Area", "Locality Team", "Home Area", "District"),
+    "Children.locality": ("Locality", "Area", "Team Area", "Locality Team", "Home Area", "District", "Locality Name",
+                          "Area Office", "Patch"),
     "Population.locality": ("Locality", "Area", "District"),
-    "resident": ("Resident", "Resident in Area", "Lives in Area", "Local Resident", "In Area", "Residency"),
+    "resident": ("Resident", "Resident in Area", "Lives in Area", "Local Resident", "In Area", "Residency",
+                 "Resides in Area", "Home LA Resident", "Local Child"),
     "prior_substantive_outcome": ("Prior Substantive Outcome", "Previous Substantive Outcome", "Previous Sanction",
                                   "Prior Sanction", "Previous Conviction", "Prior Conviction",
                                   "Previous Caution or Conviction", "Previous Sanction (Y/N)"),
     "outcome_id": ("Outcome ID", "Outcome Ref", "Outcome Number", "Disposal ID", "Disposal Ref", "Sentence ID",
-                   "Legal Outcome ID", "Outcome Reference"),
+                   "Legal Outcome ID", "Outcome Reference", "Event ID", "Outcome Event ID", "Court Event ID",
+                   "Legal Event ID"),
     "offence_date": ("Offence Date", "Date of Offence", "Offence Committed", "Date Offence Committed"),
     "outcome_date": ("Outcome Date", "Date of Outcome", "Sentence Date", "Disposal Date", "Legal Outcome Date",
-                     "Date of Sentence"),
+                     "Date of Sentence", "Date Sentenced", "Event Date", "Outcome Event Date", "Date of Disposal"),
     "outcome_type": ("Outcome", "Outcome Type", "Legal Outcome", "Disposal", "Disposal Type", "Sentence",
-                     "Sentence Type", "Outcome Code", "Legal Outcome Type"),
+                     "Sentence Type", "Outcome Code", "Legal Outcome Type", "Outcome Description", "Disposal Description",
+                     "Event Outcome", "Legal Status", "Final Outcome"),
     "offence_category": ("Offence Category", "Offence Type", "Offence Group", "Primary Offence Category",
-                         "Offence Class", "Main Offence"),
-    "gravity_score": ("Gravity Score", "Gravity", "Offence Gravity", "Seriousness Score", "Gravity Factor"),
-    "court": ("Court", "Court Type", "Sentencing Court", "Court Level"),
+                         "Offence Class", "Main Offence", "Primary Offence", "Primary Offence Type", "Offence Type (YJB)",
+                         "Most Serious Offence", "Principal Offence", "Offence Description"),
+    "gravity_score": ("Gravity Score", "Gravity", "Offence Gravity", "Seriousness Score", "Gravity Factor",
+                      "Offence Seriousness", "Seriousness", "Gravity Rating"),
+    "court": ("Court", "Court Type", "Sentencing Court", "Court Level", "Court Name", "Court Tier"),
     "Outcomes.looked_after": ("LAC at Outcome", "Looked After at Outcome", "CLA at Outcome",
                               "Care Status at Outcome", "Looked After (Outcome)", "Looked After", "LAC"),
     "overturned_on_appeal": ("Overturned on Appeal", "Overturned", "Appeal Allowed", "Quashed on Appeal",
                              "Successful Appeal"),
-    "offence_id": ("Offence ID", "Offence Ref", "Offence Number", "Offence Reference", "Charge ID"),
+    "offence_id": ("Offence ID", "Offence Ref", "Offence Number", "Offence Reference", "Charge ID", "Charge Number",
+                   "Offence Sequence"),
     "first_hearing_date": ("First Hearing Date", "First Hearing", "First Court Date", "Date of First Hearing",
-                           "First Appearance Date"),
+                           "First Appearance Date", "First Court Appearance", "First Appearance",
+                           "Date of First Appearance", "First Court Appearance Date"),
     "resident_at_outcome": ("Resident at Outcome", "Lived in Area at Outcome", "In Area at Outcome",
-                            "Resident (Outcome)"),
+                            "Resident (Outcome)", "Resident at Outcome Date", "Resides in Area at Outcome"),
     "intervention_id": ("Intervention ID", "Programme ID", "Order ID", "Episode ID", "Intervention Ref",
-                        "Programme Ref", "Order Ref", "Supervision ID", "Intervention Number"),
+                        "Programme Ref", "Order Ref", "Supervision ID", "Intervention Number", "Episode Number",
+                        "Involvement ID", "Work ID"),
     "intervention_type": ("Intervention Type", "Programme Type", "Intervention", "Programme", "Order Type",
-                          "Episode Type", "Supervision Type", "Order"),
+                          "Episode Type", "Supervision Type", "Order", "Intervention Description",
+                          "Programme Description", "Involvement Type", "Work Type"),
     "Interventions.start_date": ("Start Date", "Intervention Start", "Programme Start", "Order Start",
-                                 "Date Started", "Episode Start", "Start"),
+                                 "Date Started", "Episode Start", "Start", "Intervention Start Date", "Programme Start Date",
+                                 "Episode Start Date", "Order Start Date", "Involvement Start"),
     "Interventions.end_date": ("End Date", "Intervention End", "Programme End", "Order End", "Date Ended",
-                               "Episode End", "End", "Closure Date", "Date Closed"),
-    "team": ("Team", "Team Name", "Allocated Team", "YOT Team", "Service Team"),
+                               "Episode End", "End", "Closure Date", "Date Closed", "Intervention End Date",
+                               "Programme End Date", "Episode End Date", "Order End Date", "Involvement End"),
+    "team": ("Team", "Team Name", "Allocated Team", "YOT Team", "Service Team", "Responsible Team", "Owning Team"),
     "case_worker": ("Case Worker", "Case Worker ID", "Worker ID", "Caseworker", "Allocated Worker", "Worker",
-                    "Practitioner ID", "Case Manager ID", "Officer ID"),
+                    "Practitioner ID", "Case Manager ID", "Officer ID", "Case Manager", "Key Worker",
+                    "Allocated Case Manager", "Practitioner", "Responsible Officer", "Lead Worker"),
     "scaled_approach": ("Scaled Approach", "Intensity", "Intervention Level", "Supervision Level",
-                        "Level of Intervention", "Scaled Approach Level"),
+                        "Level of Intervention", "Scaled Approach Level", "Intensity Level",
+                        "Supervision Intensity", "Contact Level"),
     "ete_provision_start": ("ETE at Start", "ETE Status at Start", "ETE Provision at Start", "ETE Start",
                             "Education at Start", "EET at Start"),
     "ete_provision_end": ("ETE at End", "ETE Status at End", "ETE Provision at End", "ETE End", "Education at End",
@@ -138,7 +168,7 @@ HEADING_SYNONYMS: dict[str, tuple[str, ...]] = {
     "accommodation_suitable_end": ("Accommodation Suitable at End", "Accommodation Suitability at End",
                                    "Suitable Accommodation at End"),
     "send_identified": ("SEND Identified", "SEND", "SEN", "SEN Identified", "Special Educational Needs"),
-    "send_plan": ("SEND Plan", "EHCP", "EHC Plan", "SEND Plan (EHCP)", "SEN Plan"),
+    "send_plan": ("SEND Plan", "EHCP", "EHC Plan", "SEND Plan (EHCP)", "SEN Plan", "EHCP in Place", "Has EHCP"),
     "mh_need": ("MH Need", "Mental Health Need", "Mental Health Need Identified", "EMH Need"),
     "mh_offered": ("MH Offered", "Mental Health Offered", "Mental Health Intervention Offered",
                    "MH Intervention Offered"),
@@ -153,11 +183,13 @@ HEADING_SYNONYMS: dict[str, tuple[str, ...]] = {
     "child_protection": ("Child Protection", "CP", "CP Plan", "Child Protection Plan"),
     "child_in_need": ("Child in Need", "CIN", "CIN Plan", "Child in Need Plan"),
     "Interventions.looked_after": ("LAC During Order", "Looked After During Order", "CLA During Order",
-                                   "Looked After", "LAC", "CLA", "Care Status"),
+                                   "Looked After", "LAC", "CLA", "Care Status", "Looked After During Intervention",
+                                   "LAC During Episode", "Looked After During Episode"),
     "completion": ("Completion", "Completion Status", "Outcome of Order", "Closure Reason", "Ending",
-                   "End Reason", "How Ended"),
+                   "End Reason", "How Ended", "Reason for Closure", "Closure Outcome", "Episode Outcome",
+                   "Intervention Outcome", "Completion Reason"),
     "panel_date": ("Panel Date", "Initial Panel Date", "First Panel Date", "Referral Order Panel Date",
-                   "Initial Panel"),
+                   "Initial Panel", "Date of Initial Panel", "RO Panel Date"),
     "release_date": ("Release Date", "Date of Release", "Released", "Release from Custody"),
     "mh_in_treatment_at_start": ("MH Treatment at Start", "In MH Treatment at Start",
                                  "Mental Health Treatment at Start", "Already in MH Treatment"),
@@ -203,7 +235,12 @@ _OUTCOME_CODES = {
     "ADIS": "Absolute Discharge", "OFT": "Other first-tier", "YRO": "Youth Rehabilitation Order",
     "YRO ISS": "Youth Rehabilitation Order", "DTO": "Detention and Training Order", "S250": "Section 250",
     "S91": "Section 250", "SEC 91": "Section 250", "SEC 250": "Section 250", "OCUST": "Other custodial",
-    "OC": "Other custodial",
+    "OC": "Other custodial", "DTO": "Detention and Training Order", "S250": "Section 250",
+    "Section 91": "Section 250", "Detention & Training Order": "Detention and Training Order",
+    "Youth Rehab Order": "Youth Rehabilitation Order", "YRO with ISS": "Youth Rehabilitation Order",
+    "Deferred Prosecution": "Outcome 22 deferred prosecution", "Conditional Caution": "Youth Conditional Caution",
+    "Outcome 20": "Outcome 20/21", "Outcome 21": "Outcome 20/21", "Compensation Order": "Other first-tier",
+    "Bind Over": "Other first-tier", "Parenting Order": "Other first-tier",
 }
 VALUE_CODES: dict[str, dict[str, str]] = {
     "outcome_type": _OUTCOME_CODES,
@@ -225,7 +262,9 @@ VALUE_CODES: dict[str, dict[str, str]] = {
     "scaled_approach": {"STD": "Standard", "S": "Standard", "ENH": "Enhanced", "E": "Enhanced",
                         "INT": "Intensive", "I": "Intensive"},
     "completion": {"C": "Completed", "COMP": "Completed", "NC": "Not completed", "B": "Breached", "BR": "Breached",
-                   "R": "Revoked", "REV": "Revoked"},
+                   "R": "Revoked", "REV": "Revoked", "Successful": "Completed", "Completed Successfully": "Completed",
+                   "Successfully Completed": "Completed", "Unsuccessful": "Not completed", "Breach": "Breached",
+                   "Breach Proven": "Breached", "Revoked by Court": "Revoked", "Revocation": "Revoked"},
     "court": {"YC": "Youth Court", "MC": "Magistrates' Court", "CC": "Crown Court"},
     "remand_type": {"SCH": "Secure children's home", "STC": "Secure training centre",
                     "YOI": "Young offender institution", "LAA": "Local authority accommodation",
@@ -234,13 +273,28 @@ VALUE_CODES: dict[str, dict[str, str]] = {
 for _col in ("ete_provision_start", "ete_provision_end"):
     VALUE_CODES[_col] = {"AP": "Alternative provision/PRU", "PRU": "Alternative provision/PRU",
                          "EHE": "Elective home education", "FE": "College", "APP": "Apprenticeship",
-                         "EMP": "Employment", "UNI": "University", "NK": "Not known"}
+                         "EMP": "Employment", "UNI": "University", "NK": "Not known",
+                         "Mainstream School": "School", "Pupil Referral Unit": "Alternative provision/PRU",
+                         "Alternative Provision": "Alternative provision/PRU", "Further Education": "College",
+                         "FE College": "College", "Employed": "Employment", "Home Educated": "Elective home education",
+                         "Not in Education, Employment or Training": "NEET", "Education Other Than at School":
+                         "Alternative provision/PRU", "Secure Estate Education": "Education in custody"}
 for _col in ("accommodation_type_start", "accommodation_type_end"):
     VALUE_CODES[_col] = {"NFA": "No fixed abode", "YOI": "Young offender institution",
-                         "STC": "Secure training centre", "SCH": "Secure children's home", "FC": "Foster care"}
+                         "STC": "Secure training centre", "SCH": "Secure children's home", "FC": "Foster care",
+                         # a (non-secure) children's home is residential care, never a secure children's home
+                         "Children's Home": "Residential unit", "Residential Children's Home": "Residential unit",
+                         "Living with Parent(s)": "Living with parents", "Parental Home": "Living with parents",
+                         "Living with Relatives": "Living with family (not parents)",
+                         "Kinship Care": "Living with family (not parents)", "Foster Placement": "Foster care",
+                         "Supported Lodgings": "Supported accommodation/lodgings",
+                         "Semi-Independent": "Supported accommodation/lodgings", "Bed and Breakfast":
+                         "Temporary accommodation", "B&B": "Temporary accommodation",
+                         "Hostel": "Temporary accommodation", "Independent": "Independent living"}
 for _col in ("ete_suitable_start", "ete_suitable_end", "accommodation_suitable_start", "accommodation_suitable_end"):
     VALUE_CODES[_col] = {"S": "Suitable", "Y": "Suitable", "U": "Unsuitable", "N": "Unsuitable",
-                         "NOT SUITABLE": "Unsuitable", "UNK": "Unknown", "NK": "Unknown"}
+                         "NOT SUITABLE": "Unsuitable", "UNK": "Unknown", "NK": "Unknown", "Not Known": "Unknown",
+                         "Not Recorded": "Unknown"}
 
 
 def _norm_key(v: str) -> str:
@@ -314,13 +368,16 @@ class Mapping:
     """How one case system's export becomes our workbook (JSON: :meth:`to_json` / :meth:`from_json`).
 
     ``date_format`` (``strptime``) reads their text dates; ``None`` leaves dates to the validator
-    (real date cells, ISO or day-first text). ``signature``: their sheet names and headings."""
+    (real date cells, ISO or day-first text). ``signature``: their sheet names and headings.
+    ``heading_rows``: their sheet -> the Excel row its headings are on, for a sheet with a title block
+    above them (a sheet not named has its headings on row 1; rows above the headings are not read)."""
 
     name: str
     version: int = 1
     sheets: tuple[SheetMapping, ...] = ()
     date_format: str | None = "%d/%m/%Y"
     signature: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    heading_rows: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self):
         names = [s.sheet for s in self.sheets]
@@ -328,12 +385,27 @@ class Mapping:
             raise ValueError("Each of our sheets can be fed by one sheet of the export only.")
         object.__setattr__(self, "sheets", tuple(self.sheets))
         object.__setattr__(self, "signature", tuple((str(s), tuple(str(h) for h in hs)) for s, hs in self.signature))
+        rows = {}
+        for sheet, row in dict(self.heading_rows).items():
+            if isinstance(row, bool) or not isinstance(row, int) or not 1 <= row <= MAX_HEADING_ROW:
+                raise ValueError(f"The headings of sheet '{sheet}' must be on a row from 1 to {MAX_HEADING_ROW}, "
+                                 f"not {row!r}.")
+            if row > 1:
+                rows[str(sheet)] = row
+        object.__setattr__(self, "heading_rows", MappingProxyType(dict(sorted(rows.items()))))
+
+    def heading_row(self, source: str) -> int:
+        """The Excel row the headings of their sheet ``source`` are on (1 unless the mapping says otherwise)."""
+        if source in self.heading_rows:
+            return self.heading_rows[source]
+        return next((r for n, r in self.heading_rows.items() if c.norm_name(n) == c.norm_name(source)), 1)
 
     def sheet(self, name: str) -> SheetMapping | None:
         return next((s for s in self.sheets if s.sheet == name), None)
 
     def to_dict(self) -> dict:
-        return {"format": FORMAT, "name": self.name, "version": self.version, "date_format": self.date_format,
+        return {"format": FORMAT, "schema": SCHEMA, "name": self.name, "version": self.version,
+                "date_format": self.date_format, "heading_rows": dict(self.heading_rows),
                 "sheets": {s.sheet: s.to_dict() for s in self.sheets},
                 "signature": {sheet: list(headings) for sheet, headings in self.signature}}
 
@@ -344,10 +416,20 @@ class Mapping:
     def from_dict(cls, d: dict) -> "Mapping":
         if d.get("format") != FORMAT:
             raise ValueError(f"This is not a saved mapping (no \"format\": \"{FORMAT}\").")
+        schema = d.get("schema", 1)  # schema 1 (before heading rows) had no "schema" key
+        if isinstance(schema, bool) or not isinstance(schema, int) or schema < 1:
+            raise ValueError(f"The mapping's \"schema\" must be a whole number, not {schema!r}.")
+        if schema > SCHEMA:
+            raise ValueError(f"This mapping was saved by a newer version of the dashboard (schema {schema}; this "
+                             f"one reads up to {SCHEMA}). Update the dashboard, or export the mapping again from "
+                             "the version that made it.")
         sheets = tuple(SheetMapping(name, s["source"], s.get("columns", {}), s.get("values", {}))
                        for name, s in d.get("sheets", {}).items())
+        rows = d.get("heading_rows") or {}
+        if not isinstance(rows, dict):
+            raise ValueError("The mapping's \"heading_rows\" must map sheet names to row numbers.")
         return cls(d.get("name", ""), int(d.get("version", 1)), sheets, d.get("date_format"),
-                   tuple((k, tuple(v)) for k, v in d.get("signature", {}).items()))
+                   tuple((k, tuple(v)) for k, v in d.get("signature", {}).items()), rows)
 
     @classmethod
     def from_json(cls, text: str) -> "Mapping":
@@ -373,6 +455,21 @@ class Mapping:
             pairs[theirs.strip()] = ours
         values[column] = pairs
         return self._with(replace(sm, columns=dict(sm.columns), values=values))
+
+    def with_heading_row(self, source: str, row: int) -> "Mapping":
+        """A copy that reads the headings of their sheet ``source`` from Excel row ``row``."""
+        rows = {k: v for k, v in self.heading_rows.items() if c.norm_name(k) != c.norm_name(source)}
+        return replace(self, heading_rows={**rows, source: row})
+
+    def with_answer(self, question: "CodeQuestion", ours: str | None) -> "Mapping":
+        """A copy where ``question``'s code means ``ours`` in every column it was found in (``None``: forget
+        it). A column whose vocabulary lacks ``ours`` keeps the code unread, so it is asked about there."""
+        mapping = self
+        for place in question.places:
+            value = _fit_vocab(place.sheet, place.column, ours) if ours is not None else None
+            if mapping.sheet(place.sheet) is not None:
+                mapping = mapping.with_value(place.sheet, place.column, place.value, value)
+        return mapping
 
     def with_source(self, sheet: str, source: str | None) -> "Mapping":
         """A copy where our ``sheet`` is fed by their sheet ``source`` (``None``: not fed)."""
@@ -457,6 +554,97 @@ def _blank(s: pd.Series) -> pd.Series:
     return s.map(lambda v: _text(v) == "").astype(bool)
 
 
+# --------------------------------------------------------------------------- the heading row
+
+_NUMBER = re.compile(r"-?[\d,]+(\.\d+)?%?")
+#: how many of a sheet's first rows may be a title block above the headings
+_LOOK_FOR_HEADINGS = 15
+
+
+def _label(text: str) -> bool:
+    """Text that could be a heading: not blank, a number or a date, and short."""
+    return bool(text) and len(text) <= 80 and not _NUMBER.fullmatch(text) and not _looks_date(text)
+
+
+def heading_row_candidates(sheet: RawSheet, limit: int = MAX_HEADING_ROW) -> tuple[tuple[int, tuple[str, ...]], ...]:
+    """The sheet's first rows that hold anything: (Excel row, its cells as text, trailing blanks dropped)."""
+    def trimmed(cells) -> tuple[str, ...]:
+        texts = [_text(v) for v in cells]
+        while texts and not texts[-1]:
+            texts.pop()
+        return tuple(texts)
+
+    out = [(1, trimmed(sheet.header))] if any(_text(h) for h in sheet.header) else []
+    for n, row in zip(sheet.row_numbers, sheet.rows):
+        if n > limit:
+            break
+        if n > 1:
+            out.append((n, trimmed(row)))
+    return tuple(out)
+
+
+def could_be_headings(cells: tuple[str, ...]) -> bool:
+    """True when a row could be headings: something in it, and every cell a label (no number or date).
+    A row of a child's details is not, so it is never offered as headings (its cells would be kept in the
+    mapping's signature)."""
+    filled = [t for t in cells if t]
+    return bool(filled) and all(_label(t) for t in filled)
+
+
+def detect_heading_row(sheet: RawSheet) -> int:
+    """The Excel row that holds the sheet's headings, under any title block ("YJS Caseload Extract",
+    "Run 05/12/2026"): the row among the first 15 with the most cells that are headings case systems use
+    (two at least); else the first row whose cells are all distinct labels (no numbers or dates), at least
+    two, filling 60% of the sheet's width; else row 1."""
+    rows = heading_row_candidates(sheet, _LOOK_FOR_HEADINGS)
+    if not rows:
+        return 1
+    known = [(sum(_known_heading(t) for t in set(cells) if _label(t)), n) for n, cells in rows]
+    most = max(k for k, _ in known)
+    if most >= 2:
+        return next(n for k, n in known if k == most)
+    widest = max(sum(bool(t) for t in cells) for _, cells in rows)
+    for n, cells in rows:
+        filled = [t for t in cells if t]
+        if (len(filled) >= 2 and len(filled) * 5 >= widest * 3 and all(_label(t) for t in filled)
+                and len(set(filled)) == len(filled)):
+            return n
+    return 1
+
+
+def with_heading_row(sheet: RawSheet, row: int) -> RawSheet:
+    """``sheet`` read with its headings on Excel row ``row``: the rows above it are left out and the rows
+    below keep their Excel numbers. A blank or missing row gives no headings."""
+    if row <= 1:
+        return sheet
+    at = [i for i, n in enumerate(sheet.row_numbers) if n == row]
+    header: list = list(sheet.rows[at[0]]) if at else []
+    while header and (header[-1] is None or _text(header[-1]) == ""):
+        header.pop()
+    keep = [i for i, n in enumerate(sheet.row_numbers) if n > row]
+    return replace(sheet, header=tuple(header), rows=tuple(sheet.rows[i] for i in keep),
+                   row_numbers=tuple(sheet.row_numbers[i] for i in keep), merged_header=())
+
+
+def read_headings(raw: RawWorkbook, heading_rows) -> RawWorkbook:
+    """``raw`` with each sheet named in ``heading_rows`` (their sheet -> Excel row) read from that row."""
+    rows = dict(heading_rows or {})
+    if not any(r > 1 for r in rows.values()):
+        return raw
+    sheets = dict(raw.sheets)
+    for name, row in rows.items():
+        sheet = _find_sheet(raw, name)
+        if sheet is not None and row > 1:
+            sheets[sheet.name] = with_heading_row(sheet, row)
+    return replace(raw, sheets=sheets)
+
+
+def detect_heading_rows(raw: RawWorkbook) -> dict[str, int]:
+    """Their sheets whose headings are not on row 1 (see :func:`detect_heading_row`), with the row."""
+    found = {n: detect_heading_row(s) for n, s in raw.sheets.items() if _usable(n, s)}
+    return {n: r for n, r in found.items() if r > 1}
+
+
 def signature_of(raw: RawWorkbook, sheets: list[str] | None = None) -> tuple[tuple[str, tuple[str, ...]], ...]:
     """Their sheet names and headings (``sheets``: only these), as a :class:`Mapping` stores them."""
     names = sheets if sheets is not None else [n for n, s in raw.sheets.items() if _usable(n, s)]
@@ -488,6 +676,7 @@ def matches(raw: RawWorkbook, mapping: Mapping) -> bool:
     there with every heading (in any order; new headings are allowed)."""
     if not mapping.signature:
         return False
+    raw = read_headings(raw, mapping.heading_rows)
     for name, headings in mapping.signature:
         sheet = _find_sheet(raw, name)
         if sheet is None:
@@ -541,54 +730,124 @@ class Suggestions:
     values: tuple[ValueSuggestion, ...]
 
 
-def _synonyms(sheet: str, column: str) -> set[str]:
+#: words that say nothing about which column a heading is (the service's name, "at", brackets' "Y/N")
+_FILLER = {"yot", "yjs", "yos", "yjb", "ys", "the", "of", "at", "a", "y", "n", "yn", "flag", "field", "value"}
+#: words written several ways in headings, as one word
+_SAME_WORD = {"no": "id", "num": "id", "number": "id", "nbr": "id", "ref": "id", "reference": "id",
+              "identifier": "id", "dob": "date birth", "lac": "looked after", "cla": "looked after",
+              "eet": "ete", "accom": "accommodation", "dt": "date", "yp": "young person", "sen": "send"}
+
+
+@functools.lru_cache(maxsize=65536)
+def heading_words(heading: str) -> str:
+    """A heading as the words that matter, for comparing: lower case, no punctuation, "No"/"Ref"/"Number" as
+    "id", "DOB" as "date birth", filler ("YOT", "at", "(Y/N)") dropped: "Offence No." -> "offence id"."""
+    words = []
+    for word in c.norm_text(heading).split():
+        words += _SAME_WORD.get(word, word).split()
+    kept = [w for w in words if w not in _FILLER]
+    return " ".join(kept or words)
+
+
+def _synonyms(sheet: str, column: str) -> tuple[str, ...]:
     names = HEADING_SYNONYMS.get(f"{sheet}.{column}", ()) + HEADING_SYNONYMS.get(column, ())
-    return {c.norm_name(n) for n in names} | {column}
+    return tuple(dict.fromkeys([heading_words(n) for n in names] + [heading_words(column)]))
 
 
 _SYNONYMS = {(s.name, col.name): _synonyms(s.name, col.name) for s in c.SHEETS for col in s.columns}
+_ALL_SYNONYMS = tuple(sorted({n for names in _SYNONYMS.values() for n in names}))
 
 
 @functools.lru_cache(maxsize=65536)
 def _name_score(heading: str, sheet: str, column: str) -> float:
-    h = c.norm_name(heading)
+    """How sure a heading names our column, from its words (rapidfuzz): 1 for a known name, 0.9 or less
+    for a near spelling of one, 0.6-0.9 for a known name inside a longer heading ("Ethnicity (ONS 2021)")."""
+    h = heading_words(heading)
     names = _SYNONYMS[(sheet, column)]
+    if not h:
+        return 0.0
     if h in names:
         return 1.0
-    close = difflib.get_close_matches(h, names, n=1, cutoff=0.85)
-    return round(difflib.SequenceMatcher(None, h, close[0]).ratio() * 0.8, 3) if close else 0.0
+    best = process.extractOne(h, names, scorer=fuzz.ratio, score_cutoff=88)
+    if best:
+        return round(0.9 * best[1] / 100, 3)
+    words = set(h.split())
+    inside = [n for n in names if set(n.split()) <= words]
+    if inside:
+        longest = max(len(n.split()) for n in inside)
+        return round(0.6 + 0.3 * longest / len(words), 3)
+    return 0.0
+
+
+@functools.lru_cache(maxsize=65536)
+def _known_heading(text: str) -> bool:
+    """True when ``text`` is (nearly) a heading case systems use for one of our columns."""
+    h = heading_words(text)
+    return bool(h) and process.extractOne(h, _ALL_SYNONYMS, scorer=fuzz.ratio, score_cutoff=90) is not None
+
+
+def _fit_vocab(sheet: str, column: str, candidate: str | None) -> str | None:
+    """``candidate`` as a value of our column: itself, or its broad group for a column of groups (ethnicity)."""
+    vocab = c.SHEETS_BY_NAME[sheet].column(column).vocab
+    if candidate in vocab:
+        return candidate
+    group = c.ETHNICITIES.get(candidate) if column == "ethnicity" else None
+    return group if group in vocab else None
+
+
+_SEPARATORS = re.compile(r"\s+[-\u2013|]\s+|\s*:\s*")  # "RO - Referral Order", "RO: Referral Order"
+_BRACKETS = re.compile(r"\(([^)]*)\)")  # "Referral Order (RO)"
+
+
+def _parts(value: str) -> list[str]:
+    """The pieces a value may be made of: "PAR - Living with Parent(s)" -> "PAR", "Living with Parent(s)",
+    "Living with Parent"; "Referral Order (RO)" -> "Referral Order", "RO"."""
+    out = []
+    for piece in [value, *_SEPARATORS.split(value)]:
+        out += [piece, _BRACKETS.sub(" ", piece), *(b for b in _BRACKETS.findall(piece) if len(b.strip()) > 1)]
+    return [p.strip() for p in dict.fromkeys(out[1:]) if p and p.strip() and p.strip() != value.strip()]
 
 
 @functools.lru_cache(maxsize=65536)
 def _our_value(sheet: str, column: str, value: str) -> tuple[str | None, float]:
-    """What one of their values seems to mean in our vocabulary, and how sure that is."""
+    """What one of their values seems to mean in our vocabulary, and how sure that is.
+
+    1.0 one of ours as written; 0.95 a code case systems use (``YRO``) or ours without punctuation;
+    0.9 a code and a wording that agree (``RO - Referral Order``); 0.85 a near spelling of one of ours
+    with no rival. Below :data:`APPLY_AT` it is a guess to ask about: a code word inside a longer value
+    (``OC22 Diversion``: Outcome 22, 0.5, or 0.4 when the wording points elsewhere), or the nearest
+    wording (at most 0.6: ``Children's Home`` is not a *secure* children's home)."""
     vocab = c.SHEETS_BY_NAME[sheet].column(column).vocab
-
-    def fit(candidate):
-        if candidate in vocab:
-            return candidate
-        group = c.ETHNICITIES.get(candidate) if column == "ethnicity" else None
-        return group if group in vocab else None
-
     native = vocab_value(sheet, column, value)
     if native is not None:
         return native, 1.0
     codes = _CODE_LOOKUP.get(f"{sheet}.{column}") or _CODE_LOOKUP.get(column, {})
-    got = fit(codes.get(_norm_key(value)))
-    if got:
-        return got, 0.9
-    bracket = re.fullmatch(r"\s*(.*?)\s*\(([^)]*)\)\s*", value)  # "Referral Order (RO)"
-    if bracket:
-        for part in bracket.groups():
-            got = fit(vocab_value(sheet, column, part) or codes.get(_norm_key(part)))
-            if got:
-                return got, 0.85
+    key = _norm_key(value)
+    got = _fit_vocab(sheet, column, codes.get(key))
     normed = {_norm_key(v): v for v in vocab}
-    close = difflib.get_close_matches(_norm_key(value), list(normed), n=1, cutoff=0.75)
-    if close:
-        return normed[close[0]], 0.6
-    words = [fit(codes.get(word)) for word in _norm_key(value).split()]  # "YRO Intensive"
-    return next(((w, 0.5) for w in words if w), (None, 0.0))
+    if got is None and key in normed:
+        got = normed[key]
+    if got:
+        return got, 0.95
+    parts = _parts(value)
+    if parts:
+        hits = {_fit_vocab(sheet, column, vocab_value(sheet, column, part) or codes.get(_norm_key(part))
+                           or normed.get(_norm_key(part))) for part in parts} - {None}
+        if len(hits) == 1:
+            return hits.pop(), 0.9
+        if hits:
+            return sorted(hits, key=lambda h: vocab.index(h) if h in vocab else 99)[0], 0.4
+    near = process.extract(key, list(normed), scorer=fuzz.ratio, limit=2)
+    if near and near[0][1] >= 92 and (len(near) < 2 or near[1][1] < near[0][1] - 5):
+        return normed[near[0][0]], 0.85
+    words = list(dict.fromkeys(w for w in (_fit_vocab(sheet, column, codes.get(word)) for word in key.split()) if w))
+    wording = process.extractOne(key, list(normed), scorer=fuzz.token_set_ratio, score_cutoff=70)
+    if words:
+        agree = wording is None or normed[wording[0]] == words[0]
+        return words[0], 0.5 if agree and len(words) == 1 else 0.4
+    if wording:
+        return normed[wording[0]], round(min(0.6, 0.6 * wording[1] / 100), 3)
+    return None, 0.0
 
 
 _ID_LIKE = re.compile(r"^[A-Za-z]{0,6}[-_/ ]?\d{1,12}[A-Za-z]?$|^[0-9A-Fa-f-]{16,40}$")
@@ -722,8 +981,15 @@ def _detect_date_format(texts: list[str]) -> str | None:
     return best[2] if best[0] else None
 
 
-def suggestions(raw: RawWorkbook, name: str | None = None) -> Suggestions:
-    """A first draft mapping for ``raw`` with a confidence (0-1) for each column and value."""
+def suggestions(raw: RawWorkbook, name: str | None = None, heading_rows: dict[str, int] | None = None
+                ) -> Suggestions:
+    """A first draft mapping for ``raw`` with a confidence (0-1) for each column and value.
+
+    Each sheet's heading row is detected (:func:`detect_heading_row`) unless ``heading_rows`` gives it.
+    A code is put in the mapping only when its confidence is at least :data:`APPLY_AT`; the others are
+    in ``values`` with their guess, to be asked about (:func:`code_questions`)."""
+    heading_at = {**detect_heading_rows(raw), **(heading_rows or {})}
+    raw = read_headings(raw, heading_at)
     profiles = {n: {pos: _profile(col) for pos, col in _grid(s).items()}
                 for n, s in raw.sheets.items() if _usable(n, s)}
     sheets, col_suggestions, value_suggestions, date_texts = [], [], [], []
@@ -753,14 +1019,14 @@ def suggestions(raw: RawWorkbook, name: str | None = None) -> Suggestions:
                 ours, vconf = _our_value(spec.name, col.name, value)
                 value_suggestions.append(ValueSuggestion(spec.name, col.name, best, heading, value, int(rows),
                                                          ours, vconf))
-                if ours is not None and _safe_value(value):
+                if ours is not None and vconf >= APPLY_AT and _safe_value(value):
                     pairs[value] = ours
             values[col.name] = pairs
         columns = {col: h for col, (h, _, _) in found.items()}
         sheets.append(SheetMapping(spec.name, best, columns, values))
     used = list(dict.fromkeys(s.source for s in sheets))
     mapping = Mapping(name or f"Draft for {raw.file_name}", 1, tuple(sheets), _detect_date_format(date_texts),
-                      signature_of(raw, used))
+                      signature_of(raw, used), {n: r for n, r in heading_at.items() if n in used and r > 1})
     return Suggestions(mapping, tuple(col_suggestions), tuple(value_suggestions))
 
 
@@ -778,6 +1044,13 @@ def suggest(raw: RawWorkbook, name: str | None = None) -> Mapping:
 def unmapped_values(raw: RawWorkbook, mapping: Mapping) -> tuple[ValueSuggestion, ...]:
     """Values in the mapped vocabulary columns that the mapping does not map and we do not recognise
     (so next month only new codes are asked about), with their row counts and a suggestion."""
+    return tuple(v for v, current in _vocab_cells(raw, mapping) if current is None)
+
+
+def _vocab_cells(raw: RawWorkbook, mapping: Mapping) -> list[tuple[ValueSuggestion, str | None]]:
+    """Every value in the mapped vocabulary columns, with what the mapping reads it as now (mapped, or one
+    of ours as written; ``None``: not read) and our guess."""
+    raw = read_headings(raw, mapping.heading_rows)
     out = []
     for sm in mapping.sheets:
         sheet = _find_sheet(raw, sm.source)
@@ -792,10 +1065,69 @@ def unmapped_values(raw: RawWorkbook, mapping: Mapping) -> tuple[ValueSuggestion
                 continue
             text = _column(grid, pos)[rows].map(_text)
             for value, n in text[text != ""].value_counts().items():
-                if sm.value_of(col, value) is None and vocab_value(sm.sheet, col, value) is None:
-                    ours, conf = _our_value(sm.sheet, col, value)
-                    out.append(ValueSuggestion(sm.sheet, col, sheet.name, heading, value, int(n), ours, conf))
-    return tuple(out)
+                current = sm.value_of(col, value) or vocab_value(sm.sheet, col, value)
+                ours, conf = _our_value(sm.sheet, col, value)
+                out.append((ValueSuggestion(sm.sheet, col, sheet.name, heading, value, int(n), ours, conf), current))
+    return out
+
+
+def _family(sheet: str, column: str) -> tuple[str, ...]:
+    """The vocabulary a code of ``column`` is asked in: the widest of our vocabularies that holds the column's
+    own (start and end accommodation share one; outcome types sit inside intervention types)."""
+    own = set(c.SHEETS_BY_NAME[sheet].column(column).vocab)
+    wider = [v for v in _VOCABULARIES if own <= set(v)]
+    return max(wider, key=lambda v: (len(v), v))
+
+
+_VOCABULARIES = tuple(dict.fromkeys(col.vocab for s in c.SHEETS for col in s.columns if col.kind == "vocab"))
+
+
+@dataclass(frozen=True)
+class CodeQuestion:
+    """One of their codes in one vocabulary, wherever it is (asked once, the answer applied to every place).
+
+    ``places``: each column it is in (sheet, heading, rows); ``options``: our values to choose from;
+    ``suggested``/``confidence``: our guess; ``current``: what the mapping reads it as now in every one of
+    the places (``None``: not read, so it must be answered). A code read one way in one column and
+    another way (or not at all) in another is two questions."""
+
+    value: str
+    places: tuple[ValueSuggestion, ...]
+    options: tuple[str, ...]
+    suggested: str | None
+    confidence: float
+    current: str | None
+
+    @property
+    def rows(self) -> int:
+        return sum(p.rows for p in self.places)
+
+    @property
+    def key(self) -> str:
+        return f"{'|'.join(self.options)}|{self.value.casefold()}"
+
+    @property
+    def applied(self) -> bool:
+        """True when the code is read (as suggested or as chosen): shown for review, not asked."""
+        return self.current is not None
+
+
+def code_questions(raw: RawWorkbook, mapping: Mapping, unread_only: bool = False) -> tuple[CodeQuestion, ...]:
+    """Every code in the export's mapped vocabulary columns as one question per code and vocabulary (the
+    same code in start and end accommodation is one question): unread codes first, then by rows."""
+    groups: dict[tuple, list[ValueSuggestion]] = {}
+    for v, current in _vocab_cells(raw, mapping):
+        groups.setdefault((_family(v.sheet, v.column), v.value.casefold(), current), []).append(v)
+    out = []
+    for (options, _, current), places in groups.items():
+        places = tuple(places)
+        if unread_only and current is not None:
+            continue
+        best = max(places, key=lambda v: (v.confidence, v.rows))
+        guesses = {v.suggested for v in places if v.suggested}
+        confidence = best.confidence if len(guesses) <= 1 else min(best.confidence, 0.4)
+        out.append(CodeQuestion(best.value, places, options, best.suggested, confidence, current))
+    return tuple(sorted(out, key=lambda q: (q.current is not None, -q.rows, q.value.casefold())))
 
 
 # --------------------------------------------------------------------------- applying
@@ -912,10 +1244,12 @@ def _deduplicate(frame: pd.DataFrame, sm: SheetMapping, their: str, problems: li
 
 
 def apply(raw: RawWorkbook, mapping: Mapping) -> MappedWorkbook:
-    """Their export as our canonical workbook (see :class:`MappedWorkbook`)."""
+    """Their export as our canonical workbook (see :class:`MappedWorkbook`); each sheet of theirs is read
+    from the mapping's heading row for it, rows above that (a title block) left out."""
     sheets, sources, headings = {}, {}, {}
     problems: list[Problem] = []
     covered: set = set()
+    raw = read_headings(raw, mapping.heading_rows)
     for sm in mapping.sheets:
         spec = c.SHEETS_BY_NAME[sm.sheet]
         source = _find_sheet(raw, sm.source)
@@ -927,12 +1261,19 @@ def apply(raw: RawWorkbook, mapping: Mapping) -> MappedWorkbook:
             continue
         sources[sm.sheet] = source.name
         grid, their_headings = _grid(source), _headings(source)
+        at = mapping.heading_row(source.name)
+        if not any(their_headings):
+            problems.append(Problem(source.name, at, None, None,
+                                    f"{source.name} row {at}, where the mapping reads the headings, is blank. Choose "
+                                    "the row the headings are on in the mapping, or export the report as before."))
+            covered.update({(sm.sheet, None, None)} | {(sm.sheet, None, col) for col in sm.columns})
+            continue
         columns = {}
         for col, heading in sm.columns.items():
             headings[(sm.sheet, col)] = heading
             pos = _locate(their_headings, heading)
             if pos is None:
-                problems.append(Problem(source.name, 1, heading, None,
+                problems.append(Problem(source.name, at, heading, None,
                                         f"{source.name}: there is no column \"{heading}\", which the mapping reads "
                                         f"as {sm.sheet} {col}. Export it again with that column, or change the "
                                         "mapping."))

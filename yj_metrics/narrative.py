@@ -13,6 +13,41 @@ from .results import IndicatorDefinition, IndicatorResult
 SMALL_BASE = 10
 WIDE_RELATIVE = 0.5  # interval wider than half the value either side counts as wide
 
+#: What an indicator counts, when not children: ``(denominator, numerator)`` nouns for the small-number
+#: caution ("based on only 5 sector places at board meetings"). Ids not listed count children.
+COUNTS_OF: dict[str, tuple[str, str]] = {
+    "kpi8_board_attendance": ("sector places at board meetings", "sector places filled by a senior leader"),
+    "kpi8_board_attendance_meeting": ("board meetings", "board meetings"),
+    "kpi8_delegated_attendance": ("sector places at board meetings", "sector places filled by a delegate"),
+    "kpi8_data_contributed": ("statutory partners", "statutory partners"),
+    "kpi9_serious_violence": ("children in the population", "serious violence offences"),
+    "kpi9_serious_violence_count": ("offences", "serious violence offences"),
+    "kpi9_serious_violence_rolling": ("children in the population", "serious violence offences"),
+    "kpi9_serious_violence_share": ("proven offences", "serious violence offences"),
+    "kpi10_victims": ("victims", "victims"), "kpi10_views_sought": ("victims", "victims"),
+    "kpi10_progress_info": ("victims", "victims"), "kpi10_support": ("victims", "victims"),
+    "rj_offered": ("victims", "victims"), "rj_engaged": ("victims", "victims"),
+    "kpi6_oocd_disposals": ("out-of-court disposals", "out-of-court disposals"),
+    "custody_rate": ("children in the population", "custodial sentences"),
+    "custody_count": ("custodial sentences", "custodial sentences"),
+    "reoffences_per_reoffender": ("reoffenders", "reoffences"),
+    "reoffences_per_child": ("children", "reoffences"),
+    "reoffending_prolific_share": ("reoffences", "reoffences"),
+    "ro_panel_timeliness": ("referral order panels", "referral order panels"),
+    "disposals": ("disposals", "disposals"), "caseload_open": ("interventions", "interventions"),
+    "caseload_per_worker": ("case workers", "interventions"), "ete_status_open": ("open cases", "open cases"),
+    "remand_nights": ("remands", "nights"), "remand_cost": ("remands", "nights"),
+}
+
+
+def counted(indicator: str) -> tuple[str, str]:
+    """What the indicator's denominator and numerator count, as plural nouns (children unless listed)."""
+    return COUNTS_OF.get(indicator, ("children", "children"))
+
+
+RAG_WORDS = {"Green": "meets the local target", "Amber": "is short of the local target but within tolerance",
+             "Red": "misses the local target"}
+
 
 def fmt(value: float | None, unit: str) -> str:
     """A value in its unit: ``31.7%``, ``229 per 100,000``, ``0.17 per 1,000``."""
@@ -86,30 +121,61 @@ def _change(cur: IndicatorResult, old: IndicatorResult | None, when: str, direct
     return f"{word} {size} {when} ({fmt(old.value, cur.unit)}){judgement}"
 
 
+def is_hidden(r: IndicatorResult | None) -> bool:
+    """A figure hidden from partners (its note starts "protected"; older notes say "suppressed")."""
+    note = (r.note or "") if r is not None else ""
+    return r is not None and r.value is None and (note.startswith("protected") or "suppressed" in note)
+
+
+def target_text(target, unit: str) -> str:
+    """``green at 80.0% or more, red at 60.0% or less`` for a local target band."""
+    better, worse = ("or less", "or more") if target.direction == "lower" else ("or more", "or less")
+    return f"green at {fmt(target.green, unit)} {better}, red at {fmt(target.red, unit)} {worse}"
+
+
+def _hidden_sentence(current: IndicatorResult, label: str, target) -> str:
+    """A hidden figure: said to be hidden (never "nothing to count"), with its RAG where the
+    protection kept it, and its target, which is public."""
+    text = (f"{label}: hidden for {_period(current)}, to protect small numbers (it rests on very few, or "
+            "would let a small number elsewhere be worked out).")
+    if current.rag in RAG_WORDS:
+        text += f" It {RAG_WORDS[current.rag]} ({current.rag})."
+    if target is not None:
+        text += f" Local target: {target_text(target, current.unit)}."
+    elif current.rag is None:
+        text += " Its RAG is hidden with it."
+    return text
+
+
 def indicator_sentence(current: IndicatorResult, previous: IndicatorResult | None = None,
                        year_earlier: IndicatorResult | None = None,
-                       definition: IndicatorDefinition | None = None, benchmarks: bool = True) -> str:
+                       definition: IndicatorDefinition | None = None, benchmarks: bool = True, *,
+                       target=None) -> str:
     """One or two sentences: value, change on the previous period and a year before, target,
-    benchmarks and rank, and a caution for small numbers, wide intervals or incomplete data.
+    benchmarks and rank, and a caution for small numbers (in what the indicator counts: children,
+    victims, sector places...), wide intervals or incomplete data. A hidden (protected) figure is
+    said to be hidden, with its RAG when kept and its ``target`` (a :class:`settings.Target`).
 
     ``benchmarks=False`` leaves out the comparators and the rank: for a filtered figure (one
     locality, one group), which whole-service benchmarks do not describe."""
     label = definition.label if definition else current.label
     direction = definition.direction if definition else "none"
     if current.value is None:
-        if "suppressed" in (current.note or ""):
-            return f"{label}: not shown, because it rests on very small numbers."
+        if is_hidden(current):
+            return _hidden_sentence(current, label, target)
         return f"{label}: no figure for {_period(current)} (nothing to count)."
     first = f"{label} was {fmt(current.value, current.unit)} in {_period(current)}"
     changes = [c for c in (_change(current, previous, "on the previous period", direction),
                            _change(current, year_earlier, "on a year earlier", direction)) if c]
+    changes += [f"the figure {when} is hidden to protect small numbers"
+                for old, when in ((previous, "for the previous period"), (year_earlier, "a year earlier"))
+                if is_hidden(old)]
     if changes:
         first += ", " + "; ".join(changes)
     first += "."
     parts = []
     if current.rag:
-        parts.append({"Green": "meets the local target", "Amber": "is short of the local target but within tolerance",
-                      "Red": "misses the local target"}[current.rag])
+        parts.append(RAG_WORDS[current.rag])
     comparisons = []
     for b in current.benchmarks if benchmarks else ():
         if b.value is None or (isinstance(b.value, float) and math.isnan(b.value)):
@@ -122,10 +188,11 @@ def indicator_sentence(current: IndicatorResult, previous: IndicatorResult | Non
         parts.append(f"ranks {current.rank} of {current.rank_of} in the family group")
     second = ("It " + "; it ".join(parts) + ".") if parts else ""
     cautions = []
+    of, counts = counted(current.indicator)
     if current.denominator is not None and 0 < current.denominator < SMALL_BASE and current.unit == "%":
-        cautions.append(f"based on only {current.denominator:.0f} children")
+        cautions.append(f"based on only {current.denominator:.0f} {of}")
     elif current.numerator is not None and current.unit != "%" and 0 < current.numerator < SMALL_BASE:
-        cautions.append(f"based on only {current.numerator:.0f} events")
+        cautions.append(f"based on only {current.numerator:.0f} {counts}")
     if current.ci_low is not None and current.ci_high is not None and current.value:
         if (current.ci_high - current.ci_low) / 2 > WIDE_RELATIVE * abs(current.value):
             cautions.append(f"the 95% interval is wide ({fmt(current.ci_low, current.unit)} to "

@@ -47,7 +47,11 @@ CLASSIFICATION = {"board": "OFFICIAL-SENSITIVE: contains small numbers about chi
 WHOLE_SERVICE = "Whole service (no filters)"
 NO_NOTES = "No commentary has been written for this quarter yet."
 RAG_LEGEND = "RAG: ● Green meets the local target, ▲ Amber within tolerance, ■ Red misses it."
+HIDDEN_LEGEND = " hidden: the figure is protected and its RAG would give it away; its target stands."
 TABLE_PT = 12  # the smallest text in the deck's tables
+TREND_QUARTERS = 8  # as the dashboard's indicator detail
+PAGE_CHART_HEIGHT = 300  # on a PDF page, two indicators a page
+SLIDE_CHART_HEIGHT = 470  # a trend chart's plot height on a slide: it fills the space beside the text
 
 
 @dataclass(frozen=True)
@@ -84,7 +88,7 @@ class _Content:
     actions: _Table
     actions_note: str
     scorecard: _Table
-    indicator_slides: list[tuple[str, str, str, bytes]]  # title, narrative, commentary, chart png
+    indicator_slides: list[tuple[str, str, str, bytes, bytes]]  # title, narrative, commentary, chart png (page, slide)
     dp_title: str
     dp_table: _Table
     dp_charts: list[bytes]
@@ -97,6 +101,10 @@ class _Content:
     @property
     def classification(self) -> str:
         return CLASSIFICATION[self.edition]
+
+    @property
+    def rag_legend(self) -> str:
+        return RAG_LEGEND + (HIDDEN_LEGEND if any(row[3] == HIDDEN for row in self.scorecard.rows) else "")
 
     @property
     def footer(self) -> str:
@@ -139,8 +147,15 @@ def _change(cur, prev) -> str:
     return f"{d:+.1f}{unit}" if abs(d) >= 0.05 or cur.unit != "per 1,000" else f"{d:+.2f}"
 
 
-def _rag(rag: str | None) -> str:
-    return f"{RAG_ICONS[rag]} {rag}" if rag else "no target"
+HIDDEN = "hidden"
+
+
+def _rag(r) -> str:
+    """The RAG as printed: its shape and word; ``hidden`` for a protected figure whose RAG the
+    protection hid with it (never "no target": the target stands); else ``no target``."""
+    if r.rag:
+        return f"{RAG_ICONS[r.rag]} {r.rag}"
+    return HIDDEN if _protected(r) else "no target"
 
 
 def _safe(text: str) -> str:
@@ -154,15 +169,17 @@ def _slug(filters: Filters) -> str:
 
 def _summary(card, prev, labels) -> tuple[list[tuple[str, int, str]], list[str]]:
     """The RAG and change tiles, and the exceptions: red indicators and clear worsening."""
-    rags = [r.rag for r in card]
+    rags = [r.rag or (HIDDEN if _protected(r) else None) for r in card]
     changes = [clear_change(r, prev.get(r.indicator), indicators.INDICATORS[r.indicator].direction) for r in card]
     white, black = "#FFFFFF", "#000000"
     tiles = [(f"{RAG_ICONS['Green']} Green", rags.count("Green"), "#009E73", white),
              (f"{RAG_ICONS['Amber']} Amber", rags.count("Amber"), "#E69F00", black),
              (f"{RAG_ICONS['Red']} Red", rags.count("Red"), "#D55E00", white),
-             ("No target", rags.count(None), "#767676", white),
-             ("Clearly improved", changes.count("improved"), "#0072B2", white),
-             ("Clearly worsened", changes.count("worsened"), "#CC79A7", black)]
+             ("No target", rags.count(None), "#767676", white)]
+    if HIDDEN in rags:  # protected figures whose RAG is hidden with them: they have a target
+        tiles.append(("RAG hidden (protected)", rags.count(HIDDEN), "#4D4D4D", white))
+    tiles += [("Clearly improved", changes.count("improved"), "#0072B2", white),
+              ("Clearly worsened", changes.count("worsened"), "#CC79A7", black)]
     exceptions = []
     for r, change in zip(card, changes):
         why = [f"{RAG_ICONS['Red']} Red"] if r.rag == "Red" else []
@@ -218,14 +235,18 @@ def _content(whole: Dataset, quarter: Period, settings: Settings, edition: str, 
     for r in card:
         national = next((b for b in r.benchmarks if b.comparator == "National"), None)
         rows.append([f"{labels[r.indicator]}\n{fmt_date(r.start)} to {fmt_date(r.end)}", _value(r), _fraction(r),
-                     _rag(r.rag), _change(r, prev.get(r.indicator)), fmt(national.value, r.unit) if national else "–",
+                     _rag(r), _change(r, prev.get(r.indicator)), fmt(national.value, r.unit) if national else "–",
                      f"{r.rank} of {r.rank_of}" if r.rank else "–"])
         d = indicators.INDICATORS[r.indicator]
         if d.headline:
-            series = sup(indicators.scorecard_trend(ds, r.indicator, quarter, 5, settings))
-            png = charts.trend_png(series, f"{d.label}: last five periods", r.unit)
-            slides.append((d.label, indicator_sentence(r, prev.get(r.indicator), year.get(r.indicator), d),
-                           _commentary(notes, r.indicator, labels), png))
+            target = settings.targets.get(r.indicator)
+            series = sup(indicators.scorecard_trend(ds, r.indicator, quarter, TREND_QUARTERS, settings))
+            chart_title = f"{d.label}: last {TREND_QUARTERS} quarters"
+            slides.append((d.label, indicator_sentence(r, prev.get(r.indicator), year.get(r.indicator), d,
+                                                       target=target),
+                           _commentary(notes, r.indicator, labels),
+                           *charts.trend_pngs(series, chart_title, r.unit, target,
+                                              (PAGE_CHART_HEIGHT, SLIDE_CHART_HEIGHT))))
     tiles, exceptions = _summary(card, prev, labels)
     actions, actions_note = _actions(notes, labels, today)
 
@@ -325,17 +346,28 @@ def _row_height(row, widths, size) -> float:
 
 
 def _table_pages(t: _Table, space_in: float, size: int) -> list[list[list[str]]]:
-    """The rows split into slides, each fitting ``space_in`` inches under its header."""
+    """The rows split into slides, each fitting ``space_in`` inches under its header, as few
+    slides as fit and the rows shared evenly between them (never one row left alone on a slide)."""
     head = _row_height(t.header, t.widths, size)
-    pages, page, used = [], [], head
-    for row in t.rows:
-        h = _row_height(row, t.widths, size)
-        if page and used + h > space_in:
-            pages.append(page)
-            page, used = [], head
-        page.append(row)
-        used += h
-    return pages + [page] if page else pages
+    heights = [_row_height(row, t.widths, size) for row in t.rows]
+
+    def split(cap: float) -> list[list[list[str]]]:
+        pages, page, used = [], [], head
+        for row, h in zip(t.rows, heights):
+            if page and used + h > cap:
+                pages.append(page)
+                page, used = [], head
+            page.append(row)
+            used += h
+        return pages + [page] if page else pages
+
+    pages = split(space_in)
+    if len(pages) > 1:  # the smallest page height that still needs no more slides: even pages
+        cap = head + sum(heights) / len(pages)
+        while len(split(cap)) > len(pages) and cap < space_in:
+            cap += 0.05
+        pages = split(min(cap, space_in))
+    return pages
 
 
 def _pptx(c: _Content) -> bytes:
@@ -415,8 +447,9 @@ def _pptx(c: _Content) -> bytes:
         text_box(s, 0.5, 3.5, 12.3, 0.8, DEMO_WARNING, 24, bold=True, colour=orange)
 
     s = slide_with_title("Summary")
+    step = 12.4 / len(c.tiles)  # six or seven tiles across the slide
     for i, (label, count, colour, ink) in enumerate(c.tiles):
-        tile = s.shapes.add_shape(1, Inches(0.5 + i * 2.07), Inches(top), Inches(1.9), Inches(1.3))
+        tile = s.shapes.add_shape(1, Inches(0.5 + i * step), Inches(top), Inches(step - 0.17), Inches(1.3))
         tile.fill.solid()
         tile.fill.fore_color.rgb = RGBColor.from_string(colour.lstrip("#"))
         tile.line.fill.background()
@@ -442,9 +475,9 @@ def _pptx(c: _Content) -> bytes:
 
     if c.actions.rows:
         paged_table("Actions due", c.actions, "OVERDUE: still open after its due date.")
-    paged_table("Scorecard", c.scorecard, RAG_LEGEND)
+    paged_table("Scorecard", c.scorecard, c.rag_legend)
 
-    for title, text, comment, png in c.indicator_slides:
+    for title, text, comment, _, png in c.indicator_slides:
         s = slide_with_title(title)
         picture(s, png, 0.4, top, 8.2, bottom - top)
         text_box(s, 8.8, top, 4.2, 2.9, text, 14, fit=True, name="Narrative")
@@ -504,7 +537,8 @@ def _pdf(c: _Content) -> bytes:
     from reportlab.lib.pagesizes import A4, landscape
     from reportlab.lib.styles import getSampleStyleSheet
     from reportlab.lib.units import cm
-    from reportlab.platypus import Image, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+    from reportlab.platypus import (Image, KeepTogether, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table,
+                                    TableStyle)
 
     regular, bold = _pdf_fonts()
     styles = getSampleStyleSheet()
@@ -535,47 +569,70 @@ def _pdf(c: _Content) -> bytes:
     def para(text, style=body):
         return Paragraph(escape(text).replace("\n", "<br/>"), style)
 
-    def tbl(t: _Table, rows=None):
-        scale = (width - 3 * cm) / sum(t.widths)  # the deck's proportions across the page
-        data = [[Paragraph(f"<b>{escape(h)}</b>", cell) for h in t.header]]
-        data += [[para(str(v), cell) for v in r] for r in (t.rows if rows is None else rows)]
-        out = Table(data, colWidths=[w * scale for w in t.widths], repeatRows=1)
+    full = width - 3 * cm  # the text width
+    tight = [("TOPPADDING", (0, 0), (-1, -1), 2), ("BOTTOMPADDING", (0, 0), (-1, -1), 2)]
+
+    def tbl(t: _Table, rows=None, widths=None, total=full, style=cell):
+        widths = widths or t.widths
+        scale = total / sum(widths)  # the deck's proportions across the space
+        data = [[Paragraph(f"<b>{escape(h)}</b>", style) for h in t.header]]
+        data += [[para(str(v), style) for v in r] for r in (t.rows if rows is None else rows)]
+        out = Table(data, colWidths=[w * scale for w in widths], repeatRows=1)
         out.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.3, colors.grey),
                                  ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#DDEBF7")),
-                                 ("VALIGN", (0, 0), (-1, -1), "TOP")]))
+                                 ("VALIGN", (0, 0), (-1, -1), "TOP")] + tight))
         return out
 
-    def img(png, width_cm):
+    def img(png, width_cm=None, max_h_cm=None):
         from reportlab.lib.utils import ImageReader
 
         w, h = ImageReader(io.BytesIO(png)).getSize()
-        return Image(io.BytesIO(png), width=width_cm * cm, height=width_cm * cm * h / w)
+        out_w = width_cm * cm
+        if max_h_cm and out_w * h / w > max_h_cm * cm:
+            out_w = max_h_cm * cm * w / h
+        return Image(io.BytesIO(png), width=out_w, height=out_w * h / w)
 
-    story = [para(c.title, styles["Title"]), para(c.subtitle), Spacer(1, 8),
-             para(f"For: {c.scope}", styles["Heading2"])]
+    def side_by_side(left, right, left_cm):
+        """Two blocks beside each other (a chart and its text), top-aligned, no lines."""
+        out = Table([[left, right]], colWidths=[left_cm * cm, full - left_cm * cm])
+        out.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (0, 0), 0),
+                                 ("RIGHTPADDING", (-1, 0), (-1, 0), 0)]))
+        return out
+
+    # Page 1: the cover and the summary together.
+    story = [para(c.title, styles["Title"]), para(c.subtitle), para(f"For: {c.scope}", styles["Heading2"])]
     if c.demo:
-        story += [Spacer(1, 12), Paragraph(f'<font color="#D55E00"><b>{DEMO_WARNING}</b></font>', styles["Heading2"])]
-    tiles = Table([[para(f"{count}\n{label}", body.clone("tile", fontSize=14, leading=18,
+        story += [Paragraph(f'<font color="#D55E00"><b>{DEMO_WARNING}</b></font>', styles["Heading2"])]
+    tiles = Table([[para(f"{count}\n{label}", body.clone("tile", fontSize=13, leading=17,
                                                          textColor=colors.HexColor(ink)))
                     for label, count, _, ink in c.tiles]],
-                  colWidths=[(width - 3 * cm) / len(c.tiles)] * len(c.tiles))
+                  colWidths=[full / len(c.tiles)] * len(c.tiles))
     tiles.setStyle(TableStyle([("BACKGROUND", (i, 0), (i, 0), colors.HexColor(colour))
                                for i, (_, _, colour, _) in enumerate(c.tiles)]))
-    story += [PageBreak(), para("Summary", styles["Heading1"]), tiles, Spacer(1, 8),
+    story += [para("Summary", styles["Heading1"]), tiles, Spacer(1, 4),
               para("Exceptions", styles["Heading2"])] + [para("• " + e) for e in c.exceptions]
-    story += [Spacer(1, 8), para(c.actions_note, styles["Heading2"])]
+    story += [Spacer(1, 6), para(c.actions_note, styles["Heading2"])]
     if c.actions.rows:
         story += [tbl(c.actions), para("OVERDUE: still open after its due date.")]
-    story += [PageBreak(), para("Scorecard", styles["Heading1"]), tbl(c.scorecard), Spacer(1, 4), para(RAG_LEGEND)]
-    for title, text, comment, png in c.indicator_slides:
-        story += [PageBreak(), para(title, styles["Heading1"]), img(png, 16), Spacer(1, 6), para(text), Spacer(1, 6),
-                  para(comment)]
-    story += [PageBreak(), para(c.dp_title, styles["Heading1"]), img(c.dp_charts[0], 22), para(dp.FLAG_LEGEND),
-              PageBreak(), img(c.dp_charts[1], 16), tbl(c.dp_table), para(dp.FLAG_LEGEND)]
-    story += [PageBreak(), para("ETE and accommodation: start vs end of order", styles["Heading1"]),
-              img(c.ete_chart, 16), tbl(_Table(["Measure", "Value", "Children"], c.ete_rows, [8, 3, 3]))]
-    story += [PageBreak(), para("Data quality notes", styles["Heading1"])]
-    story += [para("• " + line) for line in c.quality_lines]
+    # The scorecard on one page: the label column wide enough for every label on one line.
+    story += [PageBreak(), para("Scorecard", styles["Heading1"]),
+              tbl(c.scorecard, widths=[5.4, 1.9, 1.5, 1.3, 1.5, 1.9, 0.9]), Spacer(1, 4), para(c.rag_legend)]
+    # Then the sections flow, each kept whole, so pages fill: two indicators a page (the chart on the
+    # left, what it says and the commentary beside it), and an odd one out shares its page with what follows.
+    heading = styles["Heading2"].clone("indicator", spaceBefore=4, spaceAfter=2, keepWithNext=1)
+    story.append(PageBreak())
+    for title, text, comment, png, _ in c.indicator_slides:
+        block = side_by_side(img(png, 15.5, 6.9), [para(text), Spacer(1, 6), para(comment)], 15.8)
+        story += [KeepTogether([para(title, heading), block]), Spacer(1, 10)]
+    story += [KeepTogether([para(c.dp_title, heading),
+                            side_by_side(img(c.dp_charts[0], 15.0, 7.0), img(c.dp_charts[1], full / cm - 15.3, 7.0),
+                                         15.3), para(dp.FLAG_LEGEND)]), Spacer(1, 10),
+              para(f"Every stage by ethnicity, {c.dp_title.rsplit(', ', 1)[-1]}", heading), tbl(c.dp_table),
+              para(dp.FLAG_LEGEND), Spacer(1, 10)]
+    ete = tbl(_Table(["Measure", "Value", "Children"], c.ete_rows, [6, 2, 2]), total=full - 14.3 * cm)
+    story += [KeepTogether([para("ETE and accommodation: start vs end of order", heading),
+                            side_by_side(img(c.ete_chart, 14.0, 8.0), ete, 14.3)]), Spacer(1, 10),
+              KeepTogether([para("Data quality notes", heading)] + [para("• " + line) for line in c.quality_lines])]
     doc.build(story, onFirstPage=on_page, onLaterPages=on_page)
     return buf.getvalue()
 

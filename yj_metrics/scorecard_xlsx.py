@@ -66,7 +66,7 @@ def scorecard_xlsx(card: list[IndicatorResult], previous: dict[str, IndicatorRes
                marker if hidden else r.value, r.unit,
                marker if r.numerator is None and hidden else r.numerator,
                None if whole else (marker if r.denominator is None and hidden else r.denominator),
-               r.rag or "no target", "–" if change is None else change,
+               r.rag or ("hidden" if hidden else "no target"), "–" if change is None else change,
                *(bench.get(name) for name in BENCHMARKS),
                f"{r.rank} of {r.rank_of}" if r.rank else None, commentary.get(r.indicator)]
         for j, value in enumerate(row, start=1):

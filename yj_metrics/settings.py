@@ -121,6 +121,7 @@ class Settings:
     remand_rates: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_REMAND_RATES))
     targets: dict[str, Target] = field(default_factory=_default_targets)
     stale_after_days: int = 45  # every page warns when the live data were loaded longer ago than this
+    yot_code: str = ""  # the YJB's code for the service (e.g. "1234"), printed on the YJB return
 
     def to_json(self) -> str:
         d = asdict(self)
@@ -130,8 +131,10 @@ class Settings:
     def from_json(cls, text: str) -> "Settings":
         d = json.loads(text)
         base = cls()
-        targets = dict(base.targets)
-        targets.update({k: Target(**v) for k, v in d.get("targets", {}).items()})
+        # saved targets are the whole set: a target the manager cleared stays cleared (the defaults
+        # apply only to settings never saved)
+        targets = ({k: Target(**v) for k, v in d["targets"].items()} if isinstance(d.get("targets"), dict)
+                   else dict(base.targets))
         rates = dict(base.remand_rates)
         rates.update(d.get("remand_rates", {}))
         return replace(
@@ -141,4 +144,5 @@ class Settings:
             remand_rates=rates,
             targets=targets,
             stale_after_days=int(d.get("stale_after_days", base.stale_after_days)),
+            yot_code=str(d.get("yot_code", base.yot_code) or ""),
         )

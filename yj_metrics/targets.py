@@ -104,3 +104,50 @@ def attach_benchmarks(result: IndicatorResult, benchmarks: pd.DataFrame, directi
         better = (values < result.value) if direction == "lower" else (values > result.value)
         rank, rank_of = int(better.sum()) + 1, len(members) + 1
     return replace(result, benchmarks=comps, rank=rank, rank_of=rank_of)
+
+
+# --------------------------------------------------------------------------- targets a manager can set
+
+#: context figures with no better or worse: a target would mean nothing
+NO_TARGET = ("disposals", "caseload_open")
+
+
+def targetable() -> list:
+    """The indicators a manager can give a local target, in scorecard order: every indicator but the
+    context counts in :data:`NO_TARGET`. Headline indicators first (the ten KPIs among them, KPI 7 and
+    KPI 9 included), then the local measures."""
+    keep = [d for d in INDICATORS.values() if d.id not in NO_TARGET]
+    return [d for d in keep if d.headline] + [d for d in keep if not d.headline]
+
+
+def target_problem(definition, green, red, direction: str) -> str | None:
+    """Why a band typed on the Settings page cannot be saved (``None`` when it can, or when both
+    thresholds are blank: no target). Green and red must both be given, in range for a percentage,
+    not negative, and green must be at or better than red in ``direction``."""
+    if green is None and red is None:
+        return None
+    name = definition.label
+    if green is None or red is None:
+        return f"{name}: give both the green and the red threshold, or clear both for no target."
+    if direction not in ("lower", "higher"):
+        return f"{name}: choose whether lower or higher is better."
+    if min(green, red) < 0 or (definition.unit == "%" and max(green, red) > 100):
+        return f"{name}: thresholds are " + ("percentages from 0 to 100." if definition.unit == "%"
+                                             else "not negative.")
+    if direction == "lower" and green > red:
+        return (f"{name}: lower is better, so green ({green:g}) must be at or below red ({red:g}). "
+                "Swap them or correct one.")
+    if direction == "higher" and green < red:
+        return (f"{name}: higher is better, so green ({green:g}) must be at or above red ({red:g}). "
+                "Swap them or correct one.")
+    return None
+
+
+def target_changes(before: dict, after: dict) -> dict[str, dict]:
+    """Per indicator whose target changed: ``{"before": band or None, "after": band or None}`` (for the
+    audit log), bands as ``{"green", "red", "direction"}``."""
+    def band(t):
+        return None if t is None else {"green": t.green, "red": t.red, "direction": t.direction}
+
+    return {i: {"before": band(before.get(i)), "after": band(after.get(i))}
+            for i in sorted(set(before) | set(after)) if band(before.get(i)) != band(after.get(i))}

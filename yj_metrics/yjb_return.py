@@ -14,9 +14,10 @@ denominator agree; the summary agrees with the dashboard's figures) before a fil
 """
 from __future__ import annotations
 
+import datetime as dt
 import io
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -58,6 +59,21 @@ class ReturnSheet:
 
 
 @dataclass(frozen=True)
+class Preparer:
+    """Who prepared the return and when (printed on every sheet)."""
+
+    name: str = ""
+    role: str = ""
+    on: dt.date | None = None
+
+    def describe(self) -> str:
+        """``Ann Smith (Service manager), 5 Apr 2024``; blank parts left out."""
+        who = self.name + (f" ({self.role})" if self.role and self.name else self.role)
+        when = f"{self.on.day} {self.on:%b %Y}" if self.on else ""
+        return ", ".join(x for x in (who, when) if x)
+
+
+@dataclass(frozen=True)
 class YjbReturn:
     """The return for one quarter; ``problems`` lists every failed internal check."""
 
@@ -65,6 +81,8 @@ class YjbReturn:
     service: str
     sheets: tuple[ReturnSheet, ...]
     problems: tuple[str, ...] = field(default=())
+    yot_code: str = ""
+    preparer: Preparer = field(default_factory=Preparer)
 
     def sheet(self, name: str) -> ReturnSheet:
         return next(s for s in self.sheets if s.name == name)
@@ -281,16 +299,18 @@ def _kpi10_sheet(ds, quarter) -> ReturnSheet:
 
 # --------------------------------------------------------------------------- build, check, write
 
-def build_return(ds: Dataset, quarter) -> YjbReturn:
-    """The return for ``quarter`` (a :class:`periods.Period` of kind quarter), checked."""
+def build_return(ds: Dataset, quarter, *, yot_code: str = "", preparer: Preparer | None = None) -> YjbReturn:
+    """The return for ``quarter`` (a :class:`periods.Period` of kind quarter), checked; ``yot_code`` (a
+    setting) and ``preparer`` are printed on it."""
     f = k.orders_ending(ds, quarter)
     sheets = [_order_sheet(n, f) for n in ("KPI1 Accommodation", "KPI2 ETE", "KPI3 SEND", "KPI4 Mental health",
                                            "KPI5 Substance misuse")]
     sheets.append(_kpi6_sheet(ds, quarter))
     sheets.append(_order_sheet("KPI7 Wider services", f))
     sheets += [_kpi8_sheet(ds, quarter), _kpi9_sheet(ds, quarter), _kpi10_sheet(ds, quarter)]
-    ret = YjbReturn(quarter, ds.service_name or "", tuple(sheets))
-    return YjbReturn(quarter, ret.service, ret.sheets, tuple(check_return(ret, ds)))
+    ret = YjbReturn(quarter, ds.service_name or "", tuple(sheets), yot_code=(yot_code or "").strip(),
+                    preparer=preparer or Preparer())
+    return replace(ret, problems=tuple(check_return(ret, ds)))
 
 
 def _headline(sheet: ReturnSheet) -> tuple[float, float] | None:
@@ -382,43 +402,162 @@ def summary_frame(ret: YjbReturn) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+#: rows about the start of the order: their school-age columns are the child's school age on the start date
+START_MARK = " †"
+SCHOOL_AGE_NOTE = (
+    "School age: children count under School age or Above school age by their age on the order's end date, "
+    "except in the rows marked †, about the start of the order, which use their age on the order's start "
+    "date (the YJB's f_isSchoolAgeStart and f_isSchoolAgeEnd). So a child who passed school-leaving age "
+    "during the order is under School age in a † row and under Above school age in the others; the "
+    "Total columns do not depend on it. School age ends on the last Friday of June in the school year the "
+    "child turns 16. The YJB's template splits only KPI 2 by school age: on the other sheets the split is "
+    "extra detail, and the Total columns are the template's figures.")
+COUNTING_NOTE = ("Children count once per quarter, on the order ending in the quarter that is most serious, then "
+                 "the most recently sentenced (YJB person_details_v8).")
+_WIDTH_LABEL, _WIDTH_CELL = 36, 8.5
+
+
+SCHOOL_AGE_END_NOTE = (
+    "School age: children count under School age or Above school age by their age on the order's end date. "
+    "School age ends on the last Friday of June in the school year the child turns 16. The YJB's template "
+    "splits only KPI 2 by school age: on this sheet the split is extra detail, and the Total columns are the "
+    "template's figures.")
+
+
+def start_rows(sheet: str) -> tuple[str, ...]:
+    """The rows of an order sheet whose school-age columns are the child's school age on the order's start
+    date (marked † in the workbook)."""
+    rows = ORDER_SHEETS[sheet][2] if sheet in ORDER_SHEETS else {}
+    return tuple(label for label, (_, age_col) in rows.items() if age_col == "school_age_start")
+
+
+def _page_setup(ws, header_rows: str, last_col: str, last_row: int, ret: YjbReturn, sheet_title: str) -> None:
+    """A4 landscape, the table fitted to the page width (as many pages down as needed), the header rows
+    repeated on every page, and a footer naming the service, quarter, sheet and page."""
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = ws.ORIENTATION_LANDSCAPE
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_options.horizontalCentered = True
+    ws.page_margins.left = ws.page_margins.right = 0.4
+    ws.page_margins.top = ws.page_margins.bottom = 0.6
+    ws.page_margins.header = ws.page_margins.footer = 0.25
+    if header_rows:
+        ws.print_title_rows = header_rows
+    ws.print_area = f"A1:{last_col}{last_row}"
+    ident = ret.service + (f" (YOT {ret.yot_code})" if ret.yot_code else "")
+    ws.oddFooter.left.text = f"{ident} · {ret.quarter.label}"[:120]
+    ws.oddFooter.center.text = sheet_title[:60]
+    ws.oddFooter.right.text = "Page &P of &N"
+
+
+def _identity_rows(ret: YjbReturn) -> list[tuple[str, str]]:
+    q = ret.quarter
+    return [("Service", ret.service or "(not named: set it on the Settings page)"),
+            ("YOT code", ret.yot_code or "(not set: a manager sets it on the Settings page)"),
+            ("Quarter", f"{q.label}: {q.start.day} {q.start:%b %Y} to {q.end.day} {q.end:%b %Y}"),
+            ("Prepared by", ret.preparer.describe() or "(not given)"),
+            ("Internal checks", "passed: every total is the sum of its parts and the summary agrees with the "
+                                "dashboard")]
+
+
 def return_xlsx(ret: YjbReturn) -> bytes:
-    """The return as an .xlsx: a summary sheet, then one sheet per KPI with two header rows
-    (order type, then school age) and a row per measure. Raises ``ValueError`` listing the
-    failed internal checks rather than writing a return that does not add up."""
+    """The return as an .xlsx: a summary sheet (service, YOT code, quarter, preparer, the headline of each
+    KPI and the notes), then one sheet per KPI: the order types as merged headers over their school-age
+    columns, a row per measure, notes, and a print setup (A4 landscape, fitted to the page width, header
+    rows repeated). Raises ``ValueError`` listing the failed internal checks rather than writing a return
+    that does not add up."""
     if ret.problems:
         raise ValueError("The return failed its internal checks: " + " ".join(ret.problems))
     from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+    from openpyxl.utils import get_column_letter
+
+    bold, wrap = Font(bold=True), Alignment(wrap_text=True, vertical="top")
+    centre = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    thin = Side(style="thin", color="808080")
+    box = Border(left=thin, right=thin, top=thin, bottom=thin)
+    shade = PatternFill("solid", fgColor="E7EEF7")
 
     wb = Workbook()
     ws = wb.active
     ws.title = "Summary"
     ws.append([f"YJB KPI return {ret.quarter.label}" + (f": {ret.service}" if ret.service else "")])
     ws["A1"].font = Font(bold=True, size=14)
-    ws.append(["Children count once per quarter on their most serious order, then the most recent sentence "
-               "(YJB person_details_v8)."])
+    for label, value in _identity_rows(ret):
+        ws.append([label, value])
+        ws.cell(ws.max_row, 1).font = bold
+        ws.merge_cells(start_row=ws.max_row, start_column=2, end_row=ws.max_row, end_column=5)
     ws.append([])
     summ = summary_frame(ret)
     ws.append(list(summ.columns))
-    for cell in ws[4]:
-        cell.font = Font(bold=True)
+    head_row = ws.max_row
+    for cell in ws[head_row]:
+        cell.font, cell.alignment, cell.border, cell.fill = bold, centre, box, shade
     for rec in summ.itertuples(index=False):
         ws.append(list(rec))
-    ws.column_dimensions["A"].width = 48
+        for cell in ws[ws.max_row]:
+            cell.border = box
+    ws.append([])
+    for note in (COUNTING_NOTE, SCHOOL_AGE_NOTE):
+        ws.append([note])
+        ws.merge_cells(start_row=ws.max_row, start_column=1, end_row=ws.max_row, end_column=5)
+        ws.cell(ws.max_row, 1).alignment = wrap
+        ws.row_dimensions[ws.max_row].height = 15 * (1 + len(note) // 150)
+    for col, width in zip("ABCDE", (44, 13, 13, 13, 66)):
+        ws.column_dimensions[col].width = width
+    _page_setup(ws, f"{head_row}:{head_row}", "E", ws.max_row, ret, "Summary")
+    ws.page_setup.orientation = ws.ORIENTATION_PORTRAIT  # five columns fit a portrait page
+
     for s in ret.sheets:
         sh = wb.create_sheet(s.name[:31])
-        sh.append([s.title, f"{ret.quarter.label}", f"Layout: {s.source}"])
+        ncol = len(s.columns) + 1
+        last = get_column_letter(ncol)
+        ident = ret.service + (f", YOT {ret.yot_code}" if ret.yot_code else "")
+        sh.append([f"{s.title}: {ret.quarter.label}" + (f" ({ident})" if ident else "")])
         sh["A1"].font = Font(bold=True, size=13)
+        sh.merge_cells(f"A1:{last}1")
+        by_age = any(a != TOTAL for _, a in s.columns)
+        sh.append([f"Layout of the YJB view {s.source}. Prepared by {ret.preparer.describe() or '(not given)'}."])
+        sh.merge_cells(f"A2:{last}2")
+        sh["A2"].alignment = wrap
+        top = 3
+        types = list(dict.fromkeys(t for t, _ in s.columns))
         sh.append(["Measure", *[col[0] for col in s.columns]])
-        sh.append(["", *[col[1] for col in s.columns]])
-        for r in (2, 3):
+        if by_age:
+            sh.append(["", *[col[1] for col in s.columns]])
+            sh.merge_cells(start_row=top, start_column=1, end_row=top + 1, end_column=1)
+            for t in types:  # one merged header over each order type's school-age columns
+                cols = [i + 2 for i, (tt, _) in enumerate(s.columns) if tt == t]
+                sh.merge_cells(start_row=top, start_column=cols[0], end_row=top, end_column=cols[-1])
+        head_last = top + (1 if by_age else 0)
+        for r in range(top, head_last + 1):
             for cell in sh[r]:
-                cell.font = Font(bold=True)
-                cell.alignment = Alignment(wrap_text=True)
+                cell.font, cell.alignment, cell.border, cell.fill = bold, centre, box, shade
+            sh.row_dimensions[r].height = 30 if r == top and by_age else 44  # three lines: "Above school age"
+        sh.cell(top, 1).alignment = Alignment(vertical="center", wrap_text=True)
+        marked = start_rows(s.name)
         for label, line in zip(s.rows, s.values):
-            sh.append([label, *[int(v) for v in line]])
-        sh.column_dimensions["A"].width = 46
+            sh.append([label + (START_MARK if label in marked else ""), *[int(v) for v in line]])
+            for cell in sh[sh.max_row]:
+                cell.border = box
+            sh.cell(sh.max_row, 1).alignment = wrap
+            for i, (t, a) in enumerate(s.columns):
+                if t == TOTAL or (by_age and a == TOTAL):
+                    sh.cell(sh.max_row, i + 2).font = bold
+        sh.append([])
+        notes = [COUNTING_NOTE, SCHOOL_AGE_NOTE if marked else SCHOOL_AGE_END_NOTE] if s.name in ORDER_SHEETS else []
+        for note in notes:
+            sh.append([note])
+            sh.merge_cells(start_row=sh.max_row, start_column=1, end_row=sh.max_row, end_column=ncol)
+            sh.cell(sh.max_row, 1).alignment = wrap
+            sh.row_dimensions[sh.max_row].height = 15 * (1 + len(note) // 190)
+        sh.column_dimensions["A"].width = _WIDTH_LABEL
+        for i in range(2, ncol + 1):
+            sh.column_dimensions[get_column_letter(i)].width = _WIDTH_CELL if by_age else 16
+        sh.freeze_panes = sh.cell(head_last + 1, 2)
+        _page_setup(sh, f"{top}:{head_last}", last, sh.max_row, ret, s.title)
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

@@ -75,3 +75,80 @@ def test_export_mapped_once_then_loaded_in_one_step_and_a_new_code_asked_alone(s
     page.get_by_text(re.compile(r"Stored as snapshot 4\b")).wait_for(timeout=60_000)
     assert store.latest().file_name == "june_export.xlsx"
     assert store.saved_mappings(store.get_settings().service_name)[0].version == 2
+
+
+def _plant(xlsx: bytes, sheet: str, heading: str, value: str, heading_row: int = 1) -> bytes:
+    import io
+
+    import openpyxl
+
+    wb = openpyxl.load_workbook(io.BytesIO(xlsx))
+    ws = wb[sheet]
+    col = [c.value for c in ws[heading_row]].index(heading) + 1
+    row = next(r for r in range(heading_row + 1, ws.max_row + 1) if ws.cell(row=r, column=col).value)
+    ws.cell(row=row, column=col, value=value)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def _cells(xlsx: bytes, sheet: str, value: str) -> int:
+    import io
+
+    import openpyxl
+
+    ws = openpyxl.load_workbook(io.BytesIO(xlsx), read_only=True)[sheet]
+    return sum(v == value for row in ws.iter_rows(min_row=2, values_only=True) for v in row)
+
+
+def test_code_questions_read_as_written_to_a_screen_reader(start_server, context):
+    """Issue 22 item 7: Streamlit puts a widget label into the control's aria-label as given, so the labels
+    are plain text; a code with characters markdown would act on is still shown literally on screen."""
+    server = start_server("manager")
+    page = context.new_page()
+    page.goto(f"{server.url}/upload")
+    wait_for_app(page)
+    odd = "Turnaround *enhanced* [TA]"
+    data = _plant(export_xlsx(demo.demo_dataset(seed=13, children=200), "capita"), "Events", "Episode Type", odd)
+    _upload(page, "events.xlsx", data)
+    page.get_by_text("not laid out like the template").wait_for(timeout=60_000)
+    triage = f"\u201cTriage\u201d in Outcome and Episode Type on sheet Events ({_cells(data, 'Events', 'Triage'):,} rows) means"
+    page.locator(f"[aria-label='{triage}']").wait_for(timeout=60_000)
+    wait_for_app(page)
+    boxes = page.locator("[role='combobox']")
+    names = boxes.evaluate_all("els => els.map(e => e.getAttribute('aria-label'))")
+    assert names and not [n for n in names if n is None or "\\" in n], names
+    assert triage in names, [n for n in names if "Triage" in n]
+    box = page.locator("[data-testid='stSelectbox']").filter(has=page.locator(f"[aria-label='{triage}']"))
+    assert box.locator("label").inner_text().strip() == triage  # what is seen is what is read out
+    planted = f"\u201c{odd}\u201d in Episode Type on sheet Events (1 row) means"
+    assert planted in names
+    assert page.get_by_text(planted, exact=True).count() == 1  # shown literally above its control
+    page.get_by_text(planted, exact=True).scroll_into_view_if_needed()
+    screenshot(page, "upload_mapping_plain_labels")
+    assert _serious(page) == []
+
+
+def test_a_report_with_a_title_block_opens_on_its_heading_rows(start_server, context):
+    """The ChildView-style report: the step says the headings are under a title block, row 4 is chosen on
+    each sheet, and the page passes axe-core with the heading rows and the code review open."""
+    server = start_server("manager")
+    page = context.new_page()
+    page.goto(f"{server.url}/upload")
+    wait_for_app(page)
+    _upload(page, "caseload_extract.xlsx", export_xlsx(demo.demo_dataset(seed=14, children=200), "childview"))
+    page.get_by_text("under a title block on 3 sheets").wait_for(timeout=60_000)
+    page.locator("[aria-label='Sheet Interventions: the headings are on']").wait_for(timeout=60_000)
+    wait_for_app(page)
+    for sheet in ("Young People", "Offences and Outcomes", "Interventions"):
+        box = page.locator("[data-testid='stSelectbox']").filter(
+            has=page.locator(f"[aria-label='Sheet {sheet}: the headings are on']"))
+        shown = box.locator("[role='combobox']").evaluate(
+            "e => e.value || e.placeholder || e.closest('[data-baseweb=select]').innerText")
+        assert shown.strip().startswith("Row 4: "), shown
+    page.get_by_text(re.compile(r"^Accommodation type: \d+ codes read$")).click()
+    page.get_by_text(re.compile("\u201cChildren's Home\u201d in .* is read as")).wait_for(timeout=30_000)
+    wait_for_app(page)
+    page.get_by_text("under a title block on 3 sheets").scroll_into_view_if_needed()
+    screenshot(page, "upload_mapping_heading_rows")
+    assert _serious(page) == []
