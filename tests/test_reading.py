@@ -302,6 +302,15 @@ def test_excel_sep_line_sets_the_delimiter_and_is_not_a_row():
     assert raw.sheets["Children"].rows == (("C1", "Male"),)
 
 
+def test_a_title_block_above_the_headings_does_not_decide_the_delimiter():
+    data = ("YJS Caseload Extract\r\nRun 05/12/2026; all teams\r\n\r\nClient No;DOB;Sex\r\n"
+            "C1;14/05/2008;M\r\nC2;02/11/2007;F\r\n").encode("cp1252")
+    sheet = read_workbook(data, "extract.csv").sheets["extract"]
+    assert sheet.header == ("YJS Caseload Extract",)
+    assert sheet.rows[1:] == (("Client No", "DOB", "Sex"), ("C1", "14/05/2008", "M"), ("C2", "02/11/2007", "F"))
+    assert sheet.row_numbers == (2, 4, 5, 6)
+
+
 def test_formula_text_in_a_csv_is_read_as_text_and_written_back_neutralised():
     from yj_metrics.safe_export import csv_bytes
 

@@ -334,8 +334,8 @@ def _decode_text(data: bytes, file_name: str) -> tuple[str, str]:
 
 def _delimiter(text: str) -> tuple[str, str]:
     """``(delimiter, text)``: Excel's ``sep=;`` first line is obeyed (and dropped); otherwise the delimiter
-    that splits the heading row into the most cells (quotes respected); a file of one column is
-    comma-separated."""
+    that splits the first rows into the most cells, in more than one row (quotes respected), so a title
+    block above the headings does not decide; a file of one column is comma-separated."""
     first, _, rest = text.partition("\n")
     directive = re.fullmatch(r"\s*sep=(.)\s*", first.rstrip("\r"))
     if directive:
@@ -346,11 +346,14 @@ def _delimiter(text: str) -> tuple[str, str]:
     best, best_width = ",", 1
     for delim in _DELIMITERS:
         try:
-            header = next((r for r in csv.reader(io.StringIO(sample, newline=""), delimiter=delim) if r), [])
+            rows = [r for r in csv.reader(io.StringIO(sample, newline=""), delimiter=delim) if any(r)][:50]
         except csv.Error:
             continue
-        if len(header) > best_width:
-            best, best_width = delim, len(header)
+        widths = [len(r) for r in rows]
+        # the widest row that is not alone (a title block above the headings has one cell a row)
+        width = max((w for w in widths if widths.count(w) > 1 or len(widths) < 3), default=1)
+        if width > best_width:
+            best, best_width = delim, width
     return best, text
 
 
