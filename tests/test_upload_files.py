@@ -154,3 +154,31 @@ def test_the_snapshots_page_says_where_each_sheet_came_from(store_url, monkeypat
     assert table[["sheet", "file", "kept from before"]].values.tolist() == [
         ["Children", "april.xlsx", "Yes"], ["Outcomes", "april.xlsx", "Yes"], ["Interventions", "april.xlsx", "Yes"],
         ["Population", "Population.csv", "No"]]
+
+
+def test_an_event_list_exported_as_csv_maps_to_the_same_data_as_the_workbook(demo_dataset):
+    """The flat export (one row per order) saved as one Windows-1252 CSV file: the shipped mapping reads it
+    (its text dates and numbers) into the same data as the .xlsx it was saved from."""
+    import pandas as pd
+
+    from yj_metrics.dataset import FRAME_OF_SHEET
+    from yj_metrics.example_exports import example_mapping
+    from yj_metrics.mapping import matches, validate_mapped
+    from yj_metrics.reading import read_files, read_workbook
+
+    xlsx = export_xlsx(demo_dataset, "flat")
+    book = read_workbook(xlsx, "flat.xlsx")
+    (name, sheet), = book.sheets.items()
+
+    def cell(v):
+        if isinstance(v, (dt.date, dt.datetime)):
+            return v.strftime("%d/%m/%Y")
+        return int(v) if isinstance(v, float) and v.is_integer() else v
+    data = _csv([list(sheet.header)] + [[cell(v) for v in row] for row in sheet.rows], encoding="cp1252")
+    raw = read_files([(f"{name}.csv", data)])
+    mapping = example_mapping("flat")
+    assert list(raw.sheets) == [name] and matches(raw, mapping)
+    from_csv, from_xlsx = validate_mapped(raw, mapping), validate_mapped(book, mapping)
+    assert from_csv.ok and from_xlsx.ok, from_csv.errors[:3]
+    for frame in FRAME_OF_SHEET.values():
+        pd.testing.assert_frame_equal(getattr(from_csv.dataset, frame), getattr(from_xlsx.dataset, frame), obj=frame)
