@@ -36,6 +36,7 @@ def body():
     labels = {s.id: s.label + (" · live" if s.id == live.id else "") for s in snaps}
     sid = st.selectbox("Snapshot", list(labels), format_func=labels.get, key="snapshot_pick")
     chosen = next(s for s in snaps if s.id == sid)
+    _sources(store, chosen)
     older = [s for s in snaps if s.id < sid]
     st.subheader("What changed from the snapshot before it")
     if older:
@@ -49,6 +50,18 @@ def body():
         st.caption(f"Snapshot #{sid} is the live data.")
     else:
         _rollback(store, chosen, live)
+
+
+def _sources(store, chosen) -> None:
+    """Where each sheet of the snapshot came from: its own upload, or kept from the snapshot before."""
+    sources = store.sheet_sources(chosen.id)
+    if not sources:
+        return
+    with st.expander(f"Where each sheet of snapshot #{chosen.id} came from"):
+        st.dataframe(pd.DataFrame([{"sheet": x.sheet.replace("_", " "), "rows": x.rows, "file": x.file_name,
+                                    "uploaded": f"{fmt_date(x.loaded_at)} {x.loaded_at:%H:%M} UTC",
+                                    "with snapshot": x.first_snapshot, "kept from before": "Yes" if x.kept else "No"}
+                                   for x in sources]), hide_index=True, key="sheet_sources")
 
 
 def _changes(before, after) -> None:

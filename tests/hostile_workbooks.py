@@ -187,3 +187,58 @@ CORPUS = (
     HostileFile("lying_sizes", lying_sizes, "damaged"),
     HostileFile("open_ended_dates", open_ended_dates, "open-ended date"),
 )
+
+
+# --------------------------------------------------------------------------- CSV and .xls (issue 22)
+
+def csv_huge_row(cells: int = 20_000_000) -> bytes:
+    """One CSV row of twenty million empty cells (20 MB of commas)."""
+    return b"child_id,date_of_birth\r\n" + b"," * cells + b"\r\n"
+
+
+def csv_too_many_rows(rows: int = 1_200_000) -> bytes:
+    """A CSV file of more rows than any monthly export (a few MB)."""
+    return b"child_id\r\n" + b"C\r\n" * rows
+
+
+def csv_dense(rows: int = 80_000, columns: int = 200) -> bytes:
+    """48 MB of short cells within the file, row and column limits: 16 million cells, each a new text value,
+    more than the reading worker's memory holds."""
+    row = b",".join([b"10"] * columns) + b"\r\n"
+    return b",".join(b"c%d" % i for i in range(columns)) + b"\r\n" + row * rows
+
+
+def csv_unclosed_quote(rows: int = 500_000) -> bytes:
+    """A quote opened on row 2 and never closed: the rest of the file would be one cell."""
+    return b"child_id,locality\r\nC1,\"North\r\n" + b"C2,West\r\n" * rows
+
+
+def binary_renamed_csv(size: int = 2_000_000) -> bytes:
+    """Random bytes saved as a .csv."""
+    import random
+
+    rng = random.Random(22)
+    return bytes(rng.getrandbits(8) for _ in range(size))
+
+
+def csv_binary_tail(rows: int = 50_000) -> bytes:
+    """A CSV file that starts as text and turns into binary data after 400 KB."""
+    return b"child_id,locality\r\n" + b"C1,North\r\n" * rows + bytes(range(32)) * 1000
+
+
+@dataclass(frozen=True)
+class HostileTextFile:
+    file_name: str
+    build: Callable[[], bytes]
+    says: str
+
+
+#: CSV files the CLI must refuse as quickly, within memory and without changing the database
+TEXT_CORPUS = (
+    HostileTextFile("huge_row.csv", csv_huge_row, "row 2 has 20,000,001 cells"),
+    HostileTextFile("too_many_rows.csv", csv_too_many_rows, "more than 1,000,000 rows"),
+    HostileTextFile("dense.csv", csv_dense, "could not be read safely"),
+    HostileTextFile("unclosed_quote.csv", csv_unclosed_quote, "row 2 has a cell longer"),
+    HostileTextFile("binary.csv", binary_renamed_csv, "is named 'binary.csv' but it is not text"),
+    HostileTextFile("binary_tail.csv", csv_binary_tail, "binary data on line 50,002"),
+)

@@ -44,8 +44,11 @@ def test_validate_exit_codes_and_json(tmp_path, demo_xlsx_path):
     assert out.returncode == 1
     errors = json.loads(out.stdout)["errors"]
     assert errors and {"sheet", "row", "column", "value", "message"} <= set(errors[0])
-    (tmp_path / "x.csv").write_text("a,b\n1,2\n")
-    assert run("validate", tmp_path / "x.csv").returncode == 2
+    (tmp_path / "x.csv").write_text("a,b\n1,2\n")  # read as CSV (sheet 'x'): not our layout, so errors
+    assert run("validate", tmp_path / "x.csv").returncode == 1
+    (tmp_path / "junk.csv").write_bytes(bytes(range(256)) * 4)
+    junk = run("validate", tmp_path / "junk.csv")
+    assert junk.returncode == 2 and "not text" in junk.stderr
     assert run("validate", tmp_path / "missing.xlsx").returncode == 2
 
 
@@ -180,3 +183,71 @@ def test_a_case_systems_export_with_a_mapping(tmp_path):
     loaded = run("load", export, "--mapping", shipped, "--db", db, "--json")
     assert loaded.returncode == 0 and json.loads(loaded.stdout)["created"] is True
     assert run("validate", export, "--mapping", tmp_path / "missing.json").returncode == 2
+
+
+def _csv_files(folder: Path, sheets, encoding="utf-8") -> list[Path]:
+    """The valid workbook's sheets as real CSV files named after them (dates day first, Y/N)."""
+    import csv
+    import datetime as dt
+
+    from tests.broken_workbooks import valid_workbook_rows
+
+    rows = valid_workbook_rows()
+    paths = []
+    for sheet in sheets:
+        path = folder / f"{sheet}.csv"
+        with path.open("w", newline="", encoding=encoding) as f:
+            w = csv.writer(f)
+            for r in rows[sheet]:
+                w.writerow(["" if v is None else ("Y" if v else "N") if isinstance(v, bool) else
+                            v.strftime("%d/%m/%Y") if isinstance(v, dt.date) else v for v in r])
+        paths.append(path)
+    return paths
+
+
+def test_load_csv_files_together_then_sheets_on_their_own(tmp_path):
+    """Several CSV files are one upload (in any order); Population.csv on its own goes with the live data, and
+    the next export without it keeps it; `snapshots` says where each sheet came from."""
+    db = f"sqlite:///{tmp_path / 'cli.db'}"
+    core = _csv_files(tmp_path, ("Children", "Outcomes", "Interventions"), "utf-8-sig")
+    first = run("load", *core, "--db", db, "--json")
+    assert first.returncode == 0, first.stderr
+    assert json.loads(first.stdout)["snapshot"]["row_counts"]["Children"] == 5
+    again = run("load", *reversed(core), "--db", db, "--json")
+    assert json.loads(again.stdout)["created"] is False  # the same files in another order
+    (pop,) = _csv_files(tmp_path, ("Population",), "cp1252")
+    own = run("load", pop, "--db", db, "--json")
+    assert own.returncode == 0, own.stdout + own.stderr
+    counts = json.loads(own.stdout)["snapshot"]["row_counts"]
+    assert (counts["Population"], counts["Children"]) == (3, 5)
+    snaps = json.loads(run("snapshots", "--db", db, "--json").stdout)
+    sheets = {s["sheet"]: s for s in snaps[0]["sheets"]}
+    assert (sheets["Population"]["file_name"], sheets["Population"]["kept"]) == ("Population.csv", False)
+    assert (sheets["Children"]["file_name"], sheets["Children"]["kept"]) == ("Children.csv", True)  # its own file
+    assert sheets["Outcomes"]["file_name"] == "Outcomes.csv"
+    (tmp_path / "may").mkdir()
+    may = _csv_files(tmp_path / "may", ("Children", "Outcomes", "Interventions", "Victims"))
+    (may[0]).write_text(may[0].read_text() + "C006,01/07/2009,Female,Asian - Indian,West,Y,N\r\n")
+    out = run("load", *may, "--db", db)
+    assert out.returncode == 0 and "Population: 3 rows kept from Population.csv" in out.stdout, out.stdout
+    listing = run("snapshots", "--db", db).stdout
+    assert "Population: 3 rows kept from Population.csv" in listing
+
+
+def test_csv_problems_name_the_file_row_and_column(tmp_path):
+    core = _csv_files(tmp_path, ("Children", "Outcomes", "Interventions"))
+    text = core[0].read_text().replace("14/05/2008", "31/02/2008")
+    core[0].write_text(text)
+    out = run("validate", *core, "--json")
+    assert out.returncode == 1
+    assert [(e["sheet"], e["row"], e["column"]) for e in json.loads(out.stdout)["errors"]] == [
+        ("Children", 2, "date_of_birth")]
+
+
+def test_two_files_for_one_sheet_are_refused(tmp_path):
+    core = _csv_files(tmp_path, ("Children", "Outcomes", "Interventions"))
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    (copy / "children.csv").write_bytes(core[0].read_bytes())
+    out = run("validate", *core, copy / "children.csv")
+    assert out.returncode == 2 and "Children.csv and children.csv both give a sheet" in out.stderr

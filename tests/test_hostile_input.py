@@ -88,6 +88,41 @@ def test_cli_refuses_hostile_file_quickly_within_memory_and_changes_nothing(case
     assert [a for a, _ in new] == ["upload"] and '"rejected"' in new[0][1]
 
 
+@pytest.mark.parametrize("case", hostile.TEXT_CORPUS, ids=lambda c: c.file_name)
+def test_cli_refuses_hostile_csv_quickly_within_memory_and_changes_nothing(case, loaded_db, tmp_path):
+    path = tmp_path / case.file_name
+    path.write_bytes(case.build())
+    before, audit_before = dump(loaded_db), audit_rows(loaded_db)
+    code, out, seconds, peak = run_cli("load", path, "--db", f"sqlite:///{loaded_db}")
+    assert code == 2, out
+    assert case.says.lower() in out.lower(), out
+    assert "Traceback" not in out
+    assert seconds < 30, f"{case.file_name} took {seconds:.1f} s"
+    assert peak < GB, f"{case.file_name} peaked at {peak / 2**20:.0f} MB"
+    assert dump(loaded_db) == before
+    new = audit_rows(loaded_db)[len(audit_before):]
+    assert [a for a, _ in new] == ["upload"] and '"rejected"' in new[0][1]
+
+
+def test_cli_refuses_an_xls_with_values_beyond_the_column_limit(loaded_db, tmp_path):
+    """A real .xls (LibreOffice) with a stray value in column IV, the last an .xls has: refused by the same
+    extent check as an .xlsx, naming the cell."""
+    import shutil
+
+    wb = openpyxl.load_workbook(io.BytesIO(valid_xlsx()))
+    wb["Children"]["IV3"] = "stray"
+    src = tmp_path / "stray.xlsx"
+    wb.save(src)
+    subprocess.run([shutil.which("soffice"), f"-env:UserInstallation=file://{tmp_path}/lo", "--headless",
+                    "--convert-to", "xls", "--outdir", str(tmp_path / "out"), str(src)],
+                   check=True, capture_output=True, timeout=180)
+    before = dump(loaded_db)
+    code, out, seconds, peak = run_cli("load", tmp_path / "out" / "stray.xls", "--db", f"sqlite:///{loaded_db}")
+    assert code == 2 and "Sheet 'Children' has values as far as cell IV6" in out, out
+    assert seconds < 30 and peak < GB
+    assert dump(loaded_db) == before
+
+
 def test_open_ended_dates_are_cell_problems_beside_every_other_problem(tmp_path):
     path = tmp_path / "dates.xlsx"
     path.write_bytes(hostile.open_ended_dates())

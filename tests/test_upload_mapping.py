@@ -154,7 +154,7 @@ def test_first_upload_is_mapped_then_next_month_loads_with_no_questions(layout, 
     # a first upload needs mapping: nothing stored yet, the step is shown with its suggestions
     assert len(store.snapshots()) == 1  # only the demo
     assert any("not laid out like the template" in i.value for i in at.info)
-    assert at.radio(key="map_start_" + at.file_uploader(key="workbook").value.file_id).value \
+    assert at.radio(key="map_start_" + at.file_uploader(key="workbook").value[0].file_id).value \
         == "Suggestions from this file"
     sources = {s.key.rsplit("_src_", 1)[1]: s.value for s in at.selectbox if "_src_" in (s.key or "")}
     assert {k: sources[k] for k in ("Children", "Outcomes", "Interventions")} == {

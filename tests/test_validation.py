@@ -573,7 +573,7 @@ def test_validate_bytes_round_trip_through_a_real_file():
 
 
 def test_validate_bytes_unreadable_file_gives_message_not_exception():
-    report = validate_bytes(b"not a workbook at all", "monthly.xlsx")
+    report = validate_bytes(b"\x00\x01\x02not a workbook at all", "monthly.xlsx")
     assert report.unreadable and "CSV" in report.unreadable
     assert not report.ok and report.dataset is None
     assert [p.message for p in report.errors] == [report.unreadable]

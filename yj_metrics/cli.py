@@ -87,40 +87,53 @@ def _mapping(path_text: str):
     return Mapping.from_json(path.read_text(encoding="utf-8"))
 
 
-def _read_raw(path: Path):
-    """The workbook's raw sheets, or the unreadable report."""
-    from .reading import WorkbookReadError, read_workbook
-    from .validation import Problem, ValidationReport
+def _files(paths) -> list[tuple[str, bytes]]:
+    """The files named on the command line (one workbook, or several CSV files or workbooks read together)."""
+    paths = [Path(p) for p in ([paths] if isinstance(paths, (str, Path)) else paths)]
+    for path in paths:
+        if not path.exists():
+            raise UserError(f"{path}: no such file.")
+        if path.is_dir():
+            raise UserError(f"{path} is a folder: name the workbook or the CSV files in it.")
+    return [(path.name, path.read_bytes()) for path in paths]
+
+
+def _read_raw(files: list[tuple[str, bytes]]):
+    """The files' raw sheets (read together, bounded), or the unreadable report."""
+    from .reading import WorkbookReadError, files_label, read_files
+    from .validation import unreadable_report
 
     try:
-        return read_workbook(path.read_bytes(), path.name), None
+        return read_files(files), None
     except WorkbookReadError as exc:
-        problem = Problem(None, None, None, None, exc.message)
-        return None, ValidationReport(errors=(problem,), unreadable=exc.message, file_name=path.name)
+        return None, unreadable_report(exc.message, files_label([name for name, _ in files]))
 
 
-def _report(path: Path, mapping_file: str | None):
-    """Validate a workbook; with a mapping, as a case system's export (problems in its terms)."""
-    from .validation import validate_bytes
+def _report(paths, mapping_file: str | None):
+    """Validate a workbook (or CSV files); with a mapping, as a case system's export (problems in its terms).
+    Sheets uploaded on their own (e.g. Population.csv) are checked alone: their ids are checked against the
+    stored case data only when they are loaded."""
+    from .validation import validate
 
-    if not path.exists():
-        raise UserError(f"{path}: no such file.")
+    files = _files(paths)
+    raw, unreadable = _read_raw(files)
+    if unreadable is not None:
+        return unreadable
     if mapping_file is None:
-        return validate_bytes(path.read_bytes(), path.name)
+        from .store import sheets_on_their_own
+
+        return validate(raw, partial=bool(sheets_on_their_own(raw)))
     from .mapping import matches, validate_mapped
 
     mapping = _mapping(mapping_file)
-    raw, unreadable = _read_raw(path)
-    if unreadable is not None:
-        return unreadable
     if not matches(raw, mapping):
-        print(f"Note: {path.name} does not have every sheet and heading the mapping '{mapping.name}' was made for.",
-              file=sys.stderr)
+        print(f"Note: {raw.file_name} does not have every sheet and heading the mapping '{mapping.name}' was made "
+              "for.", file=sys.stderr)
     return validate_mapped(raw, mapping)
 
 
 def cmd_validate(args) -> int:
-    report = _report(Path(args.workbook), args.mapping)
+    report = _report(args.workbook, args.mapping)
     if args.json:
         d = report.to_json_dict()
         if report.unreadable:
@@ -134,34 +147,47 @@ def cmd_validate(args) -> int:
 
 
 def cmd_load(args) -> int:
-    from .store import Store
+    from .reading import bundle_bytes, files_label
+    from .store import Store, sheets_on_their_own
 
-    path = Path(args.workbook)
-    if not path.exists():
-        raise UserError(f"{path}: no such file.")
+    files = _files(args.workbook)
+    name = files_label([n for n, _ in files])
     store = Store(args.db)
-    raw = path.read_bytes()
-    sha256 = hashlib.sha256(raw).hexdigest()
+    data = bundle_bytes(files)  # several files: identified together, in any order
+    sha256 = hashlib.sha256(data).hexdigest()
     mapping_used = args.mapping and Path(args.mapping).name
-    if args.mapping is None:
-        found = _saved_mapping_for(store, raw, path)
-        if isinstance(found, int):
-            return found
-        saved, book = found  # book: the file as read once to recognise it, not read again to load it
-        if saved is None:
-            report, result = store.load(raw, path.name, loaded_by=args.loaded_by, raw=book)
-        else:  # the service's saved mapping recognises this export, as on the Upload page
-            print(f"Read with the saved mapping '{saved.name}', version {saved.version}.", file=sys.stderr)
-            report, result = store.load_export(raw, path.name, saved.mapping, loaded_by=args.loaded_by, raw=book)
-            mapping_used = f"{saved.name} (version {saved.version})"
-    else:  # nothing is stored unless the mapped export has no error
-        report = _report(path, args.mapping)
-        result = store.load_dataset(report.dataset, path.name, sha256, loaded_by=args.loaded_by) if report.ok else None
+    kind = None
+    if store.find_sha(sha256) is not None:  # Store.load says which snapshot has it, without reading it
+        report, result = store.load(data, name, loaded_by=args.loaded_by)
+    else:
+        book, unreadable = _read_raw(files)  # read once (bounded), not again to load it
+        if unreadable is not None:
+            if store.read_only:  # a read-only database says so first, as Store.load does
+                from .errors import StoreReadOnlyError
 
-    _audit(store, "upload", snapshot_id=result.snapshot.id if result else None, file_name=path.name,
-           sha256=sha256, bytes=len(raw), source="cli", mapping=mapping_used,
+                raise StoreReadOnlyError(store.where)
+            report, result = unreadable, None
+        elif args.mapping is not None:  # nothing is stored unless the mapped export has no error
+            mapping = _mapping(args.mapping)
+            report, result = store.load_export(data, name, mapping, loaded_by=args.loaded_by, raw=book)
+        elif sheets_on_their_own(book):
+            kind = "sheets on their own: " + ", ".join(sheets_on_their_own(book))
+            report, result = store.load_sheets(data, name, loaded_by=args.loaded_by, raw=book)
+        else:
+            found = _saved_mapping_for(store, book, name)
+            if isinstance(found, int):
+                return found
+            if found is None:
+                report, result = store.load(data, name, loaded_by=args.loaded_by, raw=book)
+            else:  # the service's saved mapping recognises this export, as on the Upload page
+                print(f"Read with the saved mapping '{found.name}', version {found.version}.", file=sys.stderr)
+                report, result = store.load_export(data, name, found.mapping, loaded_by=args.loaded_by, raw=book)
+                mapping_used = f"{found.name} (version {found.version})"
+
+    _audit(store, "upload", snapshot_id=result.snapshot.id if result else None, file_name=name,
+           sha256=sha256, bytes=sum(len(d) for _, d in files), source="cli", mapping=mapping_used,
            outcome="rejected" if result is None else ("accepted" if result.created else "already loaded"),
-           errors=len(report.errors), warnings=len(report.warnings))
+           errors=len(report.errors), warnings=len(report.warnings), **({"upload": kind} if kind else {}))
     if args.json:
         out = report.to_json_dict()
         out["snapshot"] = result.snapshot.to_dict() if result else None
@@ -181,28 +207,20 @@ def cmd_load(args) -> int:
     return 1 if report.errors else 0
 
 
-def _saved_mapping_for(store, data: bytes, path: Path):
-    """``(saved mapping, the file as read)``: the service's saved mapping that recognises this export (the
-    Upload page's rule), or None for a workbook in our layout or one no saved mapping recognises; or exit code
-    1 when it holds codes the mapping does not cover yet (said on stderr: they are answered on the Upload page
-    or in the mapping file)."""
+def _saved_mapping_for(store, raw, name: str):
+    """The service's saved mapping that recognises this export (the Upload page's rule), or None for a
+    workbook in our layout or one no saved mapping recognises; or exit code 1 when it holds codes the mapping
+    does not cover yet (said on stderr: they are answered on the Upload page or in the mapping file)."""
     from .mapping import find_mapping, in_our_layout, unmapped_values
-    from .reading import WorkbookReadError, read_workbook
 
-    if store.find_sha(hashlib.sha256(data).hexdigest()) is not None:
-        return None, None  # Store.load says which snapshot has it
-    try:
-        raw = read_workbook(data, path.name)
-    except WorkbookReadError:
-        return None, None  # Store.load reads it again and reports why
     if in_our_layout(raw):
-        return None, raw
+        return None
     saved = store.saved_mappings(store.get_settings().service_name)
     hit = find_mapping(raw, [s.mapping for s in saved])
     if hit is None:
-        print(f"Note: {path.name} is not laid out like the template and no saved mapping recognises it: map it "
+        print(f"Note: {name} is not laid out like the template and no saved mapping recognises it: map it "
               "once on the Upload page, or pass --mapping FILE.json.", file=sys.stderr)
-        return None, raw
+        return None
     known = next(s for s in saved if s.mapping is hit)
     new = unmapped_values(raw, known.mapping)
     if new:
@@ -213,7 +231,7 @@ def _saved_mapping_for(store, data: bytes, path: Path):
         print("Nothing was stored. Say what the new values mean on the Upload page (the mapping is saved as the "
               "next version), or export the mapping, add them and pass --mapping FILE.json.", file=sys.stderr)
         return 1
-    return known, raw
+    return known
 
 
 def cmd_mapping_list(args) -> int:
@@ -266,7 +284,7 @@ def cmd_mapping_import(args) -> int:
 def cmd_map(args) -> int:
     from .writing import dataset_to_xlsx
 
-    report = _report(Path(args.workbook), args.mapping)
+    report = _report(args.workbook, args.mapping)
     if not report.ok:
         _print_problems(report)
         print("Nothing was written.")
@@ -274,17 +292,14 @@ def cmd_map(args) -> int:
     if report.warnings:
         _print_problems(report)
     Path(args.out).write_bytes(dataset_to_xlsx(report.dataset))
-    print(f"Wrote {args.workbook} as our workbook to {args.out}")
+    print(f"Wrote {', '.join(map(str, args.workbook))} as our workbook to {args.out}")
     return 0
 
 
 def cmd_mapping_suggest(args) -> int:
     from .mapping import suggestions
 
-    path = Path(args.workbook)
-    if not path.exists():
-        raise UserError(f"{path}: no such file.")
-    raw, unreadable = _read_raw(path)
+    raw, unreadable = _read_raw(_files(args.workbook))
     if unreadable is not None:
         print(unreadable.unreadable, file=sys.stderr)
         return 2
@@ -370,9 +385,13 @@ def cmd_roles_load(args) -> int:
 def cmd_snapshots(args) -> int:
     from .store import Store
 
-    snaps = Store(args.db).snapshots()
+    store = Store(args.db)
+    snaps = store.snapshots()
     if args.json:
-        print(json.dumps([s.to_dict() for s in snaps], indent=2))
+        print(json.dumps([{**s.to_dict(), "sheets": [
+            {"sheet": x.sheet, "file_name": x.file_name, "loaded_at": x.loaded_at.isoformat(),
+             "first_snapshot": x.first_snapshot, "kept": x.kept, "rows": x.rows}
+            for x in store.sheet_sources(s.id)]} for s in snaps], indent=2))
         return 0
     if not snaps:
         print("No snapshots yet.")
@@ -380,6 +399,9 @@ def cmd_snapshots(args) -> int:
         live = " (live)" if i == 0 else ""
         print(f"#{s.id}{live} {s.file_name} loaded {s.loaded_at:%d %b %Y %H:%M} by {s.loaded_by or '-'}; "
               f"covers {s.covers_start} to {s.covers_end}; rows {s.row_counts}")
+        for source in store.sheet_sources(s.id):
+            if source.kept or source.file_name != s.file_name:
+                print(f"    {source.describe()}")
     return 0
 
 
@@ -536,14 +558,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(fn=cmd_demo)
 
     mapping_help = "FILE.json: the workbook is a case system's export read with this mapping"
+    files_help = ("the export: a workbook (.xlsx, .xlsm, .xls), or CSV files read together (each is the sheet "
+                  "named after it, e.g. Children.csv; or one event list)")
     p = sub.add_parser("validate", help="check a workbook: exit 0 clean, 1 errors, 2 unreadable")
-    p.add_argument("workbook")
+    p.add_argument("workbook", nargs="+", metavar="FILE", help=files_help)
     p.add_argument("--mapping", default=None, help=mapping_help)
     p.add_argument("--json", action="store_true")
     p.set_defaults(fn=cmd_validate)
 
     p = sub.add_parser("map", help="write a case system's export as our workbook, using a mapping")
-    p.add_argument("workbook")
+    p.add_argument("workbook", nargs="+", metavar="FILE", help=files_help)
     p.add_argument("--mapping", required=True, help="FILE.json")
     p.add_argument("--out", required=True, help="CANONICAL.xlsx (written only when there is no error)")
     p.set_defaults(fn=cmd_map)
@@ -551,7 +575,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("mapping", help="mappings of case systems' exports")
     msub = p.add_subparsers(dest="mapping_command", required=True)
     m = msub.add_parser("suggest", help="write a first draft mapping for an export")
-    m.add_argument("workbook")
+    m.add_argument("workbook", nargs="+", metavar="FILE", help=files_help)
     m.add_argument("--out", required=True, help="FILE.json")
     m.add_argument("--name", default=None, help="the mapping's name (default: from the file name)")
     m.set_defaults(fn=cmd_mapping_suggest)
@@ -569,8 +593,10 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--db", default=None)
     m.set_defaults(fn=cmd_mapping_import)
 
-    p = sub.add_parser("load", help="validate a workbook and store it as the live snapshot")
-    p.add_argument("workbook")
+    p = sub.add_parser("load", help="validate a workbook and store it as the live snapshot; Victims, Remands, "
+                                    "Board_attendance, Population or Benchmarks on their own go with the live data")
+    p.add_argument("workbook", nargs="+", metavar="FILE", help=files_help + "; sheets the export lacks among "
+                   "Victims, Remands, Board_attendance, Population and Benchmarks are kept from the live snapshot")
     p.add_argument("--mapping", default=None, help=mapping_help)
     p.add_argument("--db", default=None)
     p.add_argument("--loaded-by", default="cli")

@@ -1,8 +1,11 @@
 """Read an uploaded workbook's bytes into raw sheets (python-calamine), with file-type checks.
 
 The file type is decided from the bytes (magic numbers), not only the extension, so a
-renamed PDF or an old ``.xls`` saved as ``.xlsx`` gets the right message. ``.xlsm`` files are
-read for their cell values only: python-calamine never evaluates or runs macros.
+renamed PDF gets the right message and an old ``.xls`` saved as ``.xlsx`` is still read. ``.xlsx``,
+``.xlsm`` and old ``.xls`` (BIFF) workbooks are read for their cell values only: python-calamine never
+evaluates or runs macros. A CSV (or tab- or semicolon-separated) file is one sheet named after the file,
+every cell text as written (:func:`sheet_name_of`, :func:`_csv_sheet`); several files uploaded together are
+read as one workbook by :func:`read_files`.
 
 Cells come back as raw Python values: ``str``, ``float`` (Excel stores every number as a
 float), ``bool``, ``datetime.date`` for date-formatted cells, ``datetime.datetime`` for
@@ -31,6 +34,7 @@ from __future__ import annotations
 
 import datetime as dt
 import contextlib
+import csv
 import functools
 import gc
 import io
@@ -52,22 +56,22 @@ from pathlib import Path
 
 from .settings import ReadLimits
 
-__all__ = ["RawSheet", "RawWorkbook", "ReadLimits", "WorkbookReadError", "read_workbook"]
+__all__ = ["RawSheet", "RawWorkbook", "ReadLimits", "WorkbookReadError", "bundle_bytes", "files_label", "read_files",
+           "read_workbook", "sheet_name_of"]
 
 log = logging.getLogger(__name__)
 
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_TEXT_EXTENSIONS = (".csv", ".txt", ".tsv", ".tab")
 _ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
 
 MSG_EMPTY = "The file is empty (0 bytes). Export the workbook again and upload the new file."
-MSG_XLS = ("This is an old Excel 97-2003 (.xls) file. Open it in Excel, choose File > Save As, "
-           "pick 'Excel Workbook (*.xlsx)' and upload the .xlsx file.")
 MSG_ENCRYPTED = ("This workbook is password-protected, so it cannot be read. Remove the password "
                  "in Excel: File > Info > Protect Workbook > Encrypt with Password, clear the "
                  "password, save, and upload again.")
-MSG_CSV = ("This is a CSV or text file, not an Excel workbook. Open it in Excel and save it as "
-           "'Excel Workbook (*.xlsx)' with one sheet per entity (use the blank template), "
-           "then upload the .xlsx file.")
+MSG_NOT_TEXT = ("This file is named {name} but it is not text: it holds binary data{kind}, so it cannot be "
+                "read as CSV. Export the data again from the case management system as CSV (or open it in "
+                "Excel and choose File > Save As > 'CSV UTF-8 (Comma delimited)') and upload the new file.")
 MSG_CORRUPT = ("This workbook is damaged and cannot be opened (the .xlsx file is incomplete or "
                "corrupt). Open it in Excel, save it again as .xlsx, and upload the new file; if "
                "Excel cannot open it either, export it again from the case management system.")
@@ -90,8 +94,9 @@ def _mb(n: int) -> str:
 
 
 def _not_workbook(kind: str) -> str:
-    return (f"This file is not an Excel workbook (it looks like {kind}). Upload the monthly "
-            "case-level workbook as an .xlsx file (use the blank template for the layout).")
+    return (f"This file is not an Excel workbook or a CSV file (it looks like {kind}). Upload the monthly "
+            "case-level export as .xlsx, .xls or CSV (the blank template shows our layout; a case system's own "
+            "export is read with a mapping).")
 
 
 class WorkbookReadError(ValueError):
@@ -128,6 +133,8 @@ class RawWorkbook:
     sheets: dict[str, RawSheet] = field(default_factory=dict)
     #: things in the file that were ignored (parts that are not part of a workbook), as sentences
     notes: tuple[str, ...] = ()
+    #: the file each sheet was read from (several files uploaded together: each CSV file is one sheet)
+    sources: dict[str, str] = field(default_factory=dict, compare=False)
 
     @property
     def sheet_names(self) -> tuple[str, ...]:
@@ -173,8 +180,9 @@ def _check_directory_size(data: bytes, limits: ReadLimits) -> None:
                 f"{limits.max_members:,}). It is not a monthly export: export the workbook again.")
 
 
-def _check_file_type(data: bytes, file_name: str, limits: ReadLimits) -> None:
-    """Raise :class:`WorkbookReadError` unless the bytes look like an .xlsx/.xlsm package."""
+def _check_file_type(data: bytes, file_name: str, limits: ReadLimits) -> str:
+    """What the bytes are: ``"xlsx"`` (an .xlsx/.xlsm package), ``"xls"`` (an Excel 97-2003 binary
+    workbook) or ``"csv"`` (delimited text); raise :class:`WorkbookReadError` for anything else."""
     ext = os.path.splitext(file_name or "")[1].lower()
     if not data:
         raise WorkbookReadError(MSG_EMPTY)
@@ -185,7 +193,7 @@ def _check_file_type(data: bytes, file_name: str, limits: ReadLimits) -> None:
                 "EncryptionInfo".encode("utf-16-le") in data:
             raise WorkbookReadError(MSG_ENCRYPTED)
         if "Workbook".encode("utf-16-le") in data or "Book".encode("utf-16-le") in data:
-            raise WorkbookReadError(MSG_XLS)
+            return "xls"
         raise WorkbookReadError(_not_workbook("an old Microsoft Office 97-2003 document"))
     if head.startswith(_ZIP_MAGICS):
         _check_directory_size(data, limits)
@@ -207,27 +215,26 @@ def _check_file_type(data: bytes, file_name: str, limits: ReadLimits) -> None:
             if isinstance(exc, WorkbookReadError):
                 raise
             raise WorkbookReadError(MSG_CORRUPT) from None
-        return
+        return "xlsx"
+    kind = None
     if head.startswith(b"%PDF"):
-        raise WorkbookReadError(_not_workbook("a PDF document"))
-    for magic, kind in ((b"\x89PNG", "a PNG image"), (b"\xff\xd8\xff", "a JPEG image"),
+        kind = "a PDF document"
+    for magic, what in ((b"\x89PNG", "a PNG image"), (b"\xff\xd8\xff", "a JPEG image"),
                         (b"GIF8", "a GIF image"), (b"BM", "a bitmap image"),
                         (b"II*\x00", "a TIFF image"), (b"MM\x00*", "a TIFF image"),
                         (b"{\\rtf", "a Rich Text document"), (b"\x1f\x8b", "a gzip archive"),
                         (b"Rar!", "a RAR archive"), (b"7z\xbc\xaf", "a 7-Zip archive")):
-        if head.startswith(magic):
-            raise WorkbookReadError(_not_workbook(kind))
-    if _looks_like_text(head):
-        stripped = head.lstrip().lower()
+        if kind is None and head.startswith(magic):
+            kind = what
+    if kind is None and _looks_like_text(head):
+        stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
         if stripped.startswith((b"<?xml", b"<html", b"<!doctype", b"<table")):
             raise WorkbookReadError(_not_workbook(
                 "a web page or XML file, perhaps an 'Excel' export that is really HTML"))
-        raise WorkbookReadError(MSG_CSV)
-    if ext in (".csv", ".txt", ".tsv"):
-        raise WorkbookReadError(MSG_CSV)
-    if ext == ".xls":
-        raise WorkbookReadError(MSG_XLS)
-    raise WorkbookReadError(_not_workbook("some other kind of file"))
+        return "csv"
+    if ext in _TEXT_EXTENSIONS:
+        raise WorkbookReadError(MSG_NOT_TEXT.format(name=f"'{file_name}'", kind=f" (it looks like {kind})" if kind else ""))
+    raise WorkbookReadError(_not_workbook(kind or "some other kind of file"))
 
 
 def _sheet_from_rows(name: str, cells: list[list[object]], hidden: bool,
@@ -251,6 +258,144 @@ def _sheet_from_rows(name: str, cells: list[list[object]], hidden: bool,
         rows.append(clean(row))
         numbers.append(i)
     return RawSheet(name, tuple(header), tuple(rows), tuple(numbers), hidden, merged_header)
+
+
+# --------------------------------------------------------------------------- CSV and other delimited text
+
+#: delimiters a case system or Excel writes (Excel in many European locales writes ``;``)
+_DELIMITERS = (",", ";", "\t", "|")
+#: the longest cell a CSV file may hold: a longer one is a broken quote or not an export
+_MAX_CELL_CHARS = 131_072
+#: characters that never appear in a text export (tab, line breaks, form feed and the DOS end-of-file mark are fine)
+_BINARY_CHARS = re.compile("[\x00-\x08\x0e-\x19\x1b-\x1f]")
+#: a valid UTF-8 sequence of two or more bytes (a file that has these and also bytes that are not UTF-8 mixes
+#: two encodings)
+_UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+_SAVE_AS_CSV = ("Open it in Excel and choose File > Save As > 'CSV UTF-8 (Comma delimited) (*.csv)', or export it "
+                "again from the case management system, and upload the new file.")
+_COPY_SUFFIX = re.compile(r"\s*\(\d+\)$")  # "Children (1)": a browser's second download of the same file
+
+
+def sheet_name_of(file_name: str) -> str:
+    """The sheet a CSV file becomes: its name without the extension (``Children.csv`` -> ``Children``).
+
+    A browser's copy marker is dropped (``Children (1).csv``), and a name that ends with one of our sheets
+    after `` - `` (``YJ workbook - Children.csv``, as Google Sheets and Numbers name each sheet's CSV) becomes
+    that sheet, so a set of CSV files in the template's layout loads directly."""
+    from .contract import SHEETS, norm_name
+
+    stem = os.path.splitext(os.path.basename(file_name or ""))[0].strip() or "Sheet1"
+    stem = _COPY_SUFFIX.sub("", stem) or stem
+    if " - " in stem:
+        last = stem.rsplit(" - ", 1)[1].strip()
+        if any(norm_name(last) == norm_name(spec.name) for spec in SHEETS):
+            return last
+    return stem
+
+
+def _line_of(data: bytes, offset: int) -> int:
+    return data.count(b"\n", 0, offset) + 1
+
+
+def _decode_text(data: bytes, file_name: str) -> tuple[str, str]:
+    """The text of a CSV file and the encoding it was read with: UTF-8 (with or without a byte-order mark),
+    UTF-16 with its mark (Excel's 'Unicode text'), else Windows-1252 (what Excel and many council systems
+    write). A file that mixes UTF-8 with another encoding, or holds binary data, is refused naming the line."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        encodings = ("utf-8-sig",)
+    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        encodings = ("utf-16",)
+    else:
+        encodings = ("utf-8", "cp1252")
+    text = encoding = None
+    first_error: UnicodeDecodeError | None = None
+    for enc in encodings:
+        try:
+            text, encoding = data.decode(enc), enc
+            break
+        except UnicodeDecodeError as exc:
+            first_error = first_error or exc
+    if text is None or (encoding == "cp1252" and _UTF8_MULTIBYTE.search(data)):
+        at = first_error.start if first_error is not None else 0
+        line = _line_of(data, at) if not encodings[0].startswith("utf-16") else None
+        where = f" (line {line:,} is the first that is not)" if line else ""
+        mixed = "mixes UTF-8 with another text encoding" if encoding == "cp1252" else \
+            f"is not in a text encoding this dashboard reads ({', '.join(encodings)})"
+        raise WorkbookReadError(f"'{file_name}' {mixed}{where}, so its letters would be read wrongly. "
+                                + _SAVE_AS_CSV)
+    text = text.removeprefix("\ufeff")
+    bad = _BINARY_CHARS.search(text)
+    if bad is not None:
+        line = text.count("\n", 0, bad.start()) + 1
+        raise WorkbookReadError(f"'{file_name}' holds binary data on line {line:,} (a character no text export "
+                                "contains), so it is not a CSV file or it is damaged. " + _SAVE_AS_CSV)
+    return text, encoding
+
+
+def _delimiter(text: str) -> tuple[str, str]:
+    """``(delimiter, text)``: Excel's ``sep=;`` first line is obeyed (and dropped); otherwise the delimiter
+    that splits the first rows into the most cells, in more than one row (quotes respected), so a title
+    block above the headings does not decide; a file of one column is comma-separated."""
+    first, _, rest = text.partition("\n")
+    directive = re.fullmatch(r"\s*sep=(.)\s*", first.rstrip("\r"))
+    if directive:
+        return directive.group(1), rest
+    sample = text[:65_536]
+    if len(text) > len(sample) and "\n" in sample:
+        sample = sample[:sample.rindex("\n")]
+    best, best_width = ",", 1
+    for delim in _DELIMITERS:
+        try:
+            rows = [r for r in csv.reader(io.StringIO(sample, newline=""), delimiter=delim) if any(r)][:50]
+        except csv.Error:
+            continue
+        widths = [len(r) for r in rows]
+        # the widest row that is not alone (a title block above the headings has one cell a row)
+        width = max((w for w in widths if widths.count(w) > 1 or len(widths) < 3), default=1)
+        if width > best_width:
+            best, best_width = delim, width
+    return best, text
+
+
+_DELIMITER_NAMES = {",": "commas", ";": "semicolons", "\t": "tabs", "|": "vertical bars"}
+
+
+def _csv_sheet(data: bytes, file_name: str, limits: ReadLimits):
+    """A CSV file as one sheet, ``(name, hidden, cells, merged header)`` as :func:`_calamine_sheets` gives them:
+    every cell is text as written (no number or date is guessed: validation and the mapping read text dates
+    and numbers, and an id such as ``00123`` keeps its zeros). Row numbers are records, as Excel shows the
+    file. Refused, naming the row: more rows or columns than the limits, a cell longer than any export
+    writes (or a quote never closed)."""
+    text, _ = _decode_text(data, file_name)
+    delim, text = _delimiter(text)
+    name = sheet_name_of(file_name)
+    cells: list[list[object]] = []
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim, strict=False)
+    previous = csv.field_size_limit(_MAX_CELL_CHARS)
+    try:
+        for row in reader:
+            number = len(cells) + 1
+            if number > limits.max_rows:
+                raise _BeyondLimits(
+                    f"'{file_name}' has more than {limits.max_rows:,} rows; a monthly export has far fewer, so the "
+                    "file was not read. Check it is the export you meant, delete rows that are not case rows, "
+                    "and upload it again.")
+            if len(row) > limits.max_columns:
+                raise _BeyondLimits(
+                    f"'{file_name}' row {number:,} has {len(row):,} cells (separated by "
+                    f"{_DELIMITER_NAMES.get(delim, repr(delim))}); a monthly export has at most "
+                    f"{limits.max_columns:,} columns, so the file was not read. Open it in a text editor, check that "
+                    "row, and export the data again.")
+            cells.append(row)
+    except csv.Error:
+        number = len(cells) + 1
+        raise WorkbookReadError(
+            f"'{file_name}' row {number:,} has a cell longer than {_MAX_CELL_CHARS:,} characters, or a quote "
+            "mark (\") opened there that is never closed, so the file was not read. Open it in a text editor, "
+            "check that row, and export the data again.") from None
+    finally:
+        csv.field_size_limit(previous)
+    return name, False, cells, ()
 
 
 # --------------------------------------------------------------------------- the zip directory
@@ -466,13 +611,25 @@ def _inspect(data: bytes, limits: ReadLimits, package: bool = True, sheets: bool
         raise WorkbookReadError(MSG_CORRUPT) from None
 
 
-def _parse_cells(data: bytes, limits: ReadLimits) -> tuple[dict[str, RawSheet], tuple[str, ...]]:
+def _sheets_of(data: bytes, kind: str, file_name: str, limits: ReadLimits):
+    """The raw sheets of a file of ``kind`` (:func:`_check_file_type`), one at a time."""
+    if kind == "csv":
+        yield _csv_sheet(data, file_name, limits)
+    elif kind == "csvs":  # several CSV files of one upload, in one worker: ``data`` is ``[(name, bytes), ...]``
+        for name, one in data:
+            yield _csv_sheet(one, name, limits)
+    else:
+        yield from _calamine_sheets(data, limits)
+
+
+def _parse_cells(data: bytes, limits: ReadLimits, kind: str = "xlsx",
+                 file_name: str = "") -> tuple[dict[str, RawSheet], tuple[str, ...]]:
     """In this process (no worker to bound it): every check first, including each sheet's real extent, then
     the sheets, and the notes on ignored parts."""
-    notes = _inspect(data, limits)
+    notes = _inspect(data, limits) if kind == "xlsx" else ()
     with _collector_paused():
         return {name: _sheet_from_rows(name, cells, hidden, merged)
-                for name, hidden, cells, merged in _calamine_sheets(data, limits)}, notes
+                for name, hidden, cells, merged in _sheets_of(data, kind, file_name, limits)}, notes
 
 
 class _BeyondLimits(WorkbookReadError):
@@ -577,7 +734,7 @@ def _worker_main() -> None:  # pragma: no cover - runs in the worker process (te
         out.flush()
 
     try:  # one frame per sheet, so the app builds each sheet while the next is parsed
-        for sheet in _calamine_sheets(request["data"], limits):
+        for sheet in _sheets_of(request["data"], request["kind"], request["name"], limits):
             send(("sheet", *sheet))
         answer = ("done",)
     except _BeyondLimits as exc:
@@ -706,15 +863,17 @@ def _frames(worker: subprocess.Popen, limits: ReadLimits, file_name: str):
         raise _WorkerFailed
 
 
-def _parse_in_worker(data: bytes, file_name: str, limits: ReadLimits) -> tuple[dict[str, RawSheet],
-                                                                             tuple[str, ...]]:
+def _parse_in_worker(data: bytes, file_name: str, limits: ReadLimits, kind: str = "xlsx"
+                     ) -> tuple[dict[str, RawSheet], tuple[str, ...]]:
     """The zip directory checked here, then the sheets parsed in a worker with memory and CPU limits; each
     sheet is built here as it arrives. A worker that fails is explained from the XML where the file can say
     why (:func:`_explain`)."""
     unsafe = WorkbookReadError(MSG_UNSAFE.format(memory=f"{limits.worker_memory_mb:,}",
                                                  seconds=limits.worker_cpu_seconds))
-    notes = _inspect(data, limits, sheets=False)  # the zip directory, before anything is parsed
-    request = pickle.dumps({"data": data, "limits": asdict(limits)}, protocol=pickle.HIGHEST_PROTOCOL)
+    # the zip directory, before anything is parsed (an .xls or CSV file is bounded by its size alone)
+    notes = _inspect(data, limits, sheets=False) if kind == "xlsx" else ()
+    request = pickle.dumps({"data": data, "limits": asdict(limits), "kind": kind, "name": file_name},
+                           protocol=pickle.HIGHEST_PROTOCOL)
     sheets: dict[str, RawSheet] = {}
     failed: WorkbookReadError | None = None  # explained once the worker is gone and its slot free
     with _WORKER_SLOTS:
@@ -757,7 +916,7 @@ def _parse_in_worker(data: bytes, file_name: str, limits: ReadLimits) -> tuple[d
                     pipe.close()
             _start_spare_later()
     if failed is not None:
-        raise _explain(data, limits, failed)
+        raise _explain(data, limits, failed) if kind == "xlsx" else failed
     return sheets, notes
 
 
@@ -765,7 +924,9 @@ def read_workbook(data: bytes, file_name: str, limits: ReadLimits | None = None,
                   isolated: bool = True) -> RawWorkbook:
     """Read every worksheet's raw cell values; raise :class:`WorkbookReadError` if unreadable.
 
-    Row 1 is the header; fully blank rows are skipped but every kept row keeps its Excel
+    An .xlsx/.xlsm or old .xls workbook gives its worksheets; a CSV (or tab- or semicolon-separated) file
+    gives one sheet named after the file (:func:`sheet_name_of`), every cell as text. The kind is decided from
+    the bytes, not the name. Row 1 is the header; fully blank rows are skipped but every kept row keeps its
     row number. Macros in ``.xlsm`` files are never run (values only). ``limits`` default to
     :meth:`ReadLimits.from_env`; ``isolated=False`` parses in this process (the benchmark
     compares the two; the service always isolates).
@@ -777,9 +938,110 @@ def read_workbook(data: bytes, file_name: str, limits: ReadLimits | None = None,
         raise WorkbookReadError(
             f"This file is {_mb(len(data))}; the limit is {limits.max_file_mb:,} MB and a monthly export is "
             f"about 1 MB. {_HOW_TO_SHRINK}")
-    _check_file_type(data, file_name, limits)
-    sheets, notes = _parse_in_worker(data, file_name, limits) if isolated else _parse_cells(data, limits)
+    kind = _check_file_type(data, file_name, limits)
+    sheets, notes = (_parse_in_worker(data, file_name, limits, kind) if isolated
+                     else _parse_cells(data, limits, kind, file_name))
     if not sheets:
         raise WorkbookReadError("This workbook has no worksheets. Use the blank template, "
                                 "fill in the sheets and upload it again.")
-    return RawWorkbook(file_name=file_name, sheets=sheets, notes=notes)
+    if kind == "csv":
+        notes += _csv_note(file_name, next(iter(sheets)))
+    return RawWorkbook(file_name=file_name, sheets=sheets, notes=notes,
+                       sources={name: file_name for name in sheets})
+
+
+def _csv_note(file_name: str, sheet: str) -> tuple[str, ...]:
+    if os.path.splitext(file_name or "")[1].lower() in (".xlsx", ".xlsm", ".xls"):
+        return (f"'{file_name}' is named as an Excel workbook but holds text, so it was read as a CSV file "
+                f"(one sheet, '{sheet}').",)
+    return ()
+
+
+#: at most this many files in one upload (one CSV file per entity is eight at most)
+MAX_FILES = 20
+
+
+def files_label(names: list[str] | tuple[str, ...]) -> str:
+    """How several uploaded files are named together (in messages, the snapshot and the audit log)."""
+    return ", ".join(names)
+
+
+def bundle_bytes(files: list[tuple[str, bytes]]) -> bytes:
+    """The bytes an upload is identified by (its SHA-256 says whether it was loaded before): a single file's
+    own bytes, so a workbook keeps the fingerprint it always had; for several files, each name and its bytes,
+    in name order, so the same files chosen in another order are the same upload."""
+    if len(files) == 1:
+        return bytes(files[0][1])
+    out = bytearray(b"yj-upload-files\0")
+    for name, data in sorted(files, key=lambda f: f[0]):
+        encoded = name.encode("utf-8")
+        out += len(encoded).to_bytes(4, "little") + encoded + len(data).to_bytes(8, "little") + bytes(data)
+    return bytes(out)
+
+
+def read_files(files: list[tuple[str, bytes]], limits: ReadLimits | None = None,
+               isolated: bool = True) -> RawWorkbook:
+    """Several files uploaded together as one workbook: each CSV file is one sheet (named after the file),
+    each workbook gives its worksheets. Each file goes through :func:`read_workbook` (every limit applies to
+    each file, and the file size limit to them all together). Two files giving the same sheet are refused,
+    naming both."""
+    limits = limits or ReadLimits.from_env()
+    files = [(name, bytes(data)) for name, data in files]
+    if not files:
+        raise WorkbookReadError("No file was chosen. Choose the monthly export (one workbook, or its CSV files).")
+    if len(files) == 1:
+        return read_workbook(files[0][1], files[0][0], limits, isolated)
+    if len(files) > MAX_FILES:
+        raise WorkbookReadError(f"{len(files)} files were chosen; an upload takes at most {MAX_FILES} (one CSV file "
+                                "per sheet). Choose only the files of this month's export.")
+    total = sum(len(data) for _, data in files)
+    if total > limits.max_file_bytes:
+        raise WorkbookReadError(
+            f"These files come to {_mb(total)} together; the limit is {limits.max_file_mb:,} MB and a monthly "
+            f"export is about 1 MB. Choose only the files of this month's export.")
+    names = [name for name, _ in files]
+    doubled = sorted({n for n in names if names.count(n) > 1})
+    if doubled:
+        raise WorkbookReadError(f"The file {doubled[0]!r} was chosen twice. Choose each file once.")
+    from .contract import norm_name
+
+    def named(exc: WorkbookReadError, name: str) -> WorkbookReadError:
+        return exc if name in exc.message else WorkbookReadError(f"{name}: {exc.message}")
+
+    kinds = {}
+    for name, data in files:
+        if len(data) > limits.max_file_bytes:
+            raise WorkbookReadError(f"{name} is {_mb(len(data))}; the limit is {limits.max_file_mb:,} MB.")
+        try:
+            kinds[name] = _check_file_type(data, name, limits)
+        except WorkbookReadError as exc:
+            raise named(exc, name) from None
+    # the CSV files are parsed together in one worker (a worker per file would cost its start each time)
+    texts = [(name, data) for name, data in files if kinds[name] == "csv"]
+    from_text: dict[str, RawSheet] = {}
+    if texts:
+        label = files_label([name for name, _ in texts])
+        from_text, _ = (_parse_in_worker(texts, label, limits, "csvs") if isolated
+                        else _parse_cells(texts, limits, "csvs", label))
+    sheets: dict[str, RawSheet] = {}
+    sources: dict[str, str] = {}
+    notes: list[str] = []
+    for name, data in files:
+        if kinds[name] == "csv":
+            sheet_name = sheet_name_of(name)
+            book = RawWorkbook(name, {sheet_name: from_text[sheet_name]}, _csv_note(name, sheet_name))
+        else:
+            try:
+                book = read_workbook(data, name, limits, isolated)
+            except WorkbookReadError as exc:
+                raise named(exc, name) from None
+        for sheet_name, sheet in book.sheets.items():
+            clash = next((s for s in sheets if norm_name(s) == norm_name(sheet_name)), None)
+            if clash is not None:
+                raise WorkbookReadError(
+                    f"{sources[clash]} and {name} both give a sheet called '{sheet_name}'. Choose only one of "
+                    "them (each sheet comes from one file).")
+            sheets[sheet_name] = sheet
+            sources[sheet_name] = name
+        notes.extend(f"{name}: {note}" if name not in note else note for note in book.notes)
+    return RawWorkbook(file_name=files_label(names), sheets=sheets, notes=tuple(notes), sources=sources)

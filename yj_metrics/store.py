@@ -32,7 +32,7 @@ from .mapping import Mapping, validate_mapped
 from .reading import RawWorkbook, WorkbookReadError, read_workbook
 from .periods import parse_quarter
 from .settings import Settings
-from .validation import ValidationReport, unreadable_report, validate, validate_bytes
+from .validation import IGNORED_SHEETS, ValidationReport, unreadable_report, validate
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DB_PATH = ROOT / "data" / "yj_dashboard.db"
@@ -154,8 +154,21 @@ export_mappings = sa.Table(  # how a case system's export is read; every save is
     sa.Column("saved_at", sa.DateTime(timezone=True), nullable=False),
     sa.UniqueConstraint("service", "name", "version", name="export_mappings_version"),
 )
+sheet_sources = sa.Table(  # where each sheet of a snapshot came from: its upload, or kept from the one before
+    "sheet_sources", metadata,
+    sa.Column("snapshot_id", sa.Integer, sa.ForeignKey("snapshots.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("sheet", sa.String(40), primary_key=True),
+    sa.Column("file_name", sa.Text, nullable=False),         # the file the rows were uploaded in
+    sa.Column("loaded_at", sa.DateTime(timezone=True), nullable=False),   # when they were uploaded
+    sa.Column("first_snapshot", sa.Integer, nullable=False),  # the snapshot they were uploaded with
+    sa.Column("kept", sa.Boolean, nullable=False, default=False),  # kept from the live snapshot before
+    sa.Column("rows", sa.Integer, nullable=False, default=0),
+)
 #: tables a read-only database made by an older version may lack (read as empty)
-_OPTIONAL_TABLES = {"commentary", "actions", "export_mappings"}
+_OPTIONAL_TABLES = {"commentary", "actions", "export_mappings", "sheet_sources"}
+#: the sheets a service may upload on their own (in the template's layout), kept across monthly exports
+#: that lack them: Victims, Remands, Board_attendance, Population, Benchmarks
+OWN_SHEETS = tuple(spec.name for spec in c.SHEETS if not spec.required)
 AUDIT_COLUMNS = ("id", "at", "subject", "email", "role", "organisation", "service", "action", "snapshot_id",
                  "detail")
 #: the audit log is append-only: the database itself refuses updates and deletes
@@ -234,6 +247,52 @@ class SavedMapping:
     saved_by: str
     saved_at: dt.datetime
     mapping: Mapping
+
+
+@dataclass(frozen=True)
+class SheetSource:
+    """Where one sheet of a snapshot came from: the file and time it was uploaded, the snapshot it was
+    uploaded with, and whether this snapshot kept it from the live snapshot before (a monthly export that
+    lacked it, or another sheet uploaded on its own)."""
+
+    sheet: str
+    file_name: str
+    loaded_at: dt.datetime
+    first_snapshot: int
+    kept: bool
+    rows: int
+
+    def describe(self) -> str:
+        how = "kept from" if self.kept else "from"
+        return (f"{self.sheet}: {self.rows:,} row{'' if self.rows == 1 else 's'} {how} {self.file_name} "
+                f"(uploaded {self.loaded_at.day} {self.loaded_at:%b %Y %H:%M} UTC, snapshot {self.first_snapshot})")
+
+
+def sheets_on_their_own(raw: RawWorkbook) -> tuple[str, ...]:
+    """Our optional sheets (:data:`OWN_SHEETS`, e.g. ``Population.csv``) when they are all ``raw`` holds (besides
+    instruction or list sheets and empty ones): an upload of those sheets on their own, to go with the stored case
+    data. A case system's export that also has a sheet called Benchmarks is not one."""
+    own = {c.norm_name(name): name for name in OWN_SHEETS}
+    found = []
+    for name, sheet in raw.sheets.items():
+        key = c.norm_name(name)
+        if key in own:
+            found.append(own[key])
+        elif key not in IGNORED_SHEETS and sheet.rows:
+            return ()
+    return tuple(name for name in OWN_SHEETS if name in found)
+
+
+def provided_sheets(raw: RawWorkbook, mapping: Mapping | None = None) -> dict[str, str]:
+    """Our sheets an upload holds, each with the file it came from: by name in our layout, or the sheets
+    ``mapping`` reads from sheets the export has."""
+    if mapping is None:
+        found = {c.norm_name(n): n for n in raw.sheets}
+        pairs = {spec.name: found.get(c.norm_name(spec.name)) for spec in c.SHEETS}
+    else:
+        by_norm = {c.norm_name(n): n for n in raw.sheets}
+        pairs = {sm.sheet: by_norm.get(c.norm_name(sm.source)) for sm in mapping.sheets if sm.source}
+    return {sheet: raw.sources.get(theirs, raw.file_name) for sheet, theirs in pairs.items() if theirs is not None}
 
 
 def _saved_mapping(row) -> SavedMapping:
@@ -324,6 +383,7 @@ class Store:
         self._has_commit_seq = True
         self._has_notes = True
         self._has_mappings = True
+        self._has_sources = True
 
     @staticmethod
     def _read_only_sqlite(path: Path, kwargs: dict) -> sa.engine.Engine:
@@ -363,6 +423,7 @@ class Store:
         self._has_commit_seq = "commit_seq" in {col["name"] for col in inspector.get_columns("snapshots")}
         self._has_notes = {"commentary", "actions"} <= tables
         self._has_mappings = "export_mappings" in tables
+        self._has_sources = "sheet_sources" in tables
 
     def _add_commit_seq(self) -> None:
         """Databases made before ``commit_seq`` get the column; their snapshots keep their id order."""
@@ -452,32 +513,71 @@ class Store:
 
         The same bytes loaded before create nothing (the result says which snapshot has them).
         A workbook with any error changes nothing. A read-only store refuses before reading the file.
-        ``raw``: the file already read (bounded) from ``data``, so it is not read twice.
+        ``raw``: the file already read (bounded) from ``data``, so it is not read twice (several files
+        uploaded together: ``data`` is :func:`~yj_metrics.reading.bundle_bytes`, and ``raw`` is needed).
+        Our optional sheets the workbook lacks are kept from the live snapshot (:meth:`load_dataset`).
         """
-        return self._load(data, file_name, loaded_by, lambda: validate_bytes(data, file_name, today=today)
-                          if raw is None else validate(raw, today=today))
+        def check():
+            book = raw
+            if book is None:
+                try:
+                    book = read_workbook(data, file_name)
+                except WorkbookReadError as exc:
+                    return unreadable_report(exc.message, file_name), {}
+            return validate(book, today=today), provided_sheets(book)
+
+        return self._load(data, file_name, loaded_by, check)
 
     def load_export(self, data: bytes, file_name: str, mapping: Mapping, loaded_by: str = "",
                     today: dt.date | None = None, raw: RawWorkbook | None = None
                     ) -> tuple[ValidationReport, LoadResult | None]:
         """:meth:`load` for a case system's export read with ``mapping``: problems are in the export's
         sheets, rows and headings, and nothing is stored unless the mapped data have no error. ``raw``:
-        the file already read (bounded) from ``data``, so it is not read twice."""
-        def check() -> ValidationReport:
+        the file already read (bounded) from ``data``, so it is not read twice. Our optional sheets the
+        mapping does not read from this export are kept from the live snapshot."""
+        def check():
             book = raw
             if book is None:
                 try:
                     book = read_workbook(data, file_name)
                 except WorkbookReadError as exc:
-                    return unreadable_report(exc.message, file_name)
-            return validate_mapped(book, mapping, today=today)
+                    return unreadable_report(exc.message, file_name), {}
+            return validate_mapped(book, mapping, today=today), provided_sheets(book, mapping)
 
         return self._load(data, file_name, loaded_by, check)
 
-    def _load(self, data: bytes, file_name: str, loaded_by: str, check) -> tuple[ValidationReport,
-                                                                               LoadResult | None]:
+    def load_sheets(self, data: bytes, file_name: str, loaded_by: str = "", today: dt.date | None = None,
+                    raw: RawWorkbook | None = None) -> tuple[ValidationReport, LoadResult | None]:
+        """Sheets uploaded on their own (:data:`OWN_SHEETS` in the template's layout, a workbook or CSV files,
+        e.g. this year's Population): checked against the live snapshot's children and outcomes, then stored
+        as a new snapshot holding the live case data with these sheets, every other sheet kept. Nothing is
+        stored when there is an error, or when the live data are the demo (there are no case data for the
+        sheets to go with yet)."""
+        def check():
+            book = raw
+            if book is None:
+                try:
+                    book = read_workbook(data, file_name)
+                except WorkbookReadError as exc:
+                    return unreadable_report(exc.message, file_name), {}
+            live = self.latest()
+            own = sheets_on_their_own(book)
+            if live is None or live.is_demo or not own:
+                what = ", ".join(own) or "These sheets"
+                message = (f"{what} can be uploaded on their own only to go with a service's own case data, and "
+                           + ("none is stored yet (only the demo data). " if live is not None else
+                              "none is stored yet. ")
+                           + "Upload this month's case-level export first, then upload these again.")
+                return unreadable_report(message, file_name), {}
+            report = validate(book, today=today, along=self.dataset(live.id))
+            return report, {sheet: where for sheet, where in provided_sheets(book).items() if sheet in own}
+
+        return self._load(data, file_name, loaded_by, check, keep_all=True)
+
+    def _load(self, data: bytes, file_name: str, loaded_by: str, check, keep_all: bool = False
+              ) -> tuple[ValidationReport, LoadResult | None]:
         """Bytes loaded before create nothing (the result names their snapshot); otherwise ``check()``
-        validates them and the dataset is stored only when it has no error."""
+        validates them (``(report, provided sheets)``) and the dataset is stored only when it has no error."""
         self._writable()
         sha = hashlib.sha256(data).hexdigest()
         existing = self.find_sha(sha)
@@ -485,31 +585,111 @@ class Store:
             return ValidationReport(file_name=file_name), LoadResult(
                 existing, False, f"This file is already loaded as snapshot {existing.id} "
                                  f"({existing.file_name}); nothing new was stored.")
-        report = check()
+        report, provided = check()
         if not report.ok or report.dataset is None:
             return report, None
-        return report, self.load_dataset(report.dataset, file_name, sha, loaded_by=loaded_by)
+        return report, self.load_dataset(report.dataset, file_name, sha, loaded_by=loaded_by, provided=provided,
+                                         keep_all=keep_all)
 
     def load_dataset(self, ds: Dataset, file_name: str, sha256: str, loaded_by: str = "",
-                     is_demo: bool = False) -> LoadResult:
-        """Store a validated dataset as one snapshot in one transaction."""
+                     is_demo: bool = False, provided: dict[str, str] | None = None,
+                     keep_all: bool = False) -> LoadResult:
+        """Store a validated dataset as one snapshot in one transaction.
+
+        ``provided``: the sheets the upload held, each with the file it came from (None: every sheet, from
+        ``file_name``). Each of :data:`OWN_SHEETS` it lacks is kept from the live snapshot, rows and origin,
+        unless that is the demo; ``keep_all``: every sheet it lacks (sheets uploaded on their own). Where each
+        sheet came from is stored with the snapshot (:meth:`sheet_sources`)."""
         self._writable()
         existing = self.find_sha(sha256)
         if existing is not None:
             return LoadResult(existing, False,
                               f"This file is already loaded as snapshot {existing.id}; nothing new was stored.")
+        if provided is None:
+            provided = {spec.name: file_name for spec in c.SHEETS}
         try:
             with self.engine.begin() as conn:
                 snapshot_id = self._insert_snapshot(conn, ds, file_name, sha256, loaded_by, is_demo)
-                self._mark_committed(conn, snapshot_id)
+                self._mark_committed(conn, snapshot_id)  # on PostgreSQL, the live snapshot is now fixed
+                kept = self._record_sources(conn, snapshot_id, ds, provided, keep_all)
         except IntegrityError:
             existing = self.find_sha(sha256)
             if existing is None:
                 raise
             return LoadResult(existing, False, f"This file is already loaded as snapshot {existing.id}.")
         info = self.snapshot(snapshot_id)
-        total = sum(ds.row_counts.values())
-        return LoadResult(info, True, f"Stored as snapshot {snapshot_id} ({total:,} rows); it is now the live data.")
+        total = sum(info.row_counts.values())
+        message = f"Stored as snapshot {snapshot_id} ({total:,} rows); it is now the live data."
+        core = [k for k in kept if k.sheet not in OWN_SHEETS]
+        if core:
+            files = ", ".join(dict.fromkeys(k.file_name for k in core))
+            message += (f" It holds the case data of snapshot {core[0].first_snapshot} ({files}) with "
+                        f"the sheets uploaded: {', '.join(provided)}.")
+        own = [k for k in kept if k.sheet in OWN_SHEETS]
+        if own:
+            message += " Kept from before: " + "; ".join(k.describe() for k in own) + "."
+        return LoadResult(info, True, message)
+
+    def _record_sources(self, conn: sa.Connection, snapshot_id: int, ds: Dataset, provided: dict[str, str],
+                        keep_all: bool) -> list[SheetSource]:
+        """Write where each sheet came from, and copy the sheets the upload lacks from the live snapshot
+        before this one (rows and origin, in this transaction); the snapshot's row counts and dates then
+        include them. Returns what was kept."""
+        now = conn.execute(sa.select(snapshots.c.loaded_at).where(snapshots.c.id == snapshot_id)).scalar()
+        rows = []
+        for sheet, origin in provided.items():
+            count = len(getattr(ds, FRAME_OF_SHEET[sheet]))
+            rows.append({"snapshot_id": snapshot_id, "sheet": sheet, "file_name": origin, "loaded_at": now,
+                         "first_snapshot": snapshot_id, "kept": False, "rows": count})
+        before = conn.execute(
+            sa.select(snapshots.c.id, snapshots.c.is_demo, snapshots.c.file_name, snapshots.c.loaded_at,
+                      snapshots.c.row_counts, snapshots.c.covers_start, snapshots.c.covers_end)
+            .where(snapshots.c.id != snapshot_id, snapshots.c.commit_seq.is_not(None))
+            .order_by(snapshots.c.commit_seq.desc()).limit(1)).first()
+        kept: list[SheetSource] = []
+        wanted = [spec.name for spec in c.SHEETS if spec.name not in provided
+                  and (keep_all or spec.name in OWN_SHEETS)]
+        if before is not None and not before.is_demo and wanted:
+            origins = {r.sheet: r for r in conn.execute(
+                sa.select(sheet_sources).where(sheet_sources.c.snapshot_id == before.id)).all()}
+            counts = json.loads(before.row_counts)
+            for sheet in wanted:
+                if not counts.get(sheet) and sheet not in origins:
+                    continue  # nothing to keep: the snapshot before had none either
+                table = DATA_TABLES[FRAME_OF_SHEET[sheet]]
+                names = list(frame_columns(FRAME_OF_SHEET[sheet]))
+                conn.execute(table.insert().from_select(
+                    ["snapshot_id", *names],
+                    sa.select(sa.literal(snapshot_id, sa.Integer), *[table.c[n] for n in names])
+                    .where(table.c.snapshot_id == before.id).order_by(table.c.row_id)))
+                o = origins.get(sheet)  # a snapshot stored before sources were recorded: its own upload
+                source = SheetSource(sheet, o.file_name if o else before.file_name,
+                                     _utc(o.loaded_at if o else before.loaded_at),
+                                     o.first_snapshot if o else before.id, True, int(counts.get(sheet, 0)))
+                kept.append(source)
+                rows.append({"snapshot_id": snapshot_id, "sheet": sheet, "file_name": source.file_name,
+                             "loaded_at": source.loaded_at, "first_snapshot": source.first_snapshot,
+                             "kept": True, "rows": source.rows})
+        if rows:
+            conn.execute(sheet_sources.insert(), rows)
+        if kept:
+            counts = {**ds.row_counts, **{k.sheet: k.rows for k in kept}}
+            changes = {"row_counts": json.dumps(counts)}
+            if keep_all and before is not None and "Outcomes" not in provided:  # the case data are the ones kept
+                changes.update(covers_start=before.covers_start, covers_end=before.covers_end)
+            conn.execute(snapshots.update().where(snapshots.c.id == snapshot_id).values(**changes))
+        return kept
+
+    def sheet_sources(self, snapshot_id: int) -> list[SheetSource]:
+        """Where each sheet of a snapshot came from (in the template's sheet order); empty for a snapshot
+        stored before this was recorded."""
+        if not self._has_sources:
+            return []
+        with self.engine.connect() as conn:
+            found = conn.execute(sa.select(sheet_sources).where(sheet_sources.c.snapshot_id == snapshot_id)).all()
+        order = {spec.name: i for i, spec in enumerate(c.SHEETS)}
+        return [SheetSource(r.sheet, r.file_name, _utc(r.loaded_at), r.first_snapshot, bool(r.kept), r.rows)
+                for r in sorted(found, key=lambda r: order.get(r.sheet, 99))]
 
     @staticmethod
     def _insert_snapshot(conn: sa.Connection, ds: Dataset, file_name: str, sha256: str, loaded_by: str = "",

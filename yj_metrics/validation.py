@@ -693,7 +693,7 @@ def _check_population(pop: _SheetData, problems: _Problems) -> None:
 
 # --------------------------------------------------------------------------- entry points
 
-def _find_sheets(raw: RawWorkbook, problems: _Problems) -> dict[str, RawSheet]:
+def _find_sheets(raw: RawWorkbook, problems: _Problems, required: bool = True) -> dict[str, RawSheet]:
     by_norm: dict[str, list[str]] = {}
     for name in raw.sheets:
         by_norm.setdefault(c.norm_name(name), []).append(name)
@@ -725,7 +725,7 @@ def _find_sheets(raw: RawWorkbook, problems: _Problems) -> dict[str, RawSheet]:
                          "to upload.", "warning")
     others = [n for n in raw.sheets if n not in matched]
     for spec in c.SHEETS:
-        if spec.name in chosen or not spec.required:
+        if spec.name in chosen or not spec.required or not required:
             continue
         hint = _suggest(spec.name, others) if others else None
         extra = f" Is the sheet '{hint}' meant to be '{spec.name}'? Rename it." if hint else ""
@@ -751,15 +751,19 @@ def _find_sheets(raw: RawWorkbook, problems: _Problems) -> dict[str, RawSheet]:
     return chosen
 
 
-def validate(raw: RawWorkbook, today: dt.date | None = None) -> ValidationReport:
+def validate(raw: RawWorkbook, today: dt.date | None = None, along: Dataset | None = None,
+             partial: bool = False) -> ValidationReport:
     """Check every sheet, column and cell; return all problems and, if none, the Dataset.
 
-    ``today`` (default: the current date) decides which dates are "in the future".
+    ``today`` (default: the current date) decides which dates are "in the future". ``along``: the stored
+    data these sheets are uploaded to go with (sheets on their own, such as Population): the required sheets
+    may then be missing, and the child and outcome ids of Victims and Remands are checked against it.
+    ``partial``: the required sheets may be missing (sheets on their own, checked without the stored data).
     """
     problems = _Problems()
     today_ts = pd.Timestamp(today or dt.date.today()).normalize()
     try:
-        chosen = _find_sheets(raw, problems)
+        chosen = _find_sheets(raw, problems, required=along is None and not partial)
         data: dict[str, _SheetData] = {}
         for spec in c.SHEETS:
             if spec.name in chosen:
@@ -798,6 +802,8 @@ def validate(raw: RawWorkbook, today: dt.date | None = None) -> ValidationReport
                          "A period cannot end before it starts.")
         if data["Population"].present:
             _check_population(data["Population"], problems)
+        if along is not None:
+            _check_stored_refs(data, along, problems)
     except Exception as exc:  # never a traceback for the user: report it as one problem
         problems.add(None, None, None, None,
                      "The workbook could not be checked because of an unexpected problem "
@@ -810,6 +816,17 @@ def validate(raw: RawWorkbook, today: dt.date | None = None) -> ValidationReport
     if not errors:
         dataset = _build_dataset(data, raw.file_name)
     return ValidationReport(errors, warnings, None, dataset, raw.file_name)
+
+
+def _check_stored_refs(data: dict[str, _SheetData], along: Dataset, problems: _Problems) -> None:
+    """Ids of sheets uploaded on their own, checked against the stored Children and Outcomes."""
+    for sheet, frame, key in (("Children", "children", "child_id"), ("Outcomes", "outcomes", "outcome_id")):
+        if data[sheet].present:
+            continue
+        stored = _SheetData(c.SHEETS_BY_NAME[sheet], True, sheet, parsed=getattr(along, frame)[[key]])
+        for d in (data["Victims"], data["Remands"]):
+            if d.present and key in d.spec.column_names:
+                _check_refs(d, key, stored, problems)
 
 
 def _build_dataset(data: dict[str, _SheetData], file_name: str | None) -> Dataset:

@@ -22,6 +22,11 @@ def _healthy(server) -> bool:
 
 
 def _upload(page, name: str, data: bytes, says: str) -> None:
+    # the uploader takes several files (CSV): the refused one is removed first, as a manager would
+    remove = page.locator(".st-key-workbook [data-testid='stFileChipDeleteBtn']")
+    while remove.count():
+        remove.first.click()
+        wait_for_app(page)
     page.locator(".st-key-workbook input[type='file']").set_input_files(
         {"name": name, "mimeType": XLSX, "buffer": data})
     page.get_by_text(says).first.wait_for()
