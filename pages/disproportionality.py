@@ -66,13 +66,16 @@ def body():
     df = df[cols]
     df["flag"] = df["flag"].map(dp.flag_text)  # the symbol the chart draws, beside the word
     if partner:  # the one marker where a count (or what is built on it) is protected
-        from yj_metrics.disclosure import marker
+        from yj_metrics.disclosure import marker_of_note
 
-        m = marker(data.settings().suppression_threshold)
-        hidden = df["note"].astype(str).str.startswith("protected")
-        for col in ("events", "base"):  # text, so the marker and the counts share one column type
-            df[col] = [m if (v is None or v != v) and h else ("" if v is None or v != v else f"{v:.0f}")
-                       for v, h in zip(df[col], hidden)]
+        t = data.settings().suppression_threshold
+        marks = [marker_of_note(str(n), t) for n in df["note"]]
+        # a hidden base is the previous stage's count for the group: it carries that row's marker
+        of_stage = {(r.stage, r.group): mk for r, mk in zip(results, marks)}
+        base_marks = [of_stage.get((r.base_stage, r.group)) or mk for r, mk in zip(results, marks)]
+        for col, mks in (("events", marks), ("base", base_marks)):  # text: markers and counts in one column
+            df[col] = [mk if (v is None or v != v) and mk else ("" if v is None or v != v else f"{v:.0f}")
+                       for v, mk in zip(df[col], mks)]
     st.dataframe(fmt.plain_table(df, 3), hide_index=True)
     csv_download("Download the table (CSV)", df, f"disproportionality_{by}_{fy.label}.csv", key="dl_dp",
                  filters=filters)

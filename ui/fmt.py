@@ -62,11 +62,11 @@ def is_protected(r) -> bool:
 
 
 def protected_marker(r) -> str:
-    """The marker a hidden result carries in its note (``protected (<5)``), else ``<5``."""
-    note = getattr(r, "note", "") or ""
-    if "protected (" in note:
-        return note.split("protected (", 1)[1].split(")", 1)[0]
-    return "<5"
+    """The marker a hidden result calls for: ``<5`` when it rests on a small count itself (note
+    ``protected (<5)``), ``hidden`` when it is hidden to protect another (see yj_metrics.disclosure)."""
+    from yj_metrics.disclosure import marker_of_note
+
+    return marker_of_note(getattr(r, "note", "") or "") or "<5"
 
 
 def fraction(r) -> str:
