@@ -30,8 +30,8 @@ from scipy.optimize import linprog
 
 from yj_metrics import disproportionality as dp
 from yj_metrics import indicators
-from yj_metrics.disclosure import (NOT_FOR_PARTNERS, NOT_PERSONAL, PARTNER_DIMENSIONS, PARTNER_DP_DIMENSIONS,
-                                   PartnerProtection, partner_periods)
+from yj_metrics.disclosure import (NOT_FOR_PARTNERS, NOT_PERSONAL, PARTNER_DIMENSIONS, PARTNER_DP_CHAINS,
+                                   PARTNER_DP_DIMENSIONS, PartnerProtection, partner_periods)
 from yj_metrics.indicators import REOFFENDING_INDICATORS, ROLLING_YEAR_INDICATORS
 
 PUBLIC = ("per 100,000", "per 1,000", "per 10,000", "per worker")
@@ -119,10 +119,11 @@ def gather(ds, settings, max_quarters: int = 40) -> Knowledge:
     # disproportionality, every partner dimension and both bases, each financial year
     for fy in periods.years:
         for by in PARTNER_DP_DIMENSIONS:
-            for base in ("previous", "population"):
-                true = dp.stage_table(ds, fy, by, None, dp.DEFAULT_CHAIN, 1, base)
-                shown = prot.protect_disproportionality(true)
-                _dp_knowledge(k, true, shown, fy, t)
+            for chain in PARTNER_DP_CHAINS.values():
+                for base in ("previous", "population"):
+                    true = dp.stage_table(ds, fy, by, None, chain, 1, base)
+                    shown = prot.protect_disproportionality(true)
+                    _dp_knowledge(k, true, shown, fy, t)
             comp_true = dp.composition(ds, fy, "caseload", by)
             comp_shown = prot.composition(fy, by)
             col = _col(fy.start, fy.end)
@@ -155,7 +156,17 @@ def _dp_knowledge(k: Knowledge, true, shown, fy, t):
         k.add(ev, r.events, s.events, threshold=t)
         k.add(("stage", r.stage, (None, None), col), totals[r.stage], None, threshold=t)
         if r.base_stage != "population":
-            k.add(("stage", r.base_stage, (r.by, r.group), col), r.base, s.base, threshold=t)
+            base = ("stage", r.base_stage, (r.by, r.group), col)
+            k.add(base, r.base, s.base, threshold=t)
+        else:  # the population is public
+            base = ("population", r.stage, (r.by, r.group), col)
+            k.add(base, r.base, r.base, target=False, threshold=t)
+        # the complement of every base choice: children of the base who did not reach this stage
+        if r.base is not None and r.events is not None:
+            comp = ("complement", f"{r.stage}<{r.base_stage}", (r.by, r.group), col)
+            comp_shown = None if s.base is None or s.events is None else s.base - s.events
+            k.add(comp, r.base - r.events, comp_shown, threshold=t)
+            k.relations.append([(comp, 1.0), (ev, 1.0), (base, -1.0)])
         if s.share_of_events is not None and (ev in k.hidden or ("stage", r.stage, (None, None), col) in k.hidden):
             k.relations.append([(ev, 1.0), (("stage", r.stage, (None, None), col), -s.share_of_events / 100)])
         if s.rate is not None and s.base is not None and s.events is None:  # rate x base gives the events

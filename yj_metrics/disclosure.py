@@ -171,15 +171,20 @@ def determined_cells(grid: Grid, mask: np.ndarray) -> np.ndarray:
     return out
 
 
-def determined_by_family(grid: Grid, mask: np.ndarray, families=None) -> list[tuple[str, tuple[int, int]]]:
+def determined_by_family(grid: Grid, mask: np.ndarray, families=None,
+                         cols=None) -> list[tuple[str, tuple[int, int]]]:
     """(family, cell) for every hidden non-zero cell that the family's relations give away.
 
     Hidden cells linked by no relation are independent, so each connected set of hidden cells is
-    solved on its own (small null spaces instead of one large one)."""
+    solved on its own (small null spaces instead of one large one). ``cols``: audit only these columns
+    (valid when no relation links columns: a grid without ``col_sums``)."""
     out = []
     for fam in (grid.values if families is None else families):
         vals = grid.values[fam]
         pres = grid.present(fam)
+        if cols is not None:
+            pres = pres.copy()
+            pres[:, [j for j in range(pres.shape[1]) if j not in cols]] = False
         hidden = np.argwhere(mask & pres)
         if len(hidden) == 0:
             continue
@@ -286,7 +291,9 @@ def _pattern(grid: Grid, family: str, cell: tuple[int, int], mask: np.ndarray, c
     if res.status != 0:
         return None
     x = res.x[:m] - res.x[m:]
-    return [c for n, c in enumerate(cells) if abs(x[n]) > 1e-7 and not mask[c]]
+    if np.abs(a_eq @ x).max(initial=0.0) > 1e-6:  # not a true direction of the relations: take no risk
+        return None
+    return [c for n, c in enumerate(cells) if abs(x[n]) > 1e-9 and not mask[c]]
 
 
 def protect_grid(grid: Grid, threshold: int = DEFAULT_THRESHOLD, max_rounds: int = 10_000) -> np.ndarray:
@@ -308,22 +315,40 @@ def protect_grid(grid: Grid, threshold: int = DEFAULT_THRESHOLD, max_rounds: int
     cost = cell_costs(grid)
     primary = mask.copy()
     given_up: set = set()
+    by_column = not grid.col_sums  # columns share no relation: each is protected on its own
+
+    def lines_cells(cell):
+        return {(i, j) for fam in grid.values for line in grid.lines(fam) if any((a, b) == cell for a, b, _ in line)
+                for i, j, _ in line}
+
     for _ in range(max_rounds):
         exposed = [fc for fc in determined_by_family(grid, mask) if fc not in given_up]
         if not exposed:
             break
-        fam, cell = min(exposed, key=lambda fc: (cost[fc[1]], fc[1]))
-        extra = _pattern(grid, fam, cell, mask, cost, usable)
-        if extra is None:  # nothing can protect it: hide the family's every cell that can be hidden
-            mask |= grid.present(fam) & usable
-            given_up.add((fam, cell))
-            continue
-        if not extra:  # numerically borderline: the audit and the programme disagree; take no risk
-            given_up.add((fam, cell))
-            mask |= grid.present(fam) & usable
-            continue
-        for c in extra:
-            mask[c] = True
+        exposed.sort(key=lambda fc: (cost[fc[1]], fc[1]))
+        if by_column:  # the cheapest exposed cell of every column at once
+            first: dict = {}
+            for fc in exposed:
+                first.setdefault(fc[1][1], fc)
+            todo = list(first.values())
+        else:
+            todo = exposed[:1]
+        for fam, cell in todo:
+            extra = _pattern(grid, fam, cell, mask, cost, usable)
+            if not extra and extra is not None:
+                # the programme found (and checked) a direction that moves the cell through hidden cells
+                # alone: it is not determined, though the audit's tolerance says so
+                given_up.add((fam, cell))
+                continue
+            if extra is None:  # nothing can protect it: hide every cell of the family that can be hidden
+                fam_cells = grid.present(fam) & usable
+                if by_column:
+                    fam_cells[:, [j for j in range(grid.shape[1]) if j != cell[1]]] = False
+                mask |= fam_cells
+                given_up.add((fam, cell))
+                continue
+            for c in extra:
+                mask[c] = True
     else:
         return any_present.copy()
     # show again what turned out not to be needed, dearest first
@@ -331,7 +356,7 @@ def protect_grid(grid: Grid, threshold: int = DEFAULT_THRESHOLD, max_rounds: int
     for c in sorted(secondary, key=lambda c: -cost[c]):
         mask[c] = False
         fams = [f for f in grid.values if grid.present(f)[c]]
-        if any(fc not in given_up for fc in determined_by_family(grid, mask, fams)):
+        if any(fc not in given_up for fc in determined_by_family(grid, mask, fams, {c[1]} if by_column else None)):
             mask[c] = True
     return mask
 
@@ -467,7 +492,7 @@ def _hide_result(r, threshold: int, settings=None):
                    rag=safe_rag(r, threshold, settings), benchmarks=(), rank=None, rank_of=None, note=note)
 
 
-def _view_set(ds, periods: PartnerPeriods, settings) -> list:
+def _view_set(ds, periods: PartnerPeriods, settings, progress: "Progress | None" = None) -> list:
     """Every indicator result that a partner can be shown (see the module docstring): the whole
     service for each quarter, financial year and (for the indicators read that way) rolling
     year; each breakdown for each financial year."""
@@ -475,16 +500,32 @@ def _view_set(ds, periods: PartnerPeriods, settings) -> list:
 
     ids = [i for i in INDICATORS if i not in NOT_FOR_PARTNERS]
     rolling_ids = [i for i in ids if i in ROLLING_YEAR_INDICATORS or i in REOFFENDING_INDICATORS]
-    out = []
-    for p in periods.quarters:
-        out += compute(ds, p, ids, None, settings)
-    for p in periods.rolling:
-        out += compute(ds, p, rolling_ids, None, settings)
+    calls = [(p, ids, None) for p in periods.quarters] + [(p, rolling_ids, None) for p in periods.rolling]
     for fy in periods.years:
-        out += compute(ds, fy, ids, None, settings)
-        for by in PARTNER_DIMENSIONS:
-            out += [r for r in compute(ds, fy, ids, by, settings) if r.by == by]
+        calls += [(fy, ids, None)] + [(fy, ids, by) for by in PARTNER_DIMENSIONS]
+    out = []
+    for n, (p, which, by) in enumerate(calls):
+        out += [r for r in compute(ds, p, which, by, settings) if by is None or r.by == by]
+        if progress is not None:
+            progress.step(0.7 * (n + 1) / len(calls), "Computing every figure partners can see")
     return out
+
+
+_PREPARE_LOCK = __import__("threading").Lock()
+
+
+class Progress:
+    """How far the partner protection has got (0 to 1, and what it is doing), for a page to show while a
+    partner waits. Written by one thread, read by others."""
+
+    def __init__(self):
+        self.fraction = 0.0
+        self.doing = "Waiting to start"
+        self.done = False
+        self.error: str | None = None
+
+    def step(self, fraction: float, doing: str) -> None:
+        self.fraction, self.doing = max(self.fraction, min(float(fraction), 1.0)), doing
 
 
 def _family_values(results: list) -> tuple[dict, dict]:
@@ -583,9 +624,9 @@ def _build_grid(cells_by_family: dict[str, dict], child_rows: bool = True) -> Gr
     return Grid(rows, cols, values, row_sums, time_relations(cols), avoid_rows=(0,))
 
 
-def _protect_all(ds, periods, settings, threshold) -> dict[tuple, bool]:
+def _protect_all(ds, periods, settings, threshold, progress: Progress | None = None) -> dict[tuple, bool]:
     """{result key: hidden} for every indicator result in the partner view set."""
-    results = _view_set(ds, periods, settings)
+    results = _view_set(ds, periods, settings, progress)
     main = results
     fams, roles = _family_values(main)
     hidden: dict[tuple, bool] = {}
@@ -621,6 +662,9 @@ def _protect_all(ds, periods, settings, threshold) -> dict[tuple, bool]:
                 if rs.get("num") in members and "den" in rs:
                     fixed |= den_mask[rs["den"]]
             masks[root] = protect_grid(sub(members, fixed), threshold)
+            if progress is not None:
+                progress.step(0.7 + 0.2 * len(masks) / max(1, len(set(comp_of.values()))),
+                              "Choosing the figures to hide")
         for (row, col) in table_cells.get("disposals", {}):
             if row != ALL:
                 hidden[("disposal_table",) + row + col] = bool(
@@ -668,12 +712,50 @@ class PartnerProtection:
         self.settings = settings or Settings()
         self.threshold = int(self.settings.suppression_threshold)
         self.periods = partner_periods(ds.covers, max_quarters)
+        self.progress = Progress()
+
+    def ready(self) -> bool:
+        """True when :meth:`prepare` has finished: every partner figure is a look-up."""
+        return self.progress.done
+
+    def prepare(self) -> "PartnerProtection":
+        """Compute the whole protection now (indicators, disproportionality, local tables), reporting to
+        ``progress``: called when a snapshot goes live, so that no partner waits for it."""
+        self._mask()
+        self.progress.step(0.9, "Protecting disproportionality")
+        self._chain_mask()
+        self.progress.step(0.97, "Protecting the local tables")
+        if self.periods.quarters:
+            last = self.periods.quarters[-1]
+            self.remand_table(last)
+            self.ete_status_table(last)
+        self.progress.step(1.0, "Ready")
+        self.progress.done = True
+        return self
+
+    def prepare_in_background(self) -> None:
+        """Start :meth:`prepare` in a thread, once (a failure is kept in ``progress.error``)."""
+        import threading
+
+        with _PREPARE_LOCK:
+            if getattr(self, "_preparing", None) is not None:
+                return
+            self._preparing = threading.Thread(target=self._prepare_quietly, name="yj-partner-protection",
+                                               daemon=True)
+        self._preparing.start()
+
+    def _prepare_quietly(self) -> None:
+        try:
+            self.prepare()
+        except Exception as exc:  # the page computes it again in its own run, and reports the failure there
+            self.progress.error = type(exc).__name__
+            log.warning("preparing the partner protection failed: %s", type(exc).__name__)
 
     # ----------------------------------------------------------------- indicators
     def _mask(self) -> dict:
         """The protection of every indicator (computed once per dataset, over the whole partner grid)."""
         return self.ds.memo(("disclosure", self.periods, self.threshold, self.settings.to_json()),
-                            lambda: _protect_all(self.ds, self.periods, self.settings, self.threshold))
+                            lambda: _protect_all(self.ds, self.periods, self.settings, self.threshold, self.progress))
 
     def is_hidden(self, r) -> bool:
         """True when a result must not be shown to partners (unknown views count as hidden)."""
@@ -791,50 +873,89 @@ class PartnerProtection:
     # ----------------------------------------------------------------- disproportionality
     def _chain_mask(self) -> dict:
         """The protection of every disproportionality stage partners can see, in one grid: each stage's
-        children by group and financial year, with the complements a reader can form from the shown
-        figures for every base choice (the previous stage minus this one; the population minus this one),
-        so that ``16 of 18`` cannot show that 2 children did not go on. {(stage, by, group, start, end): hidden}."""
+        children by group and financial year, for the whole service and within each locality (locality then
+        one more dimension), with the complements a reader can form from the shown figures for every base
+        choice (the previous stage minus this one; the population minus this one), so that ``16 of 18``
+        cannot show that 2 children did not go on. The grid's relations: a dimension's groups add up to the
+        whole service (within a locality: to the locality), and a group's localities add up to the group.
+        {(stage, by, group, start, end): hidden}; a group within a locality has ``by`` = ``dim@locality``."""
         from . import disproportionality as dp
+        from .filters import Filters, apply_filters
+
+        localities = sorted(set(self.ds.children["locality"].dropna().astype(str)))
+        local = {loc: apply_filters(self.ds, Filters(locality=(loc,))) for loc in localities}
+
+        def rows_of(frame, loc=None):
+            out = {}
+            for dim in PARTNER_DP_DIMENSIONS:
+                if loc is not None and dim == "locality":
+                    continue
+                by = dim if loc is None else local_by(dim, loc)
+                for g in _dp_groups(self.ds, dim):
+                    out[(by, g)] = 0.0
+                for g, n in frame[dim].astype("object").fillna("Not known").value_counts().items():
+                    out[(by, g)] = float(n)
+            return out
 
         def make():
             cells: dict = {"n": {}, "previous": {}, "population": {}}
-            counts: dict = {}
             for fy in self.periods.years:
                 col = period_key(fy)
+                counts: dict = {}
+                pops: dict = {}
                 for stage in PARTNER_DP_STAGES:
                     frame = dp.stage_children(self.ds, fy, stage)
-                    c = col + (stage,)
-                    counts[(ALL, c)] = float(len(frame))
-                    for dim in PARTNER_DP_DIMENSIONS:
-                        for g in _dp_groups(self.ds, dim):
-                            counts[((dim, g), c)] = 0.0
-                        for g, n in frame[dim].astype("object").fillna("Not known").value_counts().items():
-                            counts[((dim, g), c)] = float(n)
-                pops = {None: None}
+                    counts[(ALL, stage)] = float(len(frame))
+                    for row, v in rows_of(frame).items():
+                        counts[(row, stage)] = v
+                    for loc in localities:
+                        sub = frame[frame["locality"].astype("object") == loc]
+                        for row, v in rows_of(sub, loc).items():
+                            counts[(row, stage)] = v
                 for dim in PARTNER_DP_DIMENSIONS:
-                    try:
-                        pops[dim] = dp._population_counts(self.ds, fy, dim)
-                    except Exception:  # no population for this dimension: no population base either
-                        pops[dim] = None
-                for stage in PARTNER_DP_STAGES:
-                    c = col + (stage,)
-                    prev = PARTNER_DP_PREVIOUS.get(stage)
-                    for (row, cc), v in list(counts.items()):
-                        if cc != c:
+                    series = dp._population_counts(self.ds, fy, dim)
+                    for g, v in series.items():
+                        pops[(dim, g)] = float(v)
+                    if dim == "gender" and len(series):
+                        pops[ALL] = float(series.sum())
+                    for loc in localities:
+                        if dim == "locality":
                             continue
-                        cells["n"][(row, c)] = v
-                        if prev is not None:
-                            cells["previous"][(row, c)] = counts.get((row, col + (prev,)), 0.0) - v
-                        pop = None
-                        if row == ALL:
-                            series = pops.get("gender")
-                            pop = float(series.sum()) if series is not None and len(series) else None
-                        elif pops.get(row[0]) is not None and row[1] in pops[row[0]].index:
-                            pop = float(pops[row[0]][row[1]])
-                        if pop is not None:
-                            cells["population"][(row, c)] = pop - v
+                        for g, v in dp._population_counts(local[loc], fy, dim).items():
+                            pops[(local_by(dim, loc), g)] = float(v)
+                for (row, stage), v in counts.items():
+                    c = col + (stage,)
+                    cells["n"][(row, c)] = v
+                    prev = PARTNER_DP_PREVIOUS.get(stage)
+                    if prev is not None:
+                        cells["previous"][(row, c)] = counts.get((row, prev), 0.0) - v
+                    if row in pops:
+                        cells["population"][(row, c)] = pops[row] - v
             grid = _build_grid(cells)
             grid.col_sums = []
+            ri = {r: n for n, r in enumerate(grid.rows)}
+            kids: dict = {}
+            for n, (by, g) in enumerate(grid.rows):
+                if by is None:
+                    continue
+                if "@" in by:
+                    dim, loc = by.split("@", 1)
+                    kids.setdefault(ri[("locality", loc)], []).append(n)  # groups within a locality
+                    kids.setdefault(("group", dim, g), []).append(n)  # a group's localities
+                else:
+                    kids.setdefault(("dim", by), []).append(n)
+            sums = []
+            for parent, members in kids.items():
+                if isinstance(parent, int):
+                    by_dim: dict = {}
+                    for m in members:
+                        by_dim.setdefault(grid.rows[m][0], []).append(m)
+                    sums += [(parent, ms) for ms in by_dim.values()]
+                elif parent[0] == "dim":
+                    sums.append((0, members))
+                elif (parent[1], parent[2]) in ri:
+                    sums.append((ri[(parent[1], parent[2])], members))
+            grid.row_sums = sums
             try:  # the same children as first-time entrants: their hidden cells stay hidden
                 fte, missing = self._mask(), False
             except Exception as exc:  # the indicators cannot be computed: first-time entrants stay hidden
@@ -844,9 +965,11 @@ class PartnerProtection:
             fixed = np.zeros(grid.shape, dtype=bool)
             for i, row in enumerate(grid.rows):
                 for j, col in enumerate(grid.cols):
-                    if col[2] == "fte":
+                    if col[2] == "fte" and "@" not in str(row[0]):
                         fixed[i, j] = fte.get(("fte_count",) + row + col[:2], missing)
             grid.fixed = fixed
+            # what a cell costs follows its count of children (not the population minus it)
+            grid.cost = cell_costs(Grid(grid.rows, grid.cols, {"n": grid.values["n"]}, avoid_rows=grid.avoid_rows))
             mask = protect_grid(grid, self.threshold)
             return {(grid.cols[j][2],) + grid.rows[i] + grid.cols[j][:2]: bool(mask[i, j])
                     for i in range(len(grid.rows)) for j in range(len(grid.cols))}
@@ -858,12 +981,15 @@ class PartnerProtection:
         return self._table_mask(("stage", stage),
                                 lambda: {k[1:]: v for k, v in self._chain_mask().items() if k[0] == stage})
 
-    def protect_disproportionality(self, results: list) -> list:
+    def protect_disproportionality(self, results: list, locality: str | None = None) -> list:
         """Disproportionality results for partners: a hidden count hides itself wherever it
         appears (events at its stage, base at the next), everything built on it, and every
         comparison at a stage whose reference group is hidden; shares are hidden when the
-        stage total is."""
+        stage total is. ``locality``: the results are of that locality's children (partners' drill-down:
+        a locality, then one more dimension)."""
         years = {period_key(p) for p in self.periods.years}
+        key = (lambda by: by) if locality is None else (lambda by: local_by(by, locality))
+        total = (None, None) if locality is None else ("locality", locality)
         t = self.threshold
 
         def note_of(r):  # <5 when the figure rests on a small count (its events, base or their difference)
@@ -881,15 +1007,16 @@ class PartnerProtection:
         by_stage: dict = {}
         for r in results:
             col = (dt.date.fromisoformat(r.start), dt.date.fromisoformat(r.end))
-            outside = (col not in years or r.by not in PARTNER_DP_DIMENSIONS or "pooled" in (r.note or ""))
-            ev_h = outside or cell_hidden(r.stage, r.by, r.group, col)
-            base_h = outside or cell_hidden(r.base_stage, r.by, r.group, col)
+            outside = (col not in years or r.by not in PARTNER_DP_DIMENSIONS or "pooled" in (r.note or "")
+                       or (locality is not None and r.by == "locality"))
+            ev_h = outside or cell_hidden(r.stage, key(r.by), r.group, col)
+            base_h = outside or cell_hidden(r.base_stage, key(r.by), r.group, col)
             by_stage.setdefault((r.stage, r.base_stage, r.by, r.start), []).append((r, ev_h, base_h, outside, col))
         for (stage, base_stage, by, _), rows in by_stage.items():
             col = rows[0][4]
             outside = rows[0][3]
-            total_ev_h = outside or cell_hidden(stage, None, None, col)
-            total_base_h = outside or cell_hidden(base_stage, None, None, col)
+            total_ev_h = outside or cell_hidden(stage, *total, col)
+            total_base_h = outside or cell_hidden(base_stage, *total, col)
             ref_h = any((ev_h or base_h) for r, ev_h, base_h, _, _ in rows if r.is_reference)
             for r, ev_h, base_h, _, _ in rows:
                 if ev_h or base_h:
@@ -905,16 +1032,22 @@ class PartnerProtection:
                 out.append(r)
         return out
 
-    def composition(self, period, by: str) -> pd.DataFrame:
-        """Caseload against population by group, for partners (the caseload stage's protection)."""
+    def composition(self, period, by: str, locality: str | None = None) -> pd.DataFrame:
+        """Caseload against population by group, for partners (the caseload stage's protection), for the
+        whole service or within one ``locality``."""
         from . import disproportionality as dp
+        from .filters import Filters, apply_filters
 
-        comp = dp.composition(self.ds, period, "caseload", by)
+        ds = self.ds if locality is None else apply_filters(self.ds, Filters(locality=(locality,)))
+        comp = dp.composition(ds, period, "caseload", by)
         col = period_key(period)
-        ok = col in {period_key(p) for p in self.periods.years} and by in PARTNER_DP_DIMENSIONS
+        ok = (col in {period_key(p) for p in self.periods.years} and by in PARTNER_DP_DIMENSIONS
+              and not (locality is not None and by == "locality"))
         stage = self._stage_mask("caseload")
-        total_h = not ok or stage.get((None, None) + col, True)
-        rows = [not ok or stage.get((by, g) + col, True) for g in comp["group"]]
+        row_by = by if locality is None else local_by(by, locality)
+        total = (None, None) if locality is None else ("locality", locality)
+        total_h = not ok or stage.get(total + col, True)
+        rows = [not ok or stage.get((row_by, g) + col, True) for g in comp["group"]]
         return self._mark(comp, rows, ["children", "share_of_children_pct"],
                           all_hidden_cols=["share_of_children_pct"] if total_h else [])
 
@@ -927,6 +1060,11 @@ PARTNER_DP_PREVIOUS = {"substantive": "outcomes", "court": "substantive", "custo
 #: The chains a partner can pick on the disproportionality page.
 PARTNER_DP_CHAINS = {"system": ("population", "outcomes", "substantive", "court", "custody"),
                      "fte": ("population", "fte")}
+
+
+def local_by(dim: str, locality: str) -> str:
+    """The breakdown key of a dimension within one locality (partners' drill-down: locality, then one more)."""
+    return f"{dim}@{locality}"
 
 
 def _dp_groups(ds, dim: str) -> list[str]:
