@@ -46,7 +46,7 @@ def body():
 
         locs = ["All localities"] + ([g for g in group_values("locality", data.live_dataset()) if g != "Not known"]
                                      if by != "locality" else [])
-        picked_loc = choice("loc", "Locality", locs, key="dp_loc", widget=c6.selectbox,
+        picked_loc = choice("dploc", "Locality", locs, key="dp_loc", widget=c6.selectbox,
                             help="Partners can look within one locality, then by one more dimension.")
         locality = None if picked_loc == "All localities" else picked_loc
     fy = period_fy(period)

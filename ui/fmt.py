@@ -71,8 +71,8 @@ def protected_marker(r) -> str:
 
 def fraction(r) -> str:
     """``84 / 265`` or the protection marker."""
-    if r.numerator is None and is_protected(r):
-        return protected_marker(r)
+    if r.numerator is None and is_protected(r):  # a public denominator (a population) stays
+        return protected_marker(r) if r.denominator is None else f"{protected_marker(r)} / {count(r.denominator)}"
     if r.denominator is None or r.unit in ("count", "£", "nights"):
         return count(r.numerator)
     return f"{count(r.numerator)} / {count(r.denominator)}"
