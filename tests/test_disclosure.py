@@ -367,3 +367,28 @@ def test_whole_service_headlines_are_shown_when_nothing_small_rests_on_them(demo
              and not is_primary(r, 4)]
     shown = sum(not prot.is_hidden(r) for r in cells)
     assert len(cells) > 300 and shown / len(cells) >= 0.9, shown / len(cells)
+
+
+def test_a_hidden_result_keeps_its_rag_only_where_the_band_gives_nothing_small_away():
+    """Worked by hand: Green at 95% or more, Red at 80% or less. 78 of 81 (96.3%) is Green, and the
+    counts that are Green with 81 are 77 to 81: the complement is 0 to 4, so the RAG must go. 3 of 81
+    (3.7%) is Red, which 0 to 64 of 81 are: the RAG may stay. A hidden result's note starts with
+    'protected' and the marker says why."""
+    from yj_metrics.disclosure import _hide_result, marker_of_note
+    from yj_metrics.results import IndicatorResult
+    from yj_metrics.settings import Target
+
+    s = Settings(targets={"kpi2_ete": Target("kpi2_ete", green=95, red=80, direction="higher")})
+    fy = financial_year(2023)
+
+    def res(n, d):
+        return IndicatorResult("kpi2_ete", "ETE", fy.start, fy.end, None, None, n, d, 100 * n / d, "%",
+                               rag=s.targets["kpi2_ete"].rag(100 * n / d))
+
+    green = _hide_result(res(78, 81), 4, s)
+    assert res(78, 81).rag == "Green" and green.rag is None and marker_of_note(green.note) == "<5"
+    red = _hide_result(res(3, 81), 4, s)
+    assert red.rag == "Red" and red.value is None and red.numerator is None and marker_of_note(red.note) == "<5"
+    secondary = _hide_result(res(44, 81), 4, s)  # hidden only to protect another figure
+    assert secondary.note.startswith("protected") and marker_of_note(secondary.note) == "hidden"
+    assert secondary.rag == "Red"  # 0 to 64 of 81 are Red: nothing small in that

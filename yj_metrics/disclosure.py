@@ -317,10 +317,6 @@ def protect_grid(grid: Grid, threshold: int = DEFAULT_THRESHOLD, max_rounds: int
     given_up: set = set()
     by_column = not grid.col_sums  # columns share no relation: each is protected on its own
 
-    def lines_cells(cell):
-        return {(i, j) for fam in grid.values for line in grid.lines(fam) if any((a, b) == cell for a, b, _ in line)
-                for i, j, _ in line}
-
     for _ in range(max_rounds):
         exposed = [fc for fc in determined_by_family(grid, mask) if fc not in given_up]
         if not exposed:
@@ -475,11 +471,8 @@ def safe_rag(r, threshold: int, settings=None) -> str | None:
         return None
     counts = np.arange(0, int(min(top, 200_000)) + 1, dtype="float64")
     same = np.fromiter((target.rag(c * scale) == r.rag for c in counts), bool, len(counts))
-    if same.sum() < 2 * (threshold + 1):
-        return None
-    if r.unit == "%" and d is not None:  # the complement's range is the mirror image: as wide
-        return r.rag
-    return r.rag
+    # (for a proportion the complement's range is the mirror image of the count's: as wide)
+    return r.rag if same.sum() >= 2 * (threshold + 1) else None
 
 
 def _hide_result(r, threshold: int, settings=None):
