@@ -28,7 +28,7 @@ COUNT_AXES = ("children", "disposals", "number")
 
 def _run(page, monkeypatch, query=None, choices=None):
     monkeypatch.setenv("YJ_ROLE", "partner")
-    at = AppTest.from_file(str(ROOT / "pages" / f"{page}.py"), default_timeout=120)
+    at = AppTest.from_file(str(ROOT / "pages" / f"{page}.py"), default_timeout=900)
     for k, v in (query or {}).items():
         at.query_params[k] = v
     at.run()

@@ -315,6 +315,7 @@ def protect_grid(grid: Grid, threshold: int = DEFAULT_THRESHOLD, max_rounds: int
     cost = cell_costs(grid)
     primary = mask.copy()
     given_up: set = set()
+    cannot: set = set()  # cells no pattern of hideable cells protects
     by_column = not grid.col_sums  # columns share no relation: each is protected on its own
 
     for _ in range(max_rounds):
@@ -337,6 +338,7 @@ def protect_grid(grid: Grid, threshold: int = DEFAULT_THRESHOLD, max_rounds: int
                 given_up.add((fam, cell))
                 continue
             if extra is None:  # nothing can protect it: hide every cell of the family that can be hidden
+                cannot.add((fam, cell))
                 fam_cells = grid.present(fam) & usable
                 if by_column:
                     fam_cells[:, [j for j in range(grid.shape[1]) if j != cell[1]]] = False
@@ -346,6 +348,9 @@ def protect_grid(grid: Grid, threshold: int = DEFAULT_THRESHOLD, max_rounds: int
             for c in extra:
                 mask[c] = True
     else:
+        return any_present.copy()
+    unsafe = {fc for fc in given_up if fc in cannot}
+    if unsafe & set(determined_by_family(grid, mask)):  # still given away: protect everything, as before
         return any_present.copy()
     # show again what turned out not to be needed, dearest first
     secondary = [tuple(map(int, c)) for c in np.argwhere(mask & ~primary)]
@@ -631,11 +636,14 @@ def _protect_all(ds, periods, settings, threshold, progress: Progress | None = N
     if fams:
         grid = _build_grid(fams)
         ri, ci = {r: n for n, r in enumerate(grid.rows)}, {c: n for n, c in enumerate(grid.cols)}
-        keep = np.zeros(grid.shape, dtype=bool)
-        for col in roles.pop("_synthetic", {}).values():
-            keep[0, ci[col]] = True
+        synthetic = roles.pop("_synthetic", {})
 
         def sub(names, fixed=None):
+            # a category measure's whole-service total is known from elsewhere for that measure only
+            keep = np.zeros(grid.shape, dtype=bool)
+            for name, col in synthetic.items():
+                if name.rsplit("@", 1)[0] in names:
+                    keep[0, ci[col]] = True
             return Grid(grid.rows, grid.cols, {f: grid.values[f] for f in names}, grid.row_sums, grid.col_sums,
                         fixed, grid.avoid_rows, keep)
 
