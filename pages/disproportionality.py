@@ -12,6 +12,14 @@ from yj_metrics import disproportionality as dp
 from yj_metrics.periods import financial_year, fy_start_year
 
 role, period, filters = start("Disproportionality", EVERYONE)
+#: The stages compared: through the system (any outcome to custody), or first-time entrants.
+CHAINS = {"Through the system (any outcome to custody)": dp.DEFAULT_CHAIN,
+          "First-time entrants": ("population", "fte")}
+
+
+def period_fy(p):
+    """The financial year the page reads (a quarter's year)."""
+    return financial_year(fy_start_year(p.end)) if p.kind == "quarter" else p
 DIM_LABELS = {"ethnicity": "Ethnicity", "gender": "Gender", "age_band": "Age band", "looked_after": "Looked after",
               "locality": "Locality", "ethnicity_gender": "Ethnicity and gender"}
 
@@ -30,14 +38,26 @@ def body():
                   format_func=lambda n: "one year" if n == 1 else f"{n} years pooled",
                   help="Small numbers are unstable; pooling years steadies them."
                   + (" Partners see one financial year at a time." if partner else ""))
-    fy = financial_year(fy_start_year(period.end)) if period.kind == "quarter" else period
-    results = data.stage_table(fy, filters, by, None, dp.DEFAULT_CHAIN, pool, base)
-    groups = [r.group for r in results if r.stage == dp.DEFAULT_CHAIN[1]]
+    c5, c6 = st.columns(2)
+    chain = CHAINS[choice("stages", "Stages", list(CHAINS), key="dp_stages", widget=c5.selectbox)]
+    locality = None
+    if partner:  # partners' drill-down: a locality, then one more dimension (managers filter in the sidebar)
+        from yj_metrics.counting import group_values
+
+        locs = ["All localities"] + ([g for g in group_values("locality", data.live_dataset()) if g != "Not known"]
+                                     if by != "locality" else [])
+        picked_loc = choice("dploc", "Locality", locs, key="dp_loc", widget=c6.selectbox,
+                            help="Partners can look within one locality, then by one more dimension.")
+        locality = None if picked_loc == "All localities" else picked_loc
+    fy = period_fy(period)
+    results = data.stage_table(fy, filters, by, None, chain, pool, base, locality=locality)
+    groups = [r.group for r in results if r.stage == chain[1]]
     default_ref = dp.DEFAULT_REFERENCE.get(by) or (groups[0] if groups else None)
     ref = choice("ref", "Reference group", groups, default_ref, key=f"dp_ref_{by}", widget=c4.selectbox)
     if ref != default_ref:
-        results = data.stage_table(fy, filters, by, ref, dp.DEFAULT_CHAIN, pool, base)
-    st.caption(f"{fy.label}{' and earlier years pooled' if pool > 1 else ''}. RRI = the group's rate divided by the "
+        results = data.stage_table(fy, filters, by, ref, chain, pool, base, locality=locality)
+    where = f" {fmt.md_escape(locality)} locality." if locality else ""
+    st.caption(f"{fy.label}{' and earlier years pooled' if pool > 1 else ''}.{where} RRI = the group's rate divided by the "
                f"{fmt.md_escape(ref)} rate. {dp.FLAG_LEGEND} 'Not known' is shown in the table but never compared.")
     if any(r.suppressed for r in results):
         st.caption("Some groups are protected: their counts and everything built on them are hidden.")
@@ -49,7 +69,7 @@ def body():
 
     st.subheader("Who is in the caseload, against the 10-17 population")
     if by in ("ethnicity", "gender", "age_band", "locality"):
-        shown = data.table("composition", fy, filters, by)
+        shown = data.table("composition", fy, filters, (by, locality) if locality else by)
         plot_df = fmt.plottable(shown, ["children", "share_of_children_pct", "share_of_population_pct"])
         st.plotly_chart(grouped_bars(plot_df, "group", ["share_of_children_pct", "share_of_population_pct"],
                                      ["Share of caseload", "Share of 10-17 population"],
@@ -66,15 +86,18 @@ def body():
     df = df[cols]
     df["flag"] = df["flag"].map(dp.flag_text)  # the symbol the chart draws, beside the word
     if partner:  # the one marker where a count (or what is built on it) is protected
-        from yj_metrics.disclosure import marker
+        from yj_metrics.disclosure import marker_of_note
 
-        m = marker(data.settings().suppression_threshold)
-        hidden = df["note"].astype(str).str.startswith("protected")
-        for col in ("events", "base"):  # text, so the marker and the counts share one column type
-            df[col] = [m if (v is None or v != v) and h else ("" if v is None or v != v else f"{v:.0f}")
-                       for v, h in zip(df[col], hidden)]
+        t = data.settings().suppression_threshold
+        marks = [marker_of_note(str(n), t) for n in df["note"]]
+        # a hidden base is the previous stage's count for the group: it carries that row's marker
+        of_stage = {(r.stage, r.group): mk for r, mk in zip(results, marks)}
+        base_marks = [of_stage.get((r.base_stage, r.group)) or mk for r, mk in zip(results, marks)]
+        for col, mks in (("events", marks), ("base", base_marks)):  # text: markers and counts in one column
+            df[col] = [mk if (v is None or v != v) and mk else ("" if v is None or v != v else f"{v:.0f}")
+                       for v, mk in zip(df[col], mks)]
     st.dataframe(fmt.plain_table(df, 3), hide_index=True)
-    csv_download("Download the table (CSV)", df, f"disproportionality_{by}_{fy.label}.csv", key="dl_dp",
+    csv_download("Download the table (CSV)", df, f"disproportionality_{by}{'_' + locality if locality else ''}_{fy.label}.csv", key="dl_dp",
                  filters=filters)
 
 

@@ -84,7 +84,8 @@ def body():
         table = [{"group": x.group, "value": fmt.protected_marker(x) if fmt.is_protected(x) else
                   fmt.short_value(x.value, x.unit),
                   "numerator": fmt.protected_marker(x) if fmt.is_protected(x) else fmt.count(x.numerator),
-                  "denominator": fmt.protected_marker(x) if fmt.is_protected(x) else fmt.count(x.denominator), "95% interval": "" if x.ci_low is None else
+                  "denominator": fmt.protected_marker(x) if fmt.is_protected(x) and x.denominator is None
+                  else fmt.count(x.denominator), "95% interval": "" if x.ci_low is None else
                   f"{fmt.short_value(x.ci_low, x.unit)} to {fmt.short_value(x.ci_high, x.unit)}", "note": x.note}
                  for x in groups]
         import pandas as pd

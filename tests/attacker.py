@@ -30,8 +30,8 @@ from scipy.optimize import linprog
 
 from yj_metrics import disproportionality as dp
 from yj_metrics import indicators
-from yj_metrics.disclosure import (NOT_FOR_PARTNERS, NOT_PERSONAL, PARTNER_DIMENSIONS, PARTNER_DP_DIMENSIONS,
-                                   PartnerProtection, partner_periods)
+from yj_metrics.disclosure import (NOT_FOR_PARTNERS, NOT_PERSONAL, PARTNER_DIMENSIONS, PARTNER_DP_CHAINS,
+                                   PARTNER_DP_DIMENSIONS, PartnerProtection, partner_periods)
 from yj_metrics.indicators import REOFFENDING_INDICATORS, ROLLING_YEAR_INDICATORS
 
 PUBLIC = ("per 100,000", "per 1,000", "per 10,000", "per worker")
@@ -116,13 +116,27 @@ def gather(ds, settings, max_quarters: int = 40) -> Knowledge:
             k.add((f"remand_{c}", "table", (None, None), col), float(true[c].sum()), None, threshold=t)
             for (_, a), (_, b) in zip(true.iterrows(), shown.iterrows()):
                 k.add((f"remand_{c}", "table", ("remand_type", a["remand_type"]), col), a[c], _num(b[c]), threshold=t)
-    # disproportionality, every partner dimension and both bases, each financial year
+    # disproportionality, every partner dimension and both bases, each financial year, for the whole
+    # service and within each locality
+    from yj_metrics.filters import Filters, apply_filters
+
+    localities = sorted(set(ds.children["locality"].dropna().astype(str)))
     for fy in periods.years:
         for by in PARTNER_DP_DIMENSIONS:
-            for base in ("previous", "population"):
-                true = dp.stage_table(ds, fy, by, None, dp.DEFAULT_CHAIN, 1, base)
-                shown = prot.protect_disproportionality(true)
-                _dp_knowledge(k, true, shown, fy, t)
+            for chain in PARTNER_DP_CHAINS.values():
+                for base in ("previous", "population"):
+                    true = dp.stage_table(ds, fy, by, None, chain, 1, base)
+                    shown = prot.protect_disproportionality(true)
+                    _dp_knowledge(k, true, shown, fy, t)
+            for loc in localities:  # the drill-down: a locality, then this dimension
+                if by == "locality":
+                    continue
+                local = apply_filters(ds, Filters(locality=(loc,)))
+                for chain in PARTNER_DP_CHAINS.values():
+                    for base in ("previous", "population"):
+                        true = dp.stage_table(local, fy, by, None, chain, 1, base)
+                        shown = prot.protect_disproportionality(true, loc)
+                        _dp_knowledge(k, true, shown, fy, t, loc)
             comp_true = dp.composition(ds, fy, "caseload", by)
             comp_shown = prot.composition(fy, by)
             col = _col(fy.start, fy.end)
@@ -145,19 +159,31 @@ def _num(v):
     return None if math.isnan(f) else f
 
 
-def _dp_knowledge(k: Knowledge, true, shown, fy, t):
+def _dp_knowledge(k: Knowledge, true, shown, fy, t, locality=None):
     col = _col(fy.start, fy.end)
     totals = defaultdict(float)
     for r in true:
         totals[r.stage] += r.events or 0.0
+    by_of = (lambda by: by) if locality is None else (lambda by: f"{by}@{locality}")
+    whole = (None, None) if locality is None else ("locality", locality)
     for r, s in zip(true, shown):
-        ev = ("stage", r.stage, (r.by, r.group), col)
+        ev = ("stage", r.stage, (by_of(r.by), r.group), col)
         k.add(ev, r.events, s.events, threshold=t)
-        k.add(("stage", r.stage, (None, None), col), totals[r.stage], None, threshold=t)
+        k.add(("stage", r.stage, whole, col), totals[r.stage], None, threshold=t)
         if r.base_stage != "population":
-            k.add(("stage", r.base_stage, (r.by, r.group), col), r.base, s.base, threshold=t)
-        if s.share_of_events is not None and (ev in k.hidden or ("stage", r.stage, (None, None), col) in k.hidden):
-            k.relations.append([(ev, 1.0), (("stage", r.stage, (None, None), col), -s.share_of_events / 100)])
+            base = ("stage", r.base_stage, (by_of(r.by), r.group), col)
+            k.add(base, r.base, s.base, threshold=t)
+        else:  # the population is public
+            base = ("population", r.stage, (by_of(r.by), r.group), col)
+            k.add(base, r.base, r.base, target=False, threshold=t)
+        # the complement of every base choice: children of the base who did not reach this stage
+        if r.base is not None and r.events is not None:
+            comp = ("complement", f"{r.stage}<{r.base_stage}", (by_of(r.by), r.group), col)
+            comp_shown = None if s.base is None or s.events is None else s.base - s.events
+            k.add(comp, r.base - r.events, comp_shown, threshold=t)
+            k.relations.append([(comp, 1.0), (ev, 1.0), (base, -1.0)])
+        if s.share_of_events is not None and (ev in k.hidden or ("stage", r.stage, whole, col) in k.hidden):
+            k.relations.append([(ev, 1.0), (("stage", r.stage, whole, col), -s.share_of_events / 100)])
         if s.rate is not None and s.base is not None and s.events is None:  # rate x base gives the events
             k.add(ev, r.events, s.rate * s.base / (10_000 if r.base_stage == "population" else 100), threshold=t)
 
@@ -193,6 +219,23 @@ def _relations(k: Knowledge):
         for cells in dims.values():
             if abs(sum(k.truth[c] for c in cells) - k.truth[whole]) < 1e-6:
                 k.relations.append([(whole, 1.0)] + [(c, -1.0) for c in cells])
+    # within a locality: a dimension's groups add up to the locality, a group's localities to the group
+    for (fam, ind, col), rows in by_fam_col.items():
+        local = defaultdict(list)
+        across = defaultdict(list)
+        for row, cell in rows.items():
+            if row[0] is not None and "@" in str(row[0]):
+                dim, loc = row[0].split("@", 1)
+                local[(dim, loc)].append(cell)
+                across[(dim, row[1])].append(cell)
+        for (dim, loc), cells in local.items():
+            parent = rows.get(("locality", loc))
+            if parent is not None and abs(sum(k.truth[c] for c in cells) - k.truth[parent]) < 1e-6:
+                k.relations.append([(parent, 1.0)] + [(c, -1.0) for c in cells])
+        for (dim, g), cells in across.items():
+            parent = rows.get((dim, g))
+            if parent is not None and abs(sum(k.truth[c] for c in cells) - k.truth[parent]) < 1e-6:
+                k.relations.append([(parent, 1.0)] + [(c, -1.0) for c in cells])
     for (fam, ind, row), cols in by_fam_row.items():
         quarters = {c: cell for c, cell in cols.items() if _is_quarter(c)}
         for c, cell in cols.items():

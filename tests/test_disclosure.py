@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from tests.builders import Service
@@ -130,8 +131,13 @@ def demo600():
     return make_demo(seed=7, children=600)
 
 
-def test_the_determined_partner_recovers_nothing_from_the_demo(demo600):
-    k = gather(demo600, Settings())
+@pytest.fixture(scope="module")
+def demo_knowledge(demo600):
+    return gather(demo600, Settings())
+
+
+def test_the_determined_partner_recovers_nothing_from_the_demo(demo_knowledge):
+    k = demo_knowledge
     assert len(k.targets) > 100 and len(k.known) > 1000  # a real attack surface
     recovered = attack(k, lp_limit=150)
     assert recovered == {}, f"recovered hidden counts: {list(recovered.items())[:10]}"
@@ -257,3 +263,133 @@ def test_shares_do_not_give_back_a_hidden_count():
 
 def test_marker_follows_the_threshold():
     assert marker(4) == "<5" and marker(9) == "<10"
+
+
+# --------------------------------------------------------------------------- issue 21: honest, no over-hiding
+
+def _fte_service():
+    """First-time entrants by locality and ethnicity, counted by hand: one Youth Rehabilitation Order (a
+    first conviction) each on 1 Sep 2020, every child 14 and resident. North: Black 12, White 40, Mixed 3,
+    Asian 8; West: Black 20, White 50, Mixed 6, Asian 7."""
+    s = Service()
+    codes = {"White": "White - British", "Black": "Black - African", "Asian": "Asian - Indian",
+             "Mixed": "Mixed - White and Asian"}
+    counts = {"North": {"Black": 12, "White": 40, "Mixed": 3, "Asian": 8},
+              "West": {"Black": 20, "White": 50, "Mixed": 6, "Asian": 7}}
+    pops = {"White": 4000, "Black": 500, "Asian": 600, "Mixed": 400}
+    for loc, by_eth in counts.items():
+        for eth, n in by_eth.items():
+            s.population.append({"locality": loc, "gender": "Male", "ethnicity": eth, "age": 14,
+                                 "population": pops[eth], "year": 2020})
+            for _ in range(n):
+                cid = s.child(dob="2006-01-01", ethnicity=codes[eth], locality=loc)
+                s.outcome(cid, "2020-09-01", "Youth Rehabilitation Order", offence_date="2020-08-01")
+    late = s.child(dob="2006-01-01")  # the data run into the next year, so 2020-21 is a whole year
+    oid = s.outcome(late, "2021-04-02", "Referral Order", offence_date="2021-03-01")
+    s.order(late, "Referral Order", "2021-04-02", outcome_id=oid, panel_date=pd.Timestamp("2021-04-20"))
+    return s.build(), counts, pops
+
+
+def test_a_partner_finds_black_first_time_entrants_in_the_north_and_whether_it_is_disproportionate():
+    from yj_metrics.disclosure import SECONDARY_MARKER, marker_of_note
+    from yj_metrics.filters import Filters, apply_filters
+
+    ds, counts, pops = _fte_service()
+    fy = financial_year(2020)
+    prot = PartnerProtection(ds)
+    north = apply_filters(ds, Filters(locality=("North",)))
+    true = dp.stage_table(north, fy, "ethnicity", None, ("population", "fte"), 1, "population")
+    shown = {r.group: r for r in prot.protect_disproportionality(true, "North")}
+    black, white = shown["Black"], shown["White"]
+    assert black.events == counts["North"]["Black"] == 12 and black.base == pops["Black"]
+    assert black.rate == pytest.approx(12 / 500 * 10_000) and white.events == 40
+    assert black.rri == pytest.approx((12 / 500) / (40 / 4000)) and black.flag  # a comparison is shown
+    mixed = shown["Mixed"]  # 3: the small count itself
+    assert mixed.events is None and marker_of_note(mixed.note) == "<5"
+    # Mixed North is 3 beside shown totals: another North group and the West's Mixed must go too, and
+    # they are marked as hidden to protect it, not as small
+    others = [r for r in shown.values() if r.events is None and r.group != "Mixed"]
+    assert others and all(marker_of_note(r.note) == SECONDARY_MARKER for r in others)
+    assert all(r.note.startswith("protected") for r in shown.values() if r.events is None)
+    west = {r.group: r for r in prot.protect_disproportionality(
+        dp.stage_table(apply_filters(ds, Filters(locality=("West",))), fy, "ethnicity", None, ("population", "fte"),
+                       1, "population"), "West")}
+    whole = {r.group: r for r in prot.protect_disproportionality(
+        dp.stage_table(ds, fy, "ethnicity", None, ("population", "fte"), 1, "population"))}
+    # the three views together still leave North's Mixed 3 undetermined: North's shown groups, the West's
+    # and the whole service's cannot be subtracted to it
+    known_n = sum(r.events for r in shown.values() if r.events is not None)
+    known_w = sum(r.events for r in west.values() if r.events is not None)
+    assert not (whole["Mixed"].events is not None and west["Mixed"].events is not None)
+    assert sum(r.events is None for r in shown.values()) >= 2 and known_n < 69 and known_w <= 83
+
+
+def test_a_small_complement_is_never_shown_for_any_base(demo_knowledge):
+    """'16 of 18' gives away the 2 who did not go on: no complement of 1 to 4 is shown, for either base."""
+    k = demo_knowledge
+    shown = {c: v for c, v in k.known.items() if c[0] in ("complement", "comp") and 1 <= v <= 4}
+    assert shown == {}
+    assert any(c[0] == "complement" for c in k.known)  # the complements are there to check
+
+
+def test_markers_are_honest(demo600):
+    """'<5' only where the figure's own count (or complement) is 1 to 4; every other hidden figure is
+    marked as hidden to protect another; every hidden note starts with 'protected'."""
+    from yj_metrics.disclosure import SECONDARY_MARKER, marker_of_note
+
+    prot = PartnerProtection(demo600)
+    fy = financial_year(2022)
+    true = indicators.compute(demo600, fy, None, "gender") + indicators.scorecard(demo600, quarter(2023, 4))
+    seen = set()
+    for r, s in zip(true, prot.protect_results(true)):
+        if not prot.is_hidden(r):
+            continue
+        assert s.note.startswith("protected"), s.note
+        comp = r.denominator - r.numerator if r.unit == "%" and None not in (r.numerator, r.denominator) else None
+        small = any(v is not None and 1 <= v <= 4 for v in (r.numerator, comp))
+        mk = marker_of_note(s.note)
+        if not small and mk == "<5":  # a personal denominator of 1 to 4 is the only other small reason
+            assert r.denominator is not None and 1 <= r.denominator <= 4, (r.indicator, r.group, r.numerator)
+        if small:
+            assert mk == "<5", (r.indicator, r.group)
+        seen.add(mk)
+    assert SECONDARY_MARKER in seen or "<5" in seen
+
+
+def test_whole_service_headlines_are_shown_when_nothing_small_rests_on_them(demo600):
+    """Over-hiding: most whole-service cells that do not rest on 1 to 4 themselves are shown (secondary
+    protection picks breakdown cells first). On this small demo (600 children) at least 75%; the issue's
+    90% target is for the default demo, measured by benchmarks/bench_partner.py (88.7%; before: 38%)."""
+    from yj_metrics.disclosure import NOT_FOR_PARTNERS, NOT_PERSONAL, _view_set, is_primary
+
+    prot = PartnerProtection(demo600)
+    cells = [r for r in _view_set(demo600, prot.periods, prot.settings)
+             if r.by is None and r.numerator is not None and r.indicator not in NOT_PERSONAL + NOT_FOR_PARTNERS
+             and not is_primary(r, 4)]
+    shown = sum(not prot.is_hidden(r) for r in cells)
+    assert len(cells) > 300 and shown / len(cells) >= 0.75, shown / len(cells)
+
+
+def test_a_hidden_result_keeps_its_rag_only_where_the_band_gives_nothing_small_away():
+    """Worked by hand: Green at 95% or more, Red at 80% or less. 78 of 81 (96.3%) is Green, and the
+    counts that are Green with 81 are 77 to 81: the complement is 0 to 4, so the RAG must go. 3 of 81
+    (3.7%) is Red, which 0 to 64 of 81 are: the RAG may stay. A hidden result's note starts with
+    'protected' and the marker says why."""
+    from yj_metrics.disclosure import _hide_result, marker_of_note
+    from yj_metrics.results import IndicatorResult
+    from yj_metrics.settings import Target
+
+    s = Settings(targets={"kpi2_ete": Target("kpi2_ete", green=95, red=80, direction="higher")})
+    fy = financial_year(2023)
+
+    def res(n, d):
+        return IndicatorResult("kpi2_ete", "ETE", fy.start, fy.end, None, None, n, d, 100 * n / d, "%",
+                               rag=s.targets["kpi2_ete"].rag(100 * n / d))
+
+    green = _hide_result(res(78, 81), 4, s)
+    assert res(78, 81).rag == "Green" and green.rag is None and marker_of_note(green.note) == "<5"
+    red = _hide_result(res(3, 81), 4, s)
+    assert red.rag == "Red" and red.value is None and red.numerator is None and marker_of_note(red.note) == "<5"
+    secondary = _hide_result(res(44, 81), 4, s)  # hidden only to protect another figure
+    assert secondary.note.startswith("protected") and marker_of_note(secondary.note) == "hidden"
+    assert secondary.rag == "Red"  # 0 to 64 of 81 are Red: nothing small in that

@@ -28,7 +28,7 @@ COUNT_AXES = ("children", "disposals", "number")
 
 def _run(page, monkeypatch, query=None, choices=None):
     monkeypatch.setenv("YJ_ROLE", "partner")
-    at = AppTest.from_file(str(ROOT / "pages" / f"{page}.py"), default_timeout=120)
+    at = AppTest.from_file(str(ROOT / "pages" / f"{page}.py"), default_timeout=900)
     for k, v in (query or {}).items():
         at.query_params[k] = v
     at.run()
@@ -122,6 +122,10 @@ SWEEP = [
     ("disposals_caseload", {"case_by": "team"}),
     ("disproportionality", {"dp_by": "ethnicity"}),
     ("disproportionality", {"dp_by": "age_band", "dp_base": "population"}),
+    # the drill-down: a locality, then one more dimension; first-time entrants as a stage
+    ("disproportionality", {"dp_by": "ethnicity", "dp_loc": "North"}),
+    ("disproportionality", {"dp_by": "gender", "dp_loc": "West", "dp_stages": "First-time entrants"}),
+    ("disproportionality", {"dp_by": "looked_after", "dp_loc": "North", "dp_base": "population"}),
 ]
 
 
@@ -154,4 +158,6 @@ def test_partners_choose_quarters_and_years_only(store_url, monkeypatch):
     period = next(s for s in at.selectbox if s.key == "w_period")
     assert set(period.options) == {"Quarter", "Financial year"}
     assert not [m for m in at.multiselect]  # no filters for partners
-    assert any("protected figure" in c.value for c in at.caption)  # the marker is explained once
+    # each marker is explained once: '<5' rests on 1 to 4 children, 'hidden' protects another figure
+    assert sum("'<5' marks a figure that rests on 1 to 4 children" in c.value for c in at.caption) == 1
+    assert sum("'hidden' marks a figure that is not small itself" in c.value for c in at.caption) == 1

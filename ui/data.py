@@ -69,6 +69,27 @@ def protection() -> PartnerProtection:
     return _protection(default_url(), live_snapshot_id(), settings().to_json())
 
 
+def await_partner_view(poll_seconds: float = 0.5) -> None:
+    """Before a partner's page draws anything: when the protection of the live snapshot is still being
+    computed (it starts when the snapshot goes live, see :func:`warm_up`), show how far it has got and wait,
+    instead of a blank page. Starts the computation itself when nothing else has."""
+    import time
+
+    prot = protection()
+    if prot.ready():
+        return
+    prot.prepare_in_background()
+    box = st.empty()
+    while not prot.ready() and prot.progress.error is None:
+        p = prot.progress
+        box.progress(p.fraction, text=f"Preparing the protected partner view: {p.doing.lower()} "
+                     f"({p.fraction:.0%}). This happens once after new data are loaded.")
+        time.sleep(poll_seconds)
+    box.empty()
+    if not prot.ready():  # the background computation failed: compute here, so the page reports it
+        prot.prepare()
+
+
 def _guard(partner: bool, filters: Filters) -> Filters:
     """Partners never see a filtered view (see docs/DISCLOSURE.md): the whole service only."""
     return Filters() if partner else filters
@@ -122,7 +143,7 @@ def warm_default_view(url: str, snapshot_id: int, partners: bool = True) -> None
     quarters = default_quarters(_dataset(url, snapshot_id))
     _scorecards(url, snapshot_id, quarters, Filters(), settings_json, False)
     if partners:
-        _protection(url, snapshot_id, settings_json)
+        _protection(url, snapshot_id, settings_json).prepare()
         _scorecards(url, snapshot_id, quarters, Filters(), settings_json, True)
 
 
@@ -233,16 +254,22 @@ def trend(indicator: str, periods: list[Period], filters: Filters):
 
 
 @st.cache_data(show_spinner=False, max_entries=128)
-def _stage_table(url, snapshot_id, period, filters, by, reference, chain, pool_years, base, partner, settings_json):
-    ds = _filtered(url, snapshot_id, _guard(partner, filters))
+def _stage_table(url, snapshot_id, period, filters, by, reference, chain, pool_years, base, partner, settings_json,
+                 locality=None):
+    flt = (Filters(locality=(locality,)) if locality else Filters()) if partner else filters
+    ds = _filtered(url, snapshot_id, flt)
     res = dp.stage_table(ds, period, by, reference, chain, pool_years, base)
-    return _protection(url, snapshot_id, settings_json).protect_disproportionality(res) if partner else res
+    if partner:
+        return _protection(url, snapshot_id, settings_json).protect_disproportionality(res, locality or None)
+    return res
 
 
 def stage_table(period, filters, by="ethnicity", reference=None, chain=dp.DEFAULT_CHAIN, pool_years=1,
-                base="previous"):
+                base="previous", locality: str | None = None):
+    """Disproportionality results; ``locality`` is a partner's drill-down (a locality, then ``by``), looked
+    up in the same protection as the whole service (managers filter by locality in the sidebar instead)."""
     return _stage_table(default_url(), live_snapshot_id(), period, filters, by, reference, tuple(chain), pool_years,
-                        base, suppressed_view(), settings().to_json())
+                        base, suppressed_view(), settings().to_json(), locality if suppressed_view() else None)
 
 
 @st.cache_data(show_spinner=False, max_entries=128)
@@ -255,8 +282,8 @@ def _table(url, snapshot_id, name, period, filters, extra, settings_json, partne
             return prot.ete_status_table(period)
         if name == "remands":
             return prot.remand_table(period)
-        if name == "composition":
-            return prot.composition(period, extra)
+        if name == "composition":  # extra: the dimension, or (the dimension, a locality)
+            return prot.composition(period, *(extra if isinstance(extra, tuple) else (extra,)))
         raise PermissionError(f"The '{name}' table is not available to partners.")
     ds = _filtered(url, snapshot_id, filters)
     if name == "disposals":

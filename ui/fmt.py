@@ -62,17 +62,17 @@ def is_protected(r) -> bool:
 
 
 def protected_marker(r) -> str:
-    """The marker a hidden result carries in its note (``protected (<5)``), else ``<5``."""
-    note = getattr(r, "note", "") or ""
-    if "protected (" in note:
-        return note.split("protected (", 1)[1].split(")", 1)[0]
-    return "<5"
+    """The marker a hidden result calls for: ``<5`` when it rests on a small count itself (note
+    ``protected (<5)``), ``hidden`` when it is hidden to protect another (see yj_metrics.disclosure)."""
+    from yj_metrics.disclosure import marker_of_note
+
+    return marker_of_note(getattr(r, "note", "") or "") or "<5"
 
 
 def fraction(r) -> str:
     """``84 / 265`` or the protection marker."""
-    if r.numerator is None and is_protected(r):
-        return protected_marker(r)
+    if r.numerator is None and is_protected(r):  # a public denominator (a population) stays
+        return protected_marker(r) if r.denominator is None else f"{protected_marker(r)} / {count(r.denominator)}"
     if r.denominator is None or r.unit in ("count", "£", "nights"):
         return count(r.numerator)
     return f"{count(r.numerator)} / {count(r.denominator)}"

@@ -12,7 +12,7 @@ from yj_metrics.errors import kind_of, log_detail, plain_message
 from yj_metrics.periods import fmt_date
 
 from .auth import LOCAL_MODE_NOTE, ROLE_LABELS, require_role, sign_out_button, suppressed_view, viewer
-from .data import demo_banner, get_store, live_dataset, settings
+from .data import await_partner_view, demo_banner, get_store, live_dataset, settings
 from .filters import breadcrumb, sidebar_filters
 from .fmt import md_escape
 from .nav import sidebar_links
@@ -65,6 +65,7 @@ def start(title: str, allowed: tuple[str, ...], filters: bool = True, compact: b
     if suppressed_view():
         from yj_metrics.disclosure import explanation
 
+        await_partner_view()
         st.caption(explanation(settings().suppression_threshold))
     if not filters:
         return role, None, None

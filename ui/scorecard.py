@@ -124,7 +124,8 @@ def back_to_scorecard() -> None:
 
 
 def rag_of(r: IndicatorResult) -> str:
-    """Green, Amber or Red; protected (partners: the figure and so its RAG are hidden); or no target."""
+    """Green, Amber or Red (a hidden figure keeps its RAG where the RAG gives nothing small away); protected
+    (partners: the figure and its RAG are hidden); or no target."""
     if r.rag in RAG_ORDER:
         return r.rag
     return PROTECTED if r.value is None and fmt.is_protected(r) else NO_TARGET
@@ -155,7 +156,8 @@ def tiles(items: list[Row]) -> None:
                        delta_arrow="off", border=True)
         if counts[PROTECTED]:
             cols[6].metric(PROTECTED, counts[PROTECTED], border=True,
-                           help="Rests on small numbers, so neither the figure nor its RAG is shown to partners")
+                           help="Hidden from partners: it rests on 1 to 4 children, or is hidden so that such a number "
+                                "cannot be worked out. Its RAG is counted above when the RAG gives nothing small away")
 
 
 def _change_text(row: Row) -> str:

@@ -27,6 +27,7 @@ over the whole grid.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Hashable
 from dataclasses import dataclass, field, replace
 
@@ -37,6 +38,7 @@ from scipy.linalg import null_space
 from .periods import Period, financial_year, fy_start_year, quarter_of, reporting_quarter, rolling_year
 
 DEFAULT_THRESHOLD = 4
+log = logging.getLogger(__name__)
 ALL = (None, None)  # the whole-service row
 _TOL = 1e-9
 
@@ -46,11 +48,45 @@ def marker(threshold: int = DEFAULT_THRESHOLD) -> str:
     return f"<{int(threshold) + 1}"
 
 
+#: The marker of a cell hidden to protect another (secondary protection): it is not a small number itself.
+SECONDARY_MARKER = "hidden"
+#: The note of a hidden result always starts with this word (``protected (<5)``, ``protected (hidden ...)``).
+PROTECTED = "protected"
+SECONDARY_REASON = "hidden so that a small number elsewhere cannot be worked out"
+
+
+def primary_sentence(threshold: int = DEFAULT_THRESHOLD) -> str:
+    """What the primary marker means."""
+    return (f"'{marker(threshold)}' marks a figure that rests on 1 to {threshold} children, so it is not shown "
+            "to partners.")
+
+
+def secondary_sentence() -> str:
+    """What the secondary marker means."""
+    return (f"'{SECONDARY_MARKER}' marks a figure that is not small itself but is hidden so that a small number "
+            "elsewhere cannot be worked out from it and the figures around it.")
+
+
 def explanation(threshold: int = DEFAULT_THRESHOLD) -> str:
-    """The sentence each page shows once, next to the first protected value."""
-    m = marker(threshold)
-    return (f"'{m}' marks a protected figure: it rests on 1 to {threshold} children (or would let such a "
-            "number be worked out from the figures around it), so it is not shown to partners.")
+    """The sentences each partner page shows once, next to the figures: one for each marker."""
+    return primary_sentence(threshold) + " " + secondary_sentence()
+
+
+def primary_note(threshold: int = DEFAULT_THRESHOLD) -> str:
+    return f"{PROTECTED} ({marker(threshold)})"
+
+
+def secondary_note() -> str:
+    return f"{PROTECTED} ({SECONDARY_REASON})"
+
+
+def marker_of_note(note: str | None, threshold: int = DEFAULT_THRESHOLD) -> str | None:
+    """The marker a hidden figure's note calls for (None when the note is not a protection note)."""
+    note = note or ""
+    if not note.startswith(PROTECTED):
+        return None
+    return SECONDARY_MARKER if SECONDARY_REASON in note else (
+        note.split("(", 1)[1].split(")", 1)[0] if note.startswith(PROTECTED + " (<") else marker(threshold))
 
 
 # --------------------------------------------------------------------------- the grid engine
@@ -66,6 +102,7 @@ class Grid:
     ``avoid_rows``: rows chosen last for secondary protection (the whole service).
     ``keep``: cells the reader knows from elsewhere (a total shown as another measure's
     denominator): they count as shown and are never chosen for secondary protection.
+    ``cost``: what hiding each cell costs, for secondary protection's optimisation.
     """
 
     rows: list[Hashable]
@@ -76,6 +113,7 @@ class Grid:
     fixed: np.ndarray | None = None
     avoid_rows: tuple[int, ...] = ()
     keep: np.ndarray | None = None  # known to the reader from elsewhere: never chosen to hide
+    cost: np.ndarray | None = None  # what hiding each cell costs (default: :func:`cell_costs`)
     _lines: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -128,88 +166,200 @@ def determined_cells(grid: Grid, mask: np.ndarray) -> np.ndarray:
     """Hidden, non-zero cells that a reader can work out exactly from the shown cells and the
     grid's relations, assuming the reader also knows which hidden cells are zero."""
     out = np.zeros(grid.shape, dtype=bool)
-    cache: dict = {}
-    for fam, vals in grid.values.items():
+    for _, cell in determined_by_family(grid, mask):
+        out[cell] = True
+    return out
+
+
+def determined_by_family(grid: Grid, mask: np.ndarray, families=None,
+                         cols=None) -> list[tuple[str, tuple[int, int]]]:
+    """(family, cell) for every hidden non-zero cell that the family's relations give away.
+
+    Hidden cells linked by no relation are independent, so each connected set of hidden cells is
+    solved on its own (small null spaces instead of one large one). ``cols``: audit only these columns
+    (valid when no relation links columns: a grid without ``col_sums``)."""
+    out = []
+    for fam in (grid.values if families is None else families):
+        vals = grid.values[fam]
         pres = grid.present(fam)
+        if cols is not None:
+            pres = pres.copy()
+            pres[:, [j for j in range(pres.shape[1]) if j not in cols]] = False
         hidden = np.argwhere(mask & pres)
         if len(hidden) == 0:
             continue
         index = {(int(i), int(j)): n for n, (i, j) in enumerate(hidden)}
-        lines = grid.lines(fam)
-        zeros = tuple(n for (i, j), n in index.items() if vals[i, j] == 0)
-        key = (tuple(index), id(lines))
-        if key not in cache:
-            rows = []
-            for line in lines:
-                coef = np.zeros(len(index))
-                for i, j, c in line:
-                    n = index.get((i, j))
-                    if n is not None:
-                        coef[n] = c
-                if coef.any():
-                    rows.append(coef)
-            cache[key] = null_space(np.vstack(rows)) if rows else np.eye(len(index))
-        basis = cache[key]
-        if zeros and basis.size:
-            # the reader knows the hidden zeros too: restrict to directions that keep them at 0
-            sub = null_space(basis[list(zeros), :])
-            basis = basis @ sub if sub.size else np.zeros((len(index), 0))
-        det = np.all(np.abs(basis) < 1e-7, axis=1) if basis.size else np.ones(len(index), dtype=bool)
-        for (i, j), n in index.items():
-            if det[n] and vals[i, j] != 0:
-                out[i, j] = True
+        parent = list(range(len(index)))
+
+        def find(x):
+            while parent[x] != x:
+                parent[x] = parent[parent[x]]
+                x = parent[x]
+            return x
+
+        eqs = []
+        for line in grid.lines(fam):
+            members = [(index[(i, j)], c) for i, j, c in line if (i, j) in index]
+            if not members:
+                continue
+            eqs.append(members)
+            for n, _ in members[1:]:
+                parent[find(n)] = find(members[0][0])
+        comp_eqs: dict[int, list] = {}
+        for members in eqs:
+            comp_eqs.setdefault(find(members[0][0]), []).append(members)
+        cells = list(index.items())
+        for root, members_list in comp_eqs.items():
+            nodes = sorted({n for members in members_list for n, _ in members})
+            local = {n: k for k, n in enumerate(nodes)}
+            a = np.zeros((len(members_list), len(nodes)))
+            for r, members in enumerate(members_list):
+                for n, c in members:
+                    a[r, local[n]] = c
+            basis = null_space(a)
+            zeros = [local[n] for n in nodes if vals[cells[n][0]] == 0]
+            if zeros and basis.size:
+                # the reader knows the hidden zeros too: restrict to directions that keep them at 0
+                sub = null_space(basis[zeros, :])
+                basis = basis @ sub if sub.size else np.zeros((len(nodes), 0))
+            det = np.all(np.abs(basis) < 1e-7, axis=1) if basis.size else np.ones(len(nodes), dtype=bool)
+            for n in nodes:
+                cell = cells[n][0]
+                if det[local[n]] and vals[cell] != 0:
+                    out.append((fam, cell))
     return out
 
 
-def protect_grid(grid: Grid, threshold: int = DEFAULT_THRESHOLD, max_rounds: int = 200) -> np.ndarray:
-    """The cells to hide: primary cells, then secondary cells until no hidden cell is determined.
+def cell_costs(grid: Grid) -> np.ndarray:
+    """What hiding each cell costs the reader (information loss): a cell of a breakdown costs about 1
+    (a little more the larger its count, so that a small cell is hidden before a large one); a cell of
+    an ``avoid_rows`` row (the whole service) costs 100, so it is chosen only when nothing else will do.
+    ``Grid.cost`` overrides this."""
+    if grid.cost is not None:
+        return np.asarray(grid.cost, dtype="float64")
+    size = np.zeros(grid.shape)
+    for v in grid.values.values():
+        size = np.maximum(size, np.nan_to_num(v, nan=0.0))
+    top = max(float(size.max()), 1.0)
+    cost = 1.0 + 0.25 * np.log1p(size) / np.log1p(top)
+    for i in grid.avoid_rows:
+        cost[i, :] *= 100.0
+    return cost
 
-    Secondary cells are chosen among the unhidden cells that share a relation with an exposed
-    cell: not the whole service if possible, non-zero before zero, smallest first.
+
+def _pattern(grid: Grid, family: str, cell: tuple[int, int], mask: np.ndarray, cost: np.ndarray,
+             usable: np.ndarray) -> list[tuple[int, int]] | None:
+    """The cheapest set of cells to hide so that ``cell`` can move while every relation of ``family``
+    still holds: a linear programme (HiGHS) over the family's relations, one variable per usable cell
+    (hidden non-zero cells cost almost nothing, shown ones their cost), the cell itself moving by 1.
+    Returns the cells to hide beyond ``mask``, or None when no such set exists."""
+    from scipy.optimize import linprog
+    from scipy.sparse import coo_matrix
+
+    vals = grid.values[family]
+    pres = grid.present(family)
+    ok = pres & usable & (np.nan_to_num(vals, nan=0.0) != 0)
+    ok[cell] = True
+    cells = [tuple(map(int, c)) for c in np.argwhere(ok)]
+    index = {c: n for n, c in enumerate(cells)}
+    rows, cols, data = [], [], []
+    r = 0
+    for line in grid.lines(family):
+        if all((i, j) not in index for i, j, _ in line):
+            continue
+        for i, j, a in line:
+            n = index.get((i, j))
+            if n is not None:
+                rows.append(r)
+                cols.append(n)
+                data.append(a)
+        r += 1
+    if r == 0:
+        return []
+    m = len(cells)
+    a_eq = coo_matrix((data, (rows, cols)), shape=(r, m)).tocsr()
+    w = np.array([1e-3 if mask[c] else cost[c] for c in cells])
+    # x = plus - minus; the cell itself: plus = 1, minus = 0
+    from scipy.sparse import hstack
+
+    a = hstack([a_eq, -a_eq]).tocsr()
+    bounds = [(0, None)] * (2 * m)
+    p = index[cell]
+    bounds[p] = (1, 1)
+    bounds[m + p] = (0, 0)
+    res = linprog(np.concatenate([w, w]), A_eq=a, b_eq=np.zeros(r), bounds=bounds, method="highs")
+    if res.status != 0:
+        return None
+    x = res.x[:m] - res.x[m:]
+    if np.abs(a_eq @ x).max(initial=0.0) > 1e-6:  # not a true direction of the relations: take no risk
+        return None
+    return [c for n, c in enumerate(cells) if abs(x[n]) > 1e-9 and not mask[c]]
+
+
+def protect_grid(grid: Grid, threshold: int = DEFAULT_THRESHOLD, max_rounds: int = 10_000) -> np.ndarray:
+    """The cells to hide: primary cells, then the cheapest secondary cells until no hidden cell is determined.
+
+    Secondary protection is an optimisation, as in tau-argus and sdcTable: for each hidden cell that the
+    relations still give away, a linear programme finds the pattern of cells of least cost
+    (:func:`cell_costs`) whose hiding lets it move while every relation holds (cells already hidden cost
+    nothing), and those cells are hidden. Once nothing is determined, each secondary cell is shown again,
+    dearest first, if the audit still passes without it. A cell that cannot be protected at all (every
+    cell it shares a relation with is known to the reader) leaves its whole family hidden.
     """
     mask = primary_cells(grid, threshold)
     any_present = np.zeros(grid.shape, dtype=bool)
     for fam in grid.values:
         any_present |= grid.present(fam)
-    all_lines = []
-    for fam in grid.values:
-        all_lines += [tuple((i, j) for i, j, _ in line) for line in grid.lines(fam)]
-    all_lines = list(dict.fromkeys(all_lines))
-    lines_of: dict[tuple[int, int], list[int]] = {}
-    for n, line in enumerate(all_lines):
-        for cell in line:
-            lines_of.setdefault(cell, []).append(n)
-    size = np.zeros(grid.shape)
-    for v in grid.values.values():
-        size = np.maximum(size, np.nan_to_num(v, nan=0.0))
-    avoid = set(grid.avoid_rows)
     keep = grid.keep if grid.keep is not None else np.zeros(grid.shape, dtype=bool)
-
-    def score(cell):
-        i, j = cell
-        return (i in avoid, size[cell] <= 0, size[cell], i, j)
+    usable = any_present & ~keep
+    cost = cell_costs(grid)
+    primary = mask.copy()
+    given_up: set = set()
+    cannot: set = set()  # cells no pattern of hideable cells protects
+    by_column = not grid.col_sums  # columns share no relation: each is protected on its own
 
     for _ in range(max_rounds):
-        exposed = determined_cells(grid, mask)
-        if not exposed.any():
-            return mask
-        used: set[int] = set()
-        added = False
-        for cell in sorted(map(tuple, np.argwhere(exposed)), key=score):
-            mine = lines_of.get(cell, [])
-            if used.intersection(mine):
+        exposed = [fc for fc in determined_by_family(grid, mask) if fc not in given_up]
+        if not exposed:
+            break
+        exposed.sort(key=lambda fc: (cost[fc[1]], fc[1]))
+        if by_column:  # the cheapest exposed cell of every column at once
+            first: dict = {}
+            for fc in exposed:
+                first.setdefault(fc[1][1], fc)
+            todo = list(first.values())
+        else:
+            todo = exposed[:1]
+        for fam, cell in todo:
+            extra = _pattern(grid, fam, cell, mask, cost, usable)
+            if not extra and extra is not None:
+                # the programme found (and checked) a direction that moves the cell through hidden cells
+                # alone: it is not determined, though the audit's tolerance says so
+                given_up.add((fam, cell))
                 continue
-            cands = {c for n in mine for c in all_lines[n] if not mask[c] and any_present[c] and not keep[c]}
-            if not cands:  # every cell on its lines is hidden: widen to the lines of those cells
-                cands = {c for n in mine for h in all_lines[n] for m in lines_of.get(h, [])
-                         for c in all_lines[m] if not mask[c] and any_present[c] and not keep[c]}
-            if cands:
-                mask[min(cands, key=score)] = True
-                used.update(mine)
-                added = True
-        if not added:  # nothing left to hide beside the exposed cells: hide the whole grid
-            return any_present.copy()
-    return any_present.copy()  # did not settle: protect everything rather than risk it
+            if extra is None:  # nothing can protect it: hide every cell of the family that can be hidden
+                cannot.add((fam, cell))
+                fam_cells = grid.present(fam) & usable
+                if by_column:
+                    fam_cells[:, [j for j in range(grid.shape[1]) if j != cell[1]]] = False
+                mask |= fam_cells
+                given_up.add((fam, cell))
+                continue
+            for c in extra:
+                mask[c] = True
+    else:
+        return any_present.copy()
+    unsafe = {fc for fc in given_up if fc in cannot}
+    if unsafe & set(determined_by_family(grid, mask)):  # still given away: protect everything, as before
+        return any_present.copy()
+    # show again what turned out not to be needed, dearest first
+    secondary = [tuple(map(int, c)) for c in np.argwhere(mask & ~primary)]
+    for c in sorted(secondary, key=lambda c: -cost[c]):
+        mask[c] = False
+        fams = [f for f in grid.values if grid.present(f)[c]]
+        if any(fc not in given_up for fc in determined_by_family(grid, mask, fams, {c[1]} if by_column else None)):
+            mask[c] = True
+    return mask
 
 
 # --------------------------------------------------------------------------- partner periods
@@ -292,13 +442,55 @@ def _result_key(r) -> tuple:
     return (r.indicator, r.by, r.group) + _col_key(r.indicator, r.start, r.end)
 
 
-def _hide_result(r, threshold: int):
-    note = f"protected ({marker(threshold)})"
-    return replace(r, numerator=None, denominator=None, value=None, ci_low=None, ci_high=None, rag=None,
-                   benchmarks=(), rank=None, rank_of=None, note=note)
+def _is_small(v, threshold: int) -> bool:
+    return v is not None and v == v and 0 < v <= threshold
 
 
-def _view_set(ds, periods: PartnerPeriods, settings) -> list:
+def is_primary(r, threshold: int) -> bool:
+    """A result that rests on a small count itself: its numerator, its (personal) denominator or, for a
+    proportion, its complement is from 1 to the threshold."""
+    den = r.denominator if r.unit not in _PUBLIC_DENOMINATORS else None
+    comp = (r.denominator - r.numerator if r.unit == "%" and None not in (r.numerator, r.denominator) else None)
+    return _is_small(r.numerator, threshold) or _is_small(den, threshold) or _is_small(comp, threshold)
+
+
+def safe_rag(r, threshold: int, settings=None) -> str | None:
+    """The RAG a hidden result may keep: only when the band, read with the true denominator (the most a
+    reader could know), still leaves the count at least ``2 * (threshold + 1)`` possible values, so the band
+    cannot narrow a protected count (or a proportion's complement) to a small range. Otherwise None."""
+    if r.rag is None or r.numerator is None or settings is None:
+        return None
+    target = settings.targets.get(r.indicator)
+    if target is None:
+        return None
+    n, d = float(r.numerator), r.denominator
+    if r.unit == "count" or d is None:
+        scale, top = 1.0, max(10 * n, n + 1000)
+    elif d and d > 0 and r.value is not None:
+        scale = 100.0 if r.unit == "%" else (r.value * d / n if n else None)
+        if scale is None:
+            return None
+        top = d if r.unit == "%" else max(10 * n, n + 1000)
+        scale = scale / d
+    else:
+        return None
+    counts = np.arange(0, int(min(top, 200_000)) + 1, dtype="float64")
+    same = np.fromiter((target.rag(c * scale) == r.rag for c in counts), bool, len(counts))
+    # (for a proportion the complement's range is the mirror image of the count's: as wide)
+    return r.rag if same.sum() >= 2 * (threshold + 1) else None
+
+
+def _hide_result(r, threshold: int, settings=None):
+    """A hidden result: labels, its note (``protected (<5)`` when it rests on a small count itself,
+    ``protected (hidden so that ...)`` when it is hidden to protect another), a public denominator (a
+    population), and its RAG where :func:`safe_rag` allows it."""
+    note = primary_note(threshold) if is_primary(r, threshold) else secondary_note()
+    den = r.denominator if r.unit in _PUBLIC_DENOMINATORS else None
+    return replace(r, numerator=None, denominator=den, value=None, ci_low=None, ci_high=None,
+                   rag=safe_rag(r, threshold, settings), benchmarks=(), rank=None, rank_of=None, note=note)
+
+
+def _view_set(ds, periods: PartnerPeriods, settings, progress: "Progress | None" = None) -> list:
     """Every indicator result that a partner can be shown (see the module docstring): the whole
     service for each quarter, financial year and (for the indicators read that way) rolling
     year; each breakdown for each financial year."""
@@ -306,16 +498,32 @@ def _view_set(ds, periods: PartnerPeriods, settings) -> list:
 
     ids = [i for i in INDICATORS if i not in NOT_FOR_PARTNERS]
     rolling_ids = [i for i in ids if i in ROLLING_YEAR_INDICATORS or i in REOFFENDING_INDICATORS]
-    out = []
-    for p in periods.quarters:
-        out += compute(ds, p, ids, None, settings)
-    for p in periods.rolling:
-        out += compute(ds, p, rolling_ids, None, settings)
+    calls = [(p, ids, None) for p in periods.quarters] + [(p, rolling_ids, None) for p in periods.rolling]
     for fy in periods.years:
-        out += compute(ds, fy, ids, None, settings)
-        for by in PARTNER_DIMENSIONS:
-            out += [r for r in compute(ds, fy, ids, by, settings) if r.by == by]
+        calls += [(fy, ids, None)] + [(fy, ids, by) for by in PARTNER_DIMENSIONS]
+    out = []
+    for n, (p, which, by) in enumerate(calls):
+        out += [r for r in compute(ds, p, which, by, settings) if by is None or r.by == by]
+        if progress is not None:
+            progress.step(0.7 * (n + 1) / len(calls), "Computing every figure partners can see")
     return out
+
+
+_PREPARE_LOCK = __import__("threading").Lock()
+
+
+class Progress:
+    """How far the partner protection has got (0 to 1, and what it is doing), for a page to show while a
+    partner waits. Written by one thread, read by others."""
+
+    def __init__(self):
+        self.fraction = 0.0
+        self.doing = "Waiting to start"
+        self.done = False
+        self.error: str | None = None
+
+    def step(self, fraction: float, doing: str) -> None:
+        self.fraction, self.doing = max(self.fraction, min(float(fraction), 1.0)), doing
 
 
 def _family_values(results: list) -> tuple[dict, dict]:
@@ -414,9 +622,9 @@ def _build_grid(cells_by_family: dict[str, dict], child_rows: bool = True) -> Gr
     return Grid(rows, cols, values, row_sums, time_relations(cols), avoid_rows=(0,))
 
 
-def _protect_all(ds, periods, settings, threshold) -> dict[tuple, bool]:
+def _protect_all(ds, periods, settings, threshold, progress: Progress | None = None) -> dict[tuple, bool]:
     """{result key: hidden} for every indicator result in the partner view set."""
-    results = _view_set(ds, periods, settings)
+    results = _view_set(ds, periods, settings, progress)
     main = results
     fams, roles = _family_values(main)
     hidden: dict[tuple, bool] = {}
@@ -428,11 +636,14 @@ def _protect_all(ds, periods, settings, threshold) -> dict[tuple, bool]:
     if fams:
         grid = _build_grid(fams)
         ri, ci = {r: n for n, r in enumerate(grid.rows)}, {c: n for n, c in enumerate(grid.cols)}
-        keep = np.zeros(grid.shape, dtype=bool)
-        for col in roles.pop("_synthetic", {}).values():
-            keep[0, ci[col]] = True
+        synthetic = roles.pop("_synthetic", {})
 
         def sub(names, fixed=None):
+            # a category measure's whole-service total is known from elsewhere for that measure only
+            keep = np.zeros(grid.shape, dtype=bool)
+            for name, col in synthetic.items():
+                if name.rsplit("@", 1)[0] in names:
+                    keep[0, ci[col]] = True
             return Grid(grid.rows, grid.cols, {f: grid.values[f] for f in names}, grid.row_sums, grid.col_sums,
                         fixed, grid.avoid_rows, keep)
 
@@ -452,6 +663,9 @@ def _protect_all(ds, periods, settings, threshold) -> dict[tuple, bool]:
                 if rs.get("num") in members and "den" in rs:
                     fixed |= den_mask[rs["den"]]
             masks[root] = protect_grid(sub(members, fixed), threshold)
+            if progress is not None:
+                progress.step(0.7 + 0.2 * len(masks) / max(1, len(set(comp_of.values()))),
+                              "Choosing the figures to hide")
         for (row, col) in table_cells.get("disposals", {}):
             if row != ALL:
                 hidden[("disposal_table",) + row + col] = bool(
@@ -499,12 +713,50 @@ class PartnerProtection:
         self.settings = settings or Settings()
         self.threshold = int(self.settings.suppression_threshold)
         self.periods = partner_periods(ds.covers, max_quarters)
+        self.progress = Progress()
+
+    def ready(self) -> bool:
+        """True when :meth:`prepare` has finished: every partner figure is a look-up."""
+        return self.progress.done
+
+    def prepare(self) -> "PartnerProtection":
+        """Compute the whole protection now (indicators, disproportionality, local tables), reporting to
+        ``progress``: called when a snapshot goes live, so that no partner waits for it."""
+        self._mask()
+        self.progress.step(0.9, "Protecting disproportionality")
+        self._chain_mask()
+        self.progress.step(0.97, "Protecting the local tables")
+        if self.periods.quarters:
+            last = self.periods.quarters[-1]
+            self.remand_table(last)
+            self.ete_status_table(last)
+        self.progress.step(1.0, "Ready")
+        self.progress.done = True
+        return self
+
+    def prepare_in_background(self) -> None:
+        """Start :meth:`prepare` in a thread, once (a failure is kept in ``progress.error``)."""
+        import threading
+
+        with _PREPARE_LOCK:
+            if getattr(self, "_preparing", None) is not None:
+                return
+            self._preparing = threading.Thread(target=self._prepare_quietly, name="yj-partner-protection",
+                                               daemon=True)
+        self._preparing.start()
+
+    def _prepare_quietly(self) -> None:
+        try:
+            self.prepare()
+        except Exception as exc:  # the page computes it again in its own run, and reports the failure there
+            self.progress.error = type(exc).__name__
+            log.warning("preparing the partner protection failed: %s", type(exc).__name__)
 
     # ----------------------------------------------------------------- indicators
     def _mask(self) -> dict:
         """The protection of every indicator (computed once per dataset, over the whole partner grid)."""
         return self.ds.memo(("disclosure", self.periods, self.threshold, self.settings.to_json()),
-                            lambda: _protect_all(self.ds, self.periods, self.settings, self.threshold))
+                            lambda: _protect_all(self.ds, self.periods, self.settings, self.threshold, self.progress))
 
     def is_hidden(self, r) -> bool:
         """True when a result must not be shown to partners (unknown views count as hidden)."""
@@ -516,7 +768,7 @@ class PartnerProtection:
 
     def protect_results(self, results: list) -> list:
         """Results safe for partners: hidden ones keep only their labels and a note."""
-        return [_hide_result(r, self.threshold) if self.is_hidden(r) else r for r in results]
+        return [_hide_result(r, self.threshold, self.settings) if self.is_hidden(r) else r for r in results]
 
     # ----------------------------------------------------------------- local tables
     def _in_grid(self, period) -> bool:
@@ -537,7 +789,7 @@ class PartnerProtection:
                 h = hidden.get(("disposal_table", "disposal_type", row.disposal_type) + period_key(period), True)
             rows.append(h)
         return self._mark(table, rows, ["disposals", "children", "share_pct"],
-                          all_hidden_cols=["share_pct"] if total_hidden else [])
+                          all_hidden_cols=["share_pct"] if total_hidden else [], count_cols=["disposals", "children"])
 
     def _table_mask(self, name: str, make):
         key = ("disclosure-table", name, self.periods, self.threshold, self.settings.to_json())
@@ -563,7 +815,7 @@ class PartnerProtection:
         hidden = self._table_mask("remands", make)
         table = remand_table(self.ds, period, self.settings)
         rows = [hidden.get((t,) + period_key(period), True) for t in table["remand_type"]]
-        return self._mark(table, rows, ["remands", "children", "nights", "cost"])
+        return self._mark(table, rows, ["remands", "children", "nights", "cost"], count_cols=["remands", "children"])
 
     def ete_status_table(self, period) -> pd.DataFrame:
         """Open cases by ETE status at each month end, for partners (each month end on its own)."""
@@ -590,63 +842,162 @@ class PartnerProtection:
         hidden = self._table_mask("ete_status", make)
         t = ete_status_table(self.ds, period)
         out = t.astype({c: "object" for c in t.columns if c != "month_end"})
-        m = marker(self.threshold)
         for i, row in t.iterrows():
             for col in [c for c in t.columns if c != "month_end"]:
                 key = (None if col == "total" else col, row["month_end"])
-                out.at[i, col] = m if hidden.get(key, True) else _as_text(row[col])
+                out.at[i, col] = (self.cell_marker(_is_small(_as_float(row[col]), self.threshold))
+                                  if hidden.get(key, True) else _as_text(row[col]))
         return out
 
     def _mark(self, table: pd.DataFrame, hidden_rows: list[bool], cols: list[str],
-              all_hidden_cols: list[str] = ()) -> pd.DataFrame:
+              all_hidden_cols: list[str] = (), count_cols: list[str] | None = None) -> pd.DataFrame:
+        """The table with each hidden cell's marker: ``<5`` where the row rests on a count from 1 to the
+        threshold (any of ``count_cols``, default the first of ``cols``), the secondary marker where it
+        is hidden to protect another cell."""
         out = table.astype({c: "object" for c in cols if c in table.columns})
-        m = marker(self.threshold)
+        counts = [c for c in (count_cols or cols[:1]) if c in table.columns]
         for i, h in enumerate(hidden_rows):
+            small = any(_is_small(_as_float(table.iat[i, table.columns.get_loc(c)]), self.threshold) for c in counts)
             for c in cols:
                 if c in out.columns and (h or c in all_hidden_cols):
-                    out.iat[i, out.columns.get_loc(c)] = m
+                    out.iat[i, out.columns.get_loc(c)] = self.cell_marker(small and h)
         for c in cols:  # one type per column (text): the marker and the figures side by side
             if c in out.columns:
                 out[c] = out[c].map(_as_text)
         return out
 
+    def cell_marker(self, small: bool) -> str:
+        """``<5`` for a hidden count from 1 to the threshold, the secondary marker for a cell hidden to
+        protect another."""
+        return marker(self.threshold) if small else SECONDARY_MARKER
+
     # ----------------------------------------------------------------- disproportionality
-    def _stage_mask(self, stage: str) -> dict:
+    def _chain_mask(self) -> dict:
+        """The protection of every disproportionality stage partners can see, in one grid: each stage's
+        children by group and financial year, for the whole service and within each locality (locality then
+        one more dimension), with the complements a reader can form from the shown figures for every base
+        choice (the previous stage minus this one; the population minus this one), so that ``16 of 18``
+        cannot show that 2 children did not go on. The grid's relations: a dimension's groups add up to the
+        whole service (within a locality: to the locality), and a group's localities add up to the group.
+        {(stage, by, group, start, end): hidden}; a group within a locality has ``by`` = ``dim@locality``."""
         from . import disproportionality as dp
+        from .filters import Filters, apply_filters
+
+        localities = sorted(set(self.ds.children["locality"].dropna().astype(str)))
+        local = {loc: apply_filters(self.ds, Filters(locality=(loc,))) for loc in localities}
+
+        def rows_of(frame, loc=None):
+            out = {}
+            for dim in PARTNER_DP_DIMENSIONS:
+                if loc is not None and dim == "locality":
+                    continue
+                by = dim if loc is None else local_by(dim, loc)
+                for g in _dp_groups(self.ds, dim):
+                    out[(by, g)] = 0.0
+                for g, n in frame[dim].astype("object").fillna("Not known").value_counts().items():
+                    out[(by, g)] = float(n)
+            return out
 
         def make():
-            cells: dict = {"n": {}}
+            cells: dict = {"n": {}, "previous": {}, "population": {}}
             for fy in self.periods.years:
                 col = period_key(fy)
-                frame = dp.stage_children(self.ds, fy, stage)
-                cells["n"][(ALL, col)] = float(len(frame))
+                counts: dict = {}
+                pops: dict = {}
+                for stage in PARTNER_DP_STAGES:
+                    frame = dp.stage_children(self.ds, fy, stage)
+                    counts[(ALL, stage)] = float(len(frame))
+                    for row, v in rows_of(frame).items():
+                        counts[(row, stage)] = v
+                    for loc in localities:
+                        sub = frame[frame["locality"].astype("object") == loc]
+                        for row, v in rows_of(sub, loc).items():
+                            counts[(row, stage)] = v
                 for dim in PARTNER_DP_DIMENSIONS:
-                    for g, n in frame[dim].astype("object").fillna("Not known").value_counts().items():
-                        cells["n"][((dim, g), col)] = float(n)
-                    for g in _dp_groups(self.ds, dim):
-                        cells["n"].setdefault(((dim, g), col), 0.0)
+                    series = dp._population_counts(self.ds, fy, dim)
+                    for g, v in series.items():
+                        pops[(dim, g)] = float(v)
+                    if dim == "gender" and len(series):
+                        pops[ALL] = float(series.sum())
+                    for loc in localities:
+                        if dim == "locality":
+                            continue
+                        for g, v in dp._population_counts(local[loc], fy, dim).items():
+                            pops[(local_by(dim, loc), g)] = float(v)
+                for (row, stage), v in counts.items():
+                    c = col + (stage,)
+                    cells["n"][(row, c)] = v
+                    prev = PARTNER_DP_PREVIOUS.get(stage)
+                    if prev is not None:
+                        cells["previous"][(row, c)] = counts.get((row, prev), 0.0) - v
+                    if row in pops:
+                        cells["population"][(row, c)] = pops[row] - v
             grid = _build_grid(cells)
             grid.col_sums = []
-            if stage == "fte":  # the same children as first-time entrants: their cells stay as there
-                fte = self._mask()
-                fixed = np.zeros(grid.shape, dtype=bool)
-                for i, row in enumerate(grid.rows):
-                    for j, col in enumerate(grid.cols):
-                        fixed[i, j] = fte.get(("fte_count",) + row + col, False)
-                grid.fixed = fixed
+            ri = {r: n for n, r in enumerate(grid.rows)}
+            kids: dict = {}
+            for n, (by, g) in enumerate(grid.rows):
+                if by is None:
+                    continue
+                if "@" in by:
+                    dim, loc = by.split("@", 1)
+                    kids.setdefault(ri[("locality", loc)], []).append(n)  # groups within a locality
+                    kids.setdefault(("group", dim, g), []).append(n)  # a group's localities
+                else:
+                    kids.setdefault(("dim", by), []).append(n)
+            sums = []
+            for parent, members in kids.items():
+                if isinstance(parent, int):
+                    by_dim: dict = {}
+                    for m in members:
+                        by_dim.setdefault(grid.rows[m][0], []).append(m)
+                    sums += [(parent, ms) for ms in by_dim.values()]
+                elif parent[0] == "dim":
+                    sums.append((0, members))
+                elif (parent[1], parent[2]) in ri:
+                    sums.append((ri[(parent[1], parent[2])], members))
+            grid.row_sums = sums
+            try:  # the same children as first-time entrants: their hidden cells stay hidden
+                fte, missing = self._mask(), False
+            except Exception as exc:  # the indicators cannot be computed: first-time entrants stay hidden
+                log.warning("partner protection: the indicators failed (%s); first-time entrants hidden",
+                            type(exc).__name__)
+                fte, missing = {}, True
+            fixed = np.zeros(grid.shape, dtype=bool)
+            for i, row in enumerate(grid.rows):
+                for j, col in enumerate(grid.cols):
+                    if col[2] == "fte" and "@" not in str(row[0]):
+                        fixed[i, j] = fte.get(("fte_count",) + row + col[:2], missing)
+            grid.fixed = fixed
+            # what a cell costs follows its count of children (not the population minus it)
+            grid.cost = cell_costs(Grid(grid.rows, grid.cols, {"n": grid.values["n"]}, avoid_rows=grid.avoid_rows))
             mask = protect_grid(grid, self.threshold)
-            return {grid.rows[i] + grid.cols[j]: bool(mask[i, j])
+            return {(grid.cols[j][2],) + grid.rows[i] + grid.cols[j][:2]: bool(mask[i, j])
                     for i in range(len(grid.rows)) for j in range(len(grid.cols))}
 
-        return self._table_mask(("stage", stage), make)
+        return self._table_mask("dp-chain", make)
 
-    def protect_disproportionality(self, results: list) -> list:
+    def _stage_mask(self, stage: str) -> dict:
+        """{(by, group, start, end): hidden} for one stage (stages partners cannot see: everything hidden)."""
+        return self._table_mask(("stage", stage),
+                                lambda: {k[1:]: v for k, v in self._chain_mask().items() if k[0] == stage})
+
+    def protect_disproportionality(self, results: list, locality: str | None = None) -> list:
         """Disproportionality results for partners: a hidden count hides itself wherever it
         appears (events at its stage, base at the next), everything built on it, and every
         comparison at a stage whose reference group is hidden; shares are hidden when the
-        stage total is."""
+        stage total is. ``locality``: the results are of that locality's children (partners' drill-down:
+        a locality, then one more dimension)."""
         years = {period_key(p) for p in self.periods.years}
-        note = f"protected ({marker(self.threshold)})"
+        key = (lambda by: by) if locality is None else (lambda by: local_by(by, locality))
+        total = (None, None) if locality is None else ("locality", locality)
+        t = self.threshold
+
+        def note_of(r):  # <5 when the figure rests on a small count (its events, base or their difference)
+            comp = r.base - r.events if r.base_stage != "population" and None not in (r.base, r.events) else None
+            small = _is_small(r.events, t) or _is_small(comp, t) or (
+                r.base_stage != "population" and _is_small(r.base, t))
+            return primary_note(t) if small else secondary_note()
 
         def cell_hidden(stage, by, group, col):
             if stage == "population":
@@ -657,21 +1008,22 @@ class PartnerProtection:
         by_stage: dict = {}
         for r in results:
             col = (dt.date.fromisoformat(r.start), dt.date.fromisoformat(r.end))
-            outside = (col not in years or r.by not in PARTNER_DP_DIMENSIONS or "pooled" in (r.note or ""))
-            ev_h = outside or cell_hidden(r.stage, r.by, r.group, col)
-            base_h = outside or cell_hidden(r.base_stage, r.by, r.group, col)
+            outside = (col not in years or r.by not in PARTNER_DP_DIMENSIONS or "pooled" in (r.note or "")
+                       or (locality is not None and r.by == "locality"))
+            ev_h = outside or cell_hidden(r.stage, key(r.by), r.group, col)
+            base_h = outside or cell_hidden(r.base_stage, key(r.by), r.group, col)
             by_stage.setdefault((r.stage, r.base_stage, r.by, r.start), []).append((r, ev_h, base_h, outside, col))
         for (stage, base_stage, by, _), rows in by_stage.items():
             col = rows[0][4]
             outside = rows[0][3]
-            total_ev_h = outside or cell_hidden(stage, None, None, col)
-            total_base_h = outside or cell_hidden(base_stage, None, None, col)
+            total_ev_h = outside or cell_hidden(stage, *total, col)
+            total_base_h = outside or cell_hidden(base_stage, *total, col)
             ref_h = any((ev_h or base_h) for r, ev_h, base_h, _, _ in rows if r.is_reference)
             for r, ev_h, base_h, _, _ in rows:
                 if ev_h or base_h:
                     r = replace(r, events=None if ev_h else r.events, base=None if base_h else r.base, rate=None,
                                 rri=None, ci_low=None, ci_high=None, ci_method="", p_value=None, test="", flag="",
-                                expected=None, excess=None, suppressed=True, note=note)
+                                expected=None, excess=None, suppressed=True, note=note_of(r))
                 elif ref_h:
                     r = replace(r, rri=None, ci_low=None, ci_high=None, ci_method="", p_value=None, test="",
                                 flag="", expected=None, excess=None,
@@ -681,27 +1033,53 @@ class PartnerProtection:
                 out.append(r)
         return out
 
-    def composition(self, period, by: str) -> pd.DataFrame:
-        """Caseload against population by group, for partners (the caseload stage's protection)."""
+    def composition(self, period, by: str, locality: str | None = None) -> pd.DataFrame:
+        """Caseload against population by group, for partners (the caseload stage's protection), for the
+        whole service or within one ``locality``."""
         from . import disproportionality as dp
+        from .filters import Filters, apply_filters
 
-        comp = dp.composition(self.ds, period, "caseload", by)
+        ds = self.ds if locality is None else apply_filters(self.ds, Filters(locality=(locality,)))
+        comp = dp.composition(ds, period, "caseload", by)
         col = period_key(period)
-        ok = col in {period_key(p) for p in self.periods.years} and by in PARTNER_DP_DIMENSIONS
+        ok = (col in {period_key(p) for p in self.periods.years} and by in PARTNER_DP_DIMENSIONS
+              and not (locality is not None and by == "locality"))
         stage = self._stage_mask("caseload")
-        total_h = not ok or stage.get((None, None) + col, True)
-        rows = [not ok or stage.get((by, g) + col, True) for g in comp["group"]]
+        row_by = by if locality is None else local_by(by, locality)
+        total = (None, None) if locality is None else ("locality", locality)
+        total_h = not ok or stage.get(total + col, True)
+        rows = [not ok or stage.get((row_by, g) + col, True) for g in comp["group"]]
         return self._mark(comp, rows, ["children", "share_of_children_pct"],
                           all_hidden_cols=["share_of_children_pct"] if total_h else [])
 
 
 PARTNER_DP_DIMENSIONS = ("ethnicity", "gender", "age_band", "looked_after", "locality")
+#: The disproportionality stages partners see (the default chain, first-time entrants, and the caseload of
+#: the composition table), and the stage each one's "previous stage" base is.
+PARTNER_DP_STAGES = ("caseload", "outcomes", "substantive", "court", "custody", "fte")
+PARTNER_DP_PREVIOUS = {"substantive": "outcomes", "court": "substantive", "custody": "court"}
+#: The chains a partner can pick on the disproportionality page.
+PARTNER_DP_CHAINS = {"system": ("population", "outcomes", "substantive", "court", "custody"),
+                     "fte": ("population", "fte")}
+
+
+def local_by(dim: str, locality: str) -> str:
+    """The breakdown key of a dimension within one locality (partners' drill-down: locality, then one more)."""
+    return f"{dim}@{locality}"
 
 
 def _dp_groups(ds, dim: str) -> list[str]:
     from . import counting as k
 
     return k.group_values(dim, ds)
+
+
+def _as_float(v) -> float | None:
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return None if f != f else f
 
 
 def _as_text(v) -> str:
