@@ -1,6 +1,7 @@
 """The board pack: open the real .pptx and .pdf and check what the board reads."""
 from __future__ import annotations
 
+import html
 import io
 import re
 
@@ -220,7 +221,8 @@ def _app_rags(at) -> dict[str, str]:
     out = {}
     for line in table.splitlines()[2:]:
         cells = [c.strip() for c in line.strip("|").split(" | ")]
-        label = re.sub(r"\\(.)", r"\1", re.match(r"\[(.*)\]\(", cells[0]).group(1))
+        link = re.match(r"<a [^>]*>(.*)</a>", cells[0])  # the same-tab link to the indicator's detail
+        label = re.sub(r"\\(.)", r"\1", html.unescape(link.group(1)))
         rag = next((w for w in ("Green", "Amber", "Red") if w in cells[2]), None)
         out[label] = rag or ("hidden" if cells[2] == "not shown" else cells[2])
     return out
