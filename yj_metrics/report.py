@@ -30,7 +30,7 @@ from . import disproportionality as dp
 from . import indicators
 from .commentary import BoardNotes
 from .dataset import Dataset, age_on
-from .disclosure import PartnerProtection, marker
+from .disclosure import PartnerProtection, explanation, marker, marker_of_note
 from .filters import Filters, apply_filters
 from .narrative import clear_change, fmt, indicator_sentence
 from .periods import Period, financial_year, fmt_date, fy_start_year
@@ -122,7 +122,8 @@ def _protected(r) -> bool:
 
 
 def _marker_of(r) -> str:
-    return (r.note or "").split("protected (", 1)[-1].split(")", 1)[0]
+    """The engine's marker for a hidden figure: ``<5`` (a small count) or ``hidden`` (hidden to protect another)."""
+    return marker_of_note(r.note) or marker()
 
 
 def _value(r) -> str:
@@ -258,7 +259,7 @@ def _content(whole: Dataset, quarter: Period, settings: Settings, edition: str, 
         comp = prot.composition(fy, "ethnicity")
         for col in ("children", "share_of_children_pct", "share_of_population_pct"):
             comp[col] = pd.to_numeric(comp[col], errors="coerce")  # charts never carry a protected number
-    dp_rows = [[dp.STAGE_LABELS.get(r.stage, r.stage), r.group, marker(t) if r.events is None else f"{r.events:,.0f}",
+    dp_rows = [[dp.STAGE_LABELS.get(r.stage, r.stage), r.group, (marker_of_note(r.note, t) or marker(t)) if r.events is None else f"{r.events:,.0f}",
                 "–" if r.rate is None else f"{r.rate:.1f} {r.rate_unit}",
                 "reference" if r.is_reference else ("–" if r.rri is None else f"{r.rri:.2f}"),
                 "–" if r.ci_low is None or r.ci_high is None else f"{r.ci_low:.2f} to {r.ci_high:.2f}",
@@ -305,8 +306,7 @@ def _content(whole: Dataset, quarter: Period, settings: Settings, edition: str, 
               f"Outcomes outside ages 10-17 (not counted): {n(outside)}.",
               "Percentages count Unknown suitability as not suitable, as the YJB does."]
     if partner:
-        lines.append(f"'{marker(t)}' marks a protected figure: it rests on 1 to {t} children, or would let such a "
-                     "number be worked out from the figures around it.")
+        lines.append(explanation(t))
     title = f"{settings.service_name if settings.service_name != Settings().service_name else ds.service_name}"
     snap = f"snapshot #{ds.snapshot_id}" if ds.snapshot_id else (ds.file_name or "workbook")
     scope = filters.describe() if filters else WHOLE_SERVICE
