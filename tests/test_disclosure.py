@@ -393,3 +393,69 @@ def test_a_hidden_result_keeps_its_rag_only_where_the_band_gives_nothing_small_a
     secondary = _hide_result(res(44, 81), 4, s)  # hidden only to protect another figure
     assert secondary.note.startswith("protected") and marker_of_note(secondary.note) == "hidden"
     assert secondary.rag == "Red"  # 0 to 64 of 81 are Red: nothing small in that
+
+
+# ------------------------------------------------------------------ showing results again, family by family
+
+def _rank_determined(a: np.ndarray, k: int) -> bool:
+    """Independent of the engine: unknown k is fixed by A x = b iff adding the unit row e_k leaves A's rank
+    unchanged (e_k is in A's row space)."""
+    e = np.zeros((1, a.shape[1]))
+    e[0, k] = 1.0
+    return np.linalg.matrix_rank(np.vstack([a, e])) == np.linalg.matrix_rank(a)
+
+
+def test_a_result_is_shown_again_only_when_no_count_of_the_component_is_given_away():
+    """Treatment A (numerator 3 in Q1: small) out of children with a need N; need B is N out of orders ending O.
+    A and B share one protection (N is A's denominator and B's numerator), so the shared mask hides Q1-Q3 of
+    both, though B's counts are all large. Showing B again in a quarter reveals N there: with the year shown,
+    the first such quarter leaves N's other two quarters moving together, a second would fix the third. A's
+    small count stays hidden, and the reader (worked out here with every relation, numerator + complement =
+    denominator included) can fix no hidden count."""
+    from yj_metrics.disclosure import _show_again
+
+    rows, cols = [(None, None)], ["Q1", "Q2", "Q3", "FY"]
+    v = {"A|num": [3, 10, 10, 23], "A|comp": [7, 10, 15, 32], "N": [10, 20, 25, 55], "O": [40, 40, 45, 125]}
+    v["B|comp"] = [o - n for o, n in zip(v["O"], v["N"])]
+    grid = Grid(rows, cols, {f: np.array([x], dtype=float) for f, x in v.items()}, col_sums=[(3, [0, 1, 2])],
+                avoid_rows=(0,))
+    roles = {"A": {"num": "A|num", "comp": "A|comp", "den": "N"}, "B": {"num": "N", "comp": "B|comp", "den": "O"}}
+    comp_of = {f: "A|num" for f in ("A|num", "A|comp", "N", "B|comp")}
+    shared = np.array([[True, True, True, False]])
+    fam_mask = {f: shared for f in comp_of} | {"O": np.zeros((1, 4), dtype=bool)}
+    den_mask = {"N": np.zeros((1, 4), dtype=bool), "O": np.zeros((1, 4), dtype=bool)}
+
+    class R:  # the results the partner view holds: A and B in each quarter and the year
+        def __init__(self, ind, col):
+            self.indicator, self.by, self.group, self.start, self.end = ind, None, None, col, col
+
+    results = [R(i, c) for i in ("A", "B") for c in cols]
+    ci = {(c, c): n for n, c in enumerate(cols)}
+    out = _show_again(grid, roles, "A|num", comp_of, fam_mask, den_mask, {}, 4, results, {(None, None): 0}, ci)
+    masks = {f: out.get(f, fam_mask[f]) for f in fam_mask}
+    assert masks["A|num"][0, 0] and masks["A|comp"][0, 0]  # A rests on 3 in Q1: never shown
+    shown_b = [j for j in range(3) if not masks["N"][0, j]]
+    assert len(shown_b) == 1, "B can be shown in one quarter, not two (the third would follow from the year)"
+
+    # the reader's position, worked out here with every relation, including across families
+    fams = list(v)
+    unknown = [(f, j) for f in fams for j in range(4) if masks[f][0, j]]
+    idx = {u: n for n, u in enumerate(unknown)}
+    eqs = []
+    for f in fams:  # quarters add up to the year
+        row = np.zeros(len(unknown))
+        for j, c in ((0, 1), (1, 1), (2, 1), (3, -1)):
+            if (f, j) in idx:
+                row[idx[(f, j)]] = c
+        eqs.append(row)
+    for num, comp, den in (("A|num", "A|comp", "N"), ("N", "B|comp", "O")):
+        for j in range(4):
+            row = np.zeros(len(unknown))
+            for f, c in ((num, 1), (comp, 1), (den, -1)):
+                if (f, j) in idx:
+                    row[idx[(f, j)]] = c
+            eqs.append(row)
+    a = np.array(eqs)
+    fixed = [u for u in unknown if _rank_determined(a, idx[u])]
+    assert fixed == [], f"the reader can work out {fixed}"
+    assert ("A|num", 0) in unknown

@@ -162,3 +162,31 @@ def test_a_boards_local_server_does_not_warm_the_partner_view(store_url, monkeyp
     assert len(counted_scorecards) == 1  # the board's scorecards; none for partners
     monkeypatch.setenv("YJ_ROLE", "partner")
     assert auth.partners_may_come()
+
+
+@pytest.mark.parametrize("role", ["board", "partner"])
+def test_warm_up_prepares_each_indicators_detail_as_the_scorecard_opens_it(store_url, monkeypatch, role):
+    """After the warm-up, opening any headline indicator from the scorecard (KPI detail for the reporting
+    quarter) computes nothing: its figure, its last 8 quarters and its first breakdown are in the cache."""
+    from streamlit.testing.v1 import AppTest
+
+    from ui import data
+    from yj_metrics.disclosure import NOT_FOR_PARTNERS
+    from yj_metrics.indicators import HEADLINE
+
+    monkeypatch.setenv("YJ_ROLE", role)
+    snapshot = data.get_store().latest().id
+    settings_json = data._settings_json(store_url)
+    quarters = data.default_quarters(data._dataset(store_url, snapshot))
+    if role == "partner":
+        data._protection(store_url, snapshot, settings_json).prepare()
+    data.warm_details(store_url, snapshot, quarters[-1], settings_json, role == "partner")
+    opened = [i for i in HEADLINE if role != "partner" or i not in NOT_FOR_PARTNERS]
+    for ind in (opened[0], opened[len(opened) // 2], opened[-1]):
+        before = dict(data.COMPUTED)
+        at = AppTest.from_file(str(ROOT / "pages" / "kpi_detail.py"), default_timeout=300)
+        at.query_params["indicator"] = ind
+        at.run()
+        assert not at.exception, at.exception
+        assert at.selectbox(key="detail_select").value == ind
+        assert dict(data.COMPUTED) == before, f"{ind}: computed {dict(data.COMPUTED)} after {before}"

@@ -61,8 +61,18 @@ def live_dataset(filters: Filters | None = None) -> Dataset:
 @st.cache_resource(show_spinner="Preparing the protected partner view...", max_entries=4)
 def _protection(url: str, snapshot_id: int, settings_json: str) -> PartnerProtection:
     """One protection per snapshot and settings, shared by every partner session (its masks are
-    computed once, over every view a partner can open)."""
-    return PartnerProtection(_dataset(url, snapshot_id), Settings.from_json(settings_json))
+    computed once, over every view a partner can open). It is kept in the store when computed, so a
+    restarted server reads it there instead of computing it again."""
+    prot = PartnerProtection(_dataset(url, snapshot_id), Settings.from_json(settings_json))
+    store = _store(url)
+    try:
+        kept = store.kept_protection(snapshot_id, prot.identity)
+    except Exception as exc:  # reading it is an economy: compute it instead
+        log.warning("cannot read the kept partner protection: %s", type(exc).__name__)
+        kept = None
+    if kept is None or not prot.restore(kept):
+        prot.on_ready = lambda p: store.keep_protection(snapshot_id, p.identity, p.dump())
+    return prot
 
 
 def protection() -> PartnerProtection:
@@ -145,6 +155,31 @@ def warm_default_view(url: str, snapshot_id: int, partners: bool = True) -> None
     if partners:
         _protection(url, snapshot_id, settings_json).prepare()
         _scorecards(url, snapshot_id, quarters, Filters(), settings_json, True)
+    warm_details(url, snapshot_id, quarters[-1], settings_json, False)
+    if partners:
+        warm_details(url, snapshot_id, quarters[-1], settings_json, True)
+
+
+def warm_details(url: str, snapshot_id: int, quarter: Period, settings_json: str, partner: bool) -> None:
+    """What KPI detail computes when an indicator is opened from the scorecard of ``quarter`` (as
+    ``pages/kpi_detail.py`` asks for it, so the same cache entries): the figure, the last 8 quarters and the
+    first breakdown, for every headline indicator (a partner's breakdown is by financial year)."""
+    from yj_metrics.counting import BREAKDOWN_LABELS
+    from yj_metrics.disclosure import NOT_FOR_PARTNERS
+    from yj_metrics.indicators import HEADLINE, reporting_period, supported_breakdowns
+    from yj_metrics.periods import financial_year, fy_start_year, last_quarters
+
+    for ind in HEADLINE:
+        if partner and ind in NOT_FOR_PARTNERS:
+            continue
+        read = reporting_period(ind, quarter)
+        _compute(url, snapshot_id, read, Filters(), (ind,), None, settings_json, partner)
+        periods = tuple(reporting_period(ind, q) for q in last_quarters(quarter, 8))
+        _trend(url, snapshot_id, ind, periods, Filters(), settings_json, partner)
+        dims = [b for b in supported_breakdowns(ind) if b in BREAKDOWN_LABELS]
+        if dims:
+            by_period = financial_year(fy_start_year(read.end)) if partner and read.kind != "financial_year" else read
+            _compute(url, snapshot_id, by_period, Filters(), (ind,), dims[0], settings_json, partner)
 
 
 def _warm(url: str, snapshot_id: int, partners: bool) -> None:
@@ -226,8 +261,13 @@ def scorecard_trend(indicator: str, quarter: Period, filters: Filters, n: int = 
                             suppressed_view(), n)
 
 
+#: how many times each cached figure was computed (not read from the cache): for tests and benchmarks
+COMPUTED: "collections.Counter[str]" = __import__("collections").Counter()
+
+
 @st.cache_data(show_spinner=False, max_entries=512)
 def _compute(url, snapshot_id, period: Period, filters: Filters, ids: tuple | None, by, settings_json, partner):
+    COMPUTED["compute"] += 1
     ds = _filtered(url, snapshot_id, _guard(partner, filters))
     s = Settings.from_json(settings_json)
     res = indicators.compute(ds, period, list(ids) if ids else None, by, s)
@@ -242,6 +282,7 @@ def compute(period: Period, filters: Filters, ids=None, by=None):
 
 @st.cache_data(show_spinner=False, max_entries=256)
 def _trend(url, snapshot_id, indicator, periods: tuple, filters, settings_json, partner):
+    COMPUTED["trend"] += 1
     ds = _filtered(url, snapshot_id, _guard(partner, filters))
     s = Settings.from_json(settings_json)
     res = indicators.trend(ds, indicator, list(periods), s)

@@ -207,6 +207,51 @@ def cmd_load(args) -> int:
     return 1 if report.errors else 0
 
 
+def _partner_protection(ds, settings, store):
+    """The partner protection of the data: the one kept in the database for a stored snapshot (see ``protect``),
+    else computed here."""
+    from .disclosure import PartnerProtection
+
+    prot = PartnerProtection(ds, settings)
+    if store is not None and ds.snapshot_id is not None:
+        kept = store.kept_protection(ds.snapshot_id, prot.identity)
+        if kept is not None:
+            prot.restore(kept)
+    return prot
+
+
+def cmd_protect(args) -> int:
+    """Compute the partner view's protection of the live snapshot and keep it in the database, where the app
+    reads it instead of computing it (run by ``scripts/run_app.sh`` before the server starts when partners can
+    come, so the first partner after a restart does not wait). Already kept: nothing to do."""
+    import time
+
+    from .disclosure import PartnerProtection
+    from .store import Store
+
+    store = Store(args.db)
+    if args.demo_if_empty and store.latest() is None:
+        store.ensure_demo()
+    info = store.latest()
+    if info is None:
+        raise UserError("The database has no snapshot: load a workbook first (`load WORKBOOK`).")
+    prot = PartnerProtection(store.dataset(info.id), store.get_settings())
+    kept = store.kept_protection(info.id, prot.identity)
+    if kept is not None and prot.restore(kept):
+        print(f"The partner view of snapshot {info.id} is already prepared.")
+        return 0
+    print(f"Preparing the partner view of snapshot {info.id} (once per snapshot and settings)...", flush=True)
+    t0 = time.perf_counter()
+    prot.prepare()
+    seconds = time.perf_counter() - t0
+    if store.read_only:
+        print(f"Prepared in {seconds:.0f} s, but the database is read-only: the app will compute it again.")
+        return 0
+    store.keep_protection(info.id, prot.identity, prot.dump())
+    print(f"Prepared in {seconds:.0f} s and kept in the database: partners' pages read it.")
+    return 0
+
+
 def _saved_mapping_for(store, raw, name: str):
     """The service's saved mapping that recognises this export (the Upload page's rule), or None for a
     workbook in our layout or one no saved mapping recognises; or exit code 1 when it holds codes the mapping
@@ -418,9 +463,7 @@ def cmd_kpis(args) -> int:
             raise UserError(f"Unknown indicator(s) {', '.join(unknown)}; known: {', '.join(indicators.INDICATORS)}.")
     results = indicators.compute(ds, period, args.indicator or None, args.by, settings)
     if args.suppress:  # exactly what a partner sees (a period or view outside the partner grid is hidden)
-        from .disclosure import PartnerProtection
-
-        results = PartnerProtection(ds, settings).protect_results(results)
+        results = _partner_protection(ds, settings, store).protect_results(results)
     if args.json:
         print(json.dumps([r.to_dict() for r in results], indent=2, default=str))
         return 0
@@ -445,10 +488,10 @@ def cmd_disproportionality(args) -> int:
     else:
         results = dp.stage_table(ds, period, args.by, args.reference, pool_years=args.pool_years, base=args.base)
     if args.suppress:  # the partner view: financial years, one dimension, counts protected
-        from .disclosure import PartnerProtection, marker
+        from .disclosure import marker
 
         settings = store.get_settings() if store else None
-        prot = PartnerProtection(ds, settings)
+        prot = _partner_protection(ds, settings, store)
         results = prot.protect_disproportionality(results)
     if args.json:
         print(json.dumps([r.to_dict() for r in results], indent=2, default=str))
@@ -602,6 +645,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--loaded-by", default="cli")
     p.add_argument("--json", action="store_true")
     p.set_defaults(fn=cmd_load)
+
+    p = sub.add_parser("protect", help="compute the partner view's protection of the live snapshot and keep it "
+                                       "in the database (the app reads it: partners do not wait after a restart)")
+    p.add_argument("--db", default=None)
+    p.add_argument("--demo-if-empty", action="store_true",
+                   help="load the demo service first when the database is empty (as the app does)")
+    p.set_defaults(fn=cmd_protect)
 
     p = sub.add_parser("snapshots", help="list stored snapshots, newest (live) first")
     p.add_argument("--db", default=None)

@@ -666,6 +666,19 @@ def _protect_all(ds, periods, settings, threshold, progress: Progress | None = N
             if progress is not None:
                 progress.step(0.7 + 0.2 * len(masks) / max(1, len(set(comp_of.values()))),
                               "Choosing the figures to hide")
+        # 3. a component shares one mask over its families, which hides more than each result needs: show
+        # again each hidden result whose own counts are not small, if the audit of every relation of the
+        # component (each family's sums, and numerator + complement = denominator) still gives nothing away
+        fam_mask = {f: masks[root] for f, root in comp_of.items()}
+        for d in dens:
+            fam_mask.setdefault(d, den_mask[d])
+        known = {}
+        for name, col in synthetic.items():
+            known.setdefault(name.rsplit("@", 1)[0], set()).add((0, ci[col]))
+        for root in sorted(set(comp_of.values())):
+            fam_mask.update(_show_again(grid, roles, root, comp_of, fam_mask, den_mask, known, threshold, main, ri, ci))
+            if progress is not None:
+                progress.step(0.9, "Showing again what need not be hidden")
         for (row, col) in table_cells.get("disposals", {}):
             if row != ALL:
                 hidden[("disposal_table",) + row + col] = bool(
@@ -677,8 +690,132 @@ def _protect_all(ds, periods, settings, threshold, progress: Progress | None = N
             if r.indicator in NOT_PERSONAL or rs is None:
                 hidden[key] = r.indicator not in NOT_PERSONAL
                 continue
-            hidden[key] = bool(masks[comp_of[rs["num"]]][ri[(r.by, r.group)], ci[key[3:]]])
+            cell = (ri[(r.by, r.group)], ci[key[3:]])
+            hidden[key] = any(bool(fam_mask[f][cell]) for f in (rs["num"], rs.get("comp"), rs.get("den"))
+                              if f is not None and f in fam_mask)
     return hidden
+
+
+def _show_again(grid: Grid, roles: dict, root: str, comp_of: dict, fam_mask: dict, den_mask: dict, known: dict,
+                threshold: int, results: list, ri: dict, ci: dict) -> dict:
+    """Per-family masks for one component, starting from its shared mask: each hidden result (whole service
+    first) whose numerator and complement are not small and whose denominator is shown is shown again when the
+    audit still passes. The audit is over every family of the component and the denominators they use, with
+    every relation a reader has: each family's sums (groups to the whole, quarters to the year) and, for each
+    proportion, numerator + complement = denominator. It passes when no hidden non-zero count becomes exactly
+    determined that was not before (and hidden zeros count as known, as in :func:`determined_by_family`).
+    Returns {family: mask} for the families changed."""
+    from scipy.sparse import coo_matrix
+
+    members = sorted(f for f, r in comp_of.items() if r == root)
+    inds = [(i, rs) for i, rs in roles.items() if rs.get("num") in members]
+    fams = sorted(set(members) | {rs["den"] for _, rs in inds if "den" in rs})
+    masks = {f: fam_mask[f].copy() for f in fams}
+    # the variables: hidden, non-zero, not known from elsewhere
+    var: dict = {}
+    for f in fams:
+        vals = grid.values[f]
+        for i, j in np.argwhere(masks[f] & ~np.isnan(vals)):
+            if vals[i, j] != 0 and (int(i), int(j)) not in known.get(f, ()):
+                var[(f, int(i), int(j))] = len(var)
+    if not var:
+        return {}
+    rows, cols, data = [], [], []
+    r = 0
+    for f in fams:
+        for line in grid.lines(f):
+            terms = [(var[(f, i, j)], c) for i, j, c in line if (f, i, j) in var]
+            if terms:
+                for n, c in terms:
+                    rows.append(r), cols.append(n), data.append(c)
+                r += 1
+    for _, rs in inds:
+        if "comp" not in rs or "den" not in rs:
+            continue
+        both = (~np.isnan(grid.values[rs["num"]]) & ~np.isnan(grid.values[rs["comp"]])
+                & ~np.isnan(grid.values[rs["den"]]))
+        for i, j in np.argwhere(both):
+            terms = [(var[(f, int(i), int(j))], c) for f, c in ((rs["num"], 1.0), (rs["comp"], 1.0), (rs["den"], -1.0))
+                     if (f, int(i), int(j)) in var]
+            if terms:
+                for n, c in terms:
+                    rows.append(r), cols.append(n), data.append(c)
+                r += 1
+    a = coo_matrix((data, (rows, cols)), shape=(max(r, 1), len(var))).tocsr()
+    # independent sets of variables (linked by no relation) are solved on their own
+    parent = list(range(len(var)))
+
+    def find(x):
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for k in range(a.shape[0]):
+        idx = a.indices[a.indptr[k]:a.indptr[k + 1]]
+        for n in idx[1:]:
+            parent[find(int(n))] = find(int(idx[0]))
+    sets: dict = {}
+    for n in range(len(var)):
+        sets.setdefault(find(n), []).append(n)
+    where = {}  # variable -> (set root, position)
+    basis = {}
+    for s_root, nodes in sets.items():
+        sub = a[:, nodes]
+        used = np.unique(sub.nonzero()[0])
+        dense = sub[used, :].toarray() if len(used) else np.zeros((0, len(nodes)))
+        basis[s_root] = null_space(dense) if len(used) else np.eye(len(nodes))
+        for k, n in enumerate(nodes):
+            where[n] = (s_root, k)
+
+    def determined(s_root):
+        b = basis[s_root]
+        return np.all(np.abs(b) < 1e-7, axis=1) if b.size else np.ones(b.shape[0], dtype=bool)
+
+    shown: set = set()
+    candidates = sorted({(ri[(x.by, x.group)], ci[_result_key(x)[3:]], x.indicator) for x in results
+                         if x.indicator in dict(inds)}, key=lambda c: (c[0] != 0, c[1], c[0], c[2]))
+    for i, j, ind in candidates:
+        rs = roles[ind]
+        own = [rs["num"]] + [rs[p] for p in ("comp",) if p in rs]
+        den = rs.get("den")
+        if not any(masks[f][i, j] for f in own):
+            continue  # shown already
+        if den is not None and masks[den][i, j]:
+            continue  # its denominator is hidden: so is the result
+        if any(den_mask.get(f) is not None and den_mask[f][i, j] for f in own):
+            continue  # a count that is another figure's protected denominator
+        if any(_small(grid.values[f][i, j], threshold) for f in own):
+            continue  # rests on a small count itself
+        reveal = [var[(f, i, j)] for f in own if (f, i, j) in var]
+        by_set: dict = {}
+        for n in reveal:
+            by_set.setdefault(where[n][0], []).append(where[n][1])
+        trial = {}
+        ok = True
+        for s_root, pos in by_set.items():
+            b = basis[s_root]
+            before = determined(s_root)
+            if b.size:
+                keep = null_space(b[pos, :])
+                nb = b @ keep if keep.size else np.zeros((b.shape[0], 0))
+            else:
+                nb = b
+            after = np.all(np.abs(nb) < 1e-7, axis=1) if nb.size else np.ones(b.shape[0], dtype=bool)
+            fresh = after & ~before
+            fresh[pos] = False
+            fresh[[k for k, n in enumerate(sets[s_root]) if n in shown]] = False
+            if fresh.any():
+                ok = False
+                break
+            trial[s_root] = nb
+        if not ok:
+            continue
+        basis.update(trial)
+        shown.update(reveal)
+        for f in own:
+            masks[f][i, j] = False
+    return {f: m for f, m in masks.items() if f in members}
 
 
 def _disposal_table_cells(ds, periods: PartnerPeriods) -> dict[str, dict]:
@@ -702,6 +839,79 @@ def _protect_table(cells: dict[str, dict], threshold: int, relations: bool = Tru
     return grid, protect_grid(grid, threshold)
 
 
+#: the layout of :meth:`PartnerProtection.dump` (a change makes every kept protection be computed again)
+KEPT_FORMAT = 1
+
+
+def _code_digest() -> str:
+    """SHA-256 of this package's Python sources: a kept protection is only reused by the code that made it."""
+    import hashlib
+    from pathlib import Path
+
+    global _CODE_DIGEST
+    if _CODE_DIGEST is None:
+        h = hashlib.sha256()
+        for path in sorted(Path(__file__).parent.glob("*.py")):
+            h.update(path.name.encode() + b"\0" + path.read_bytes())
+        _CODE_DIGEST = h.hexdigest()
+    return _CODE_DIGEST
+
+
+_CODE_DIGEST: str | None = None
+
+
+def _missing():
+    raise KeyError("not computed")
+
+
+def _encode_value(v):
+    """A mask key's part as JSON: dates and tuples tagged, so that decoding gives equal (and equally hashed)
+    keys."""
+    if isinstance(v, tuple):
+        return {"t": [_encode_value(x) for x in v]}
+    if isinstance(v, pd.Timestamp):
+        return {"ts": v.isoformat()}
+    if isinstance(v, dt.datetime):
+        return {"dt": v.isoformat()}
+    if isinstance(v, dt.date):
+        return {"d": v.isoformat()}
+    if isinstance(v, (np.integer,)):
+        return int(v)
+    if isinstance(v, (np.floating,)):
+        return float(v)
+    if v is None or isinstance(v, (str, int, float, bool)):
+        return v
+    raise TypeError(f"cannot keep a mask key part of type {type(v).__name__}")
+
+
+def _decode_value(v):
+    if isinstance(v, dict):
+        (tag, x), = v.items()
+        if tag == "t":
+            return tuple(_decode_value(i) for i in x)
+        if tag == "ts":
+            return pd.Timestamp(x)
+        if tag == "dt":
+            return dt.datetime.fromisoformat(x)
+        if tag == "d":
+            return dt.date.fromisoformat(x)
+        raise ValueError(f"unknown tag {tag!r}")
+    return v
+
+
+def _encode_mask(mask: dict) -> list:
+    return [[_encode_value(k), bool(h)] for k, h in mask.items()]
+
+
+def _decode_mask(rows: list) -> dict:
+    out = {}
+    for k, h in rows:
+        if not isinstance(h, bool):
+            raise ValueError("a mask value is not true or false")
+        out[_decode_value(k)] = h
+    return out
+
+
 class PartnerProtection:
     """The partner view of one snapshot: masks computed once per calculation, over the whole
     partner grid, and looked up for every figure shown (``protect_results`` and friends)."""
@@ -714,6 +924,8 @@ class PartnerProtection:
         self.threshold = int(self.settings.suppression_threshold)
         self.periods = partner_periods(ds.covers, max_quarters)
         self.progress = Progress()
+        #: called with this protection once :meth:`prepare` has finished (the app keeps it in the store)
+        self.on_ready = None
 
     def ready(self) -> bool:
         """True when :meth:`prepare` has finished: every partner figure is a look-up."""
@@ -732,7 +944,73 @@ class PartnerProtection:
             self.ete_status_table(last)
         self.progress.step(1.0, "Ready")
         self.progress.done = True
+        if self.on_ready is not None:
+            try:
+                self.on_ready(self)
+            except Exception as exc:  # keeping it is an economy: the protection itself is ready
+                log.warning("keeping the partner protection failed: %s", type(exc).__name__)
         return self
+
+    # ----------------------------------------------------------------- kept across restarts
+    #: the masks :meth:`dump` writes (the per-stage masks are cut from ``dp-chain`` when asked for)
+    _KEPT_TABLES = ("dp-chain", "remands", "ete_status")
+
+    @property
+    def identity(self) -> str:
+        """What the masks depend on besides the snapshot's rows, as a SHA-256: the partner periods, the
+        threshold, the settings and this package's code (an upgrade computes the protection again)."""
+        import hashlib
+        import json
+
+        body = json.dumps({"format": KEPT_FORMAT, "code": _code_digest(), "threshold": self.threshold,
+                           "settings": self.settings.to_json(),
+                           "periods": [[p.start.isoformat(), p.end.isoformat()] for p in self.periods.all]},
+                          sort_keys=True)
+        return hashlib.sha256(body.encode()).hexdigest()
+
+    def dump(self) -> bytes:
+        """Every mask of the finished protection, as compressed JSON (no figures: only which cells are
+        hidden), for :meth:`restore` after a restart."""
+        import json
+        import zlib
+
+        if not self.ready():
+            raise RuntimeError("the partner protection is not ready yet")
+        tables = {name: _encode_mask(self._table_mask(name, _missing)) for name in self._KEPT_TABLES
+                  if self._has_table_mask(name)}
+        body = {"format": KEPT_FORMAT, "identity": self.identity, "indicators": _encode_mask(self._mask()),
+                "tables": tables}
+        return zlib.compress(json.dumps(body, separators=(",", ":")).encode(), 6)
+
+    def restore(self, data: bytes) -> bool:
+        """Take the masks from :meth:`dump` (of the same snapshot) instead of computing them; True when they
+        were taken. Anything else (another identity, a damaged body) is refused and computed afresh."""
+        import json
+        import zlib
+
+        try:
+            body = json.loads(zlib.decompress(data))
+            if body.get("format") != KEPT_FORMAT or body.get("identity") != self.identity:
+                return False
+            indicators = _decode_mask(body["indicators"])
+            tables = {name: _decode_mask(m) for name, m in body["tables"].items() if name in self._KEPT_TABLES}
+        except Exception as exc:
+            log.warning("a kept partner protection could not be read (%s): computing it again", type(exc).__name__)
+            return False
+        if set(tables) != set(self._KEPT_TABLES) and self.periods.quarters:
+            return False
+        self.ds.memo(self._mask_key(), lambda: indicators)
+        for name, mask in tables.items():
+            self._table_mask(name, lambda m=mask: m)
+        self.progress.step(1.0, "Ready")
+        self.progress.done = True
+        return True
+
+    def _mask_key(self) -> tuple:
+        return ("disclosure", self.periods, self.threshold, self.settings.to_json())
+
+    def _has_table_mask(self, name: str) -> bool:
+        return ("disclosure-table", name, self.periods, self.threshold, self.settings.to_json()) in self.ds._memo
 
     def prepare_in_background(self) -> None:
         """Start :meth:`prepare` in a thread, once (a failure is kept in ``progress.error``)."""
@@ -755,7 +1033,7 @@ class PartnerProtection:
     # ----------------------------------------------------------------- indicators
     def _mask(self) -> dict:
         """The protection of every indicator (computed once per dataset, over the whole partner grid)."""
-        return self.ds.memo(("disclosure", self.periods, self.threshold, self.settings.to_json()),
+        return self.ds.memo(self._mask_key(),
                             lambda: _protect_all(self.ds, self.periods, self.settings, self.threshold, self.progress))
 
     def is_hidden(self, r) -> bool:

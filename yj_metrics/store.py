@@ -164,8 +164,15 @@ sheet_sources = sa.Table(  # where each sheet of a snapshot came from: its uploa
     sa.Column("kept", sa.Boolean, nullable=False, default=False),  # kept from the live snapshot before
     sa.Column("rows", sa.Integer, nullable=False, default=0),
 )
+partner_protection = sa.Table(  # which cells partners may see, computed once per snapshot (no figures)
+    "partner_protection", metadata,
+    sa.Column("snapshot_id", sa.Integer, sa.ForeignKey("snapshots.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("identity", sa.String(64), primary_key=True),  # PartnerProtection.identity: settings, code
+    sa.Column("body", sa.LargeBinary, nullable=False),      # PartnerProtection.dump(): compressed masks
+    sa.Column("computed_at", sa.DateTime(timezone=True), nullable=False),
+)
 #: tables a read-only database made by an older version may lack (read as empty)
-_OPTIONAL_TABLES = {"commentary", "actions", "export_mappings", "sheet_sources"}
+_OPTIONAL_TABLES = {"commentary", "actions", "export_mappings", "sheet_sources", "partner_protection"}
 #: the sheets a service may upload on their own (in the template's layout), kept across monthly exports
 #: that lack them: Victims, Remands, Board_attendance, Population, Benchmarks
 OWN_SHEETS = tuple(spec.name for spec in c.SHEETS if not spec.required)
@@ -384,6 +391,7 @@ class Store:
         self._has_notes = True
         self._has_mappings = True
         self._has_sources = True
+        self._has_protection = True
 
     @staticmethod
     def _read_only_sqlite(path: Path, kwargs: dict) -> sa.engine.Engine:
@@ -424,6 +432,7 @@ class Store:
         self._has_notes = {"commentary", "actions"} <= tables
         self._has_mappings = "export_mappings" in tables
         self._has_sources = "sheet_sources" in tables
+        self._has_protection = "partner_protection" in tables
 
     def _add_commit_seq(self) -> None:
         """Databases made before ``commit_seq`` get the column; their snapshots keep their id order."""
@@ -775,6 +784,33 @@ class Store:
                                    "file_name": target.file_name}, sort_keys=True),
                 **{k: who.get(k) or "" for k in ("subject", "email", "role", "organisation", "service")}))
         return self.snapshot(snapshot_id)
+
+    # ------------------------------------------------------------------ partner protection
+
+    def kept_protection(self, snapshot_id: int, identity: str) -> bytes | None:
+        """The partner protection kept for a snapshot (``PartnerProtection.dump``), or None."""
+        if not self._has_protection:
+            return None
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(partner_protection.c.body).where(
+                partner_protection.c.snapshot_id == snapshot_id,
+                partner_protection.c.identity == identity)).scalar()
+
+    def keep_protection(self, snapshot_id: int, identity: str, body: bytes) -> bool:
+        """Keep a snapshot's partner protection, so that a restart reads it instead of computing it; older
+        ones of the snapshot (other settings or code) are dropped. False on a read-only database."""
+        if self.read_only:
+            return False
+        try:
+            with self.engine.begin() as conn:
+                if conn.execute(sa.select(snapshots.c.id).where(snapshots.c.id == snapshot_id)).scalar() is None:
+                    return False  # the snapshot is gone (a failed load): nothing to keep
+                conn.execute(partner_protection.delete().where(partner_protection.c.snapshot_id == snapshot_id))
+                conn.execute(partner_protection.insert().values(snapshot_id=snapshot_id, identity=identity,
+                                                                body=body, computed_at=_now()))
+        except sa.exc.IntegrityError:  # another process kept the same protection at the same moment
+            return False
+        return True
 
     # ------------------------------------------------------------------ settings
 
