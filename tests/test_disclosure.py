@@ -358,8 +358,9 @@ def test_markers_are_honest(demo600):
 
 def test_whole_service_headlines_are_shown_when_nothing_small_rests_on_them(demo600):
     """Over-hiding: most whole-service cells that do not rest on 1 to 4 themselves are shown (secondary
-    protection picks breakdown cells first). On this small demo (600 children) at least 75%; the issue's
-    90% target is for the default demo, measured by benchmarks/bench_partner.py (88.7%; before: 38%)."""
+    protection picks breakdown cells first, then results are shown again family by family). On this small
+    demo (600 children) at least 80% (83% measured); the issue's 90% target is for the default demo, measured
+    by benchmarks/bench_partner.py (90.6%; 88.7% with one mask per group of measures; before: 38%)."""
     from yj_metrics.disclosure import NOT_FOR_PARTNERS, NOT_PERSONAL, _view_set, is_primary
 
     prot = PartnerProtection(demo600)
@@ -367,7 +368,7 @@ def test_whole_service_headlines_are_shown_when_nothing_small_rests_on_them(demo
              if r.by is None and r.numerator is not None and r.indicator not in NOT_PERSONAL + NOT_FOR_PARTNERS
              and not is_primary(r, 4)]
     shown = sum(not prot.is_hidden(r) for r in cells)
-    assert len(cells) > 300 and shown / len(cells) >= 0.75, shown / len(cells)
+    assert len(cells) > 300 and shown / len(cells) >= 0.80, shown / len(cells)
 
 
 def test_a_hidden_result_keeps_its_rag_only_where_the_band_gives_nothing_small_away():
