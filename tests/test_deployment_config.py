@@ -60,6 +60,14 @@ def test_run_app_binds_to_localhost_only_in_local_mode(tmp_path):
     signed = run()
     assert "ARGS: -m streamlit run app.py --server.port 8600" in signed.stdout
     assert "--server.address" not in signed.stdout
+    # partners can come: their protected view is prepared before the server starts (not for a local manager)
+    assert signed.stdout.index("ARGS: -m yj_metrics protect --demo-if-empty") < signed.stdout.index("streamlit")
+    assert "yj_metrics protect" not in local.stdout
+    (root / ".streamlit" / "secrets.toml").unlink()
+    partner = subprocess.run(["bash", str(root / "scripts" / "run_app.sh")], capture_output=True, text=True,
+                             env={**os.environ, "YJ_ROLE": " Partner "})
+    assert "ARGS: -m yj_metrics protect --demo-if-empty" in partner.stdout
+    assert "--server.address 127.0.0.1" in partner.stdout
 
 
 def test_streamlit_reads_the_settings_that_spare_a_crowd_per_run_housekeeping():

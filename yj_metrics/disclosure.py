@@ -33,11 +33,21 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
-from scipy.linalg import null_space
+from scipy.linalg import LinAlgError
+from scipy.linalg import null_space as _null_space
 
 from .periods import Period, financial_year, fy_start_year, quarter_of, reporting_quarter, rolling_year
 
 DEFAULT_THRESHOLD = 4
+
+
+def null_space(a):
+    """``scipy.linalg.null_space``, with LAPACK's steadier SVD driver when the default does not converge
+    (it happens on a few ill-conditioned systems)."""
+    try:
+        return _null_space(a)
+    except LinAlgError:
+        return _null_space(a, lapack_driver="gesvd")
 log = logging.getLogger(__name__)
 ALL = (None, None)  # the whole-service row
 _TOL = 1e-9
