@@ -25,26 +25,17 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.linalg import LinAlgError
-from scipy.linalg import null_space as _null_space
 from scipy.optimize import linprog
 
 from yj_metrics import disproportionality as dp
 from yj_metrics import indicators
+from yj_metrics.disclosure import null_space  # the SVD with its fallback driver: numerics, not the protection
 from yj_metrics.disclosure import (NOT_FOR_PARTNERS, NOT_PERSONAL, PARTNER_DIMENSIONS, PARTNER_DP_CHAINS,
                                    PARTNER_DP_DIMENSIONS, PartnerProtection, partner_periods)
 from yj_metrics.indicators import REOFFENDING_INDICATORS, ROLLING_YEAR_INDICATORS
 
 PUBLIC = ("per 100,000", "per 1,000", "per 10,000", "per worker")
 
-
-def null_space(a):
-    """``scipy.linalg.null_space``, with LAPACK's steadier SVD driver when the default does not converge
-    (it happens on a few ill-conditioned systems)."""
-    try:
-        return _null_space(a)
-    except LinAlgError:
-        return _null_space(a, lapack_driver="gesvd")
 
 
 @dataclass

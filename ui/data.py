@@ -1,6 +1,7 @@
 """Cached access to the store and the calculations, keyed on snapshot id, period and filters."""
 from __future__ import annotations
 
+import collections
 import logging
 import os
 import threading
@@ -262,7 +263,7 @@ def scorecard_trend(indicator: str, quarter: Period, filters: Filters, n: int = 
 
 
 #: how many times each cached figure was computed (not read from the cache): for tests and benchmarks
-COMPUTED: "collections.Counter[str]" = __import__("collections").Counter()
+COMPUTED: collections.Counter = collections.Counter()
 
 
 @st.cache_data(show_spinner=False, max_entries=512)
