@@ -48,6 +48,8 @@ class Knowledge:
     hidden: set = field(default_factory=set)      # cells the partner was not shown
     relations: list = field(default_factory=list)  # [(cell, coefficient), ...] summing to 0
     targets: set = field(default_factory=set)     # hidden cells that are counts of children 1..t
+    small: set = field(default_factory=set)       # hidden cells whose marker says 1..t (a count's own '<5')
+    not_small: set = field(default_factory=set)   # hidden cells whose marker says 0 or more than t ('hidden')
 
     def add(self, cell, true_value, shown_value, target: bool = True, threshold: int = 4):
         if true_value is None or (isinstance(true_value, float) and math.isnan(true_value)):
@@ -94,6 +96,7 @@ def gather(ds, settings, max_quarters: int = 40) -> Knowledge:
             if by is not None and r.by != by:
                 continue
             row, col = (r.by, r.group), _col(r.start, r.end)
+            _read_marker(k, r, s, row, col)
             k.add(("num", r.indicator, row, col), r.numerator, s.numerator, threshold=t)
             if r.denominator is not None and r.unit not in PUBLIC:
                 k.add(("den", r.indicator, row, col), r.denominator, s.denominator, threshold=t)
@@ -150,6 +153,26 @@ def gather(ds, settings, max_quarters: int = 40) -> Knowledge:
             k.add(("stage", "caseload", (None, None), col), float(comp_true["children"].sum()), None, threshold=t)
     _relations(k)
     return k
+
+
+def _read_marker(k: Knowledge, r, s, row, col) -> None:
+    """What a hidden result's marker tells the reader (docs/DISCLOSURE.md): 'hidden' = every count it rests on
+    is 0 or more than the threshold; '<5' on a plain count = that count is 1 to the threshold (on a proportion
+    it says only that one of its counts is, so no bound is read from it)."""
+    if s.numerator is not None or not (s.note or "").startswith("protected"):
+        return
+    from yj_metrics.disclosure import SECONDARY_MARKER, marker_of_note
+
+    cells = [("num", r.indicator, row, col)]
+    if r.denominator is not None and r.unit not in PUBLIC:
+        cells.append(("den", r.indicator, row, col))
+        if r.unit == "%":
+            cells.append(("comp", r.indicator, row, col))
+    mk = marker_of_note(s.note)
+    if mk == SECONDARY_MARKER:
+        k.not_small.update(cells)
+    elif mk is not None and len(cells) == 1:
+        k.small.add(cells[0])
 
 
 def _num(v):
@@ -273,8 +296,9 @@ def _is_quarter(c) -> bool:
     return q.start == c[0] and q.end == c[1]
 
 
-def attack(k: Knowledge, lp_limit: int = 400) -> dict:
-    """{cell: value} of every target the attacker pins down exactly."""
+def attack(k: Knowledge, lp_limit: int = 400, markers: bool = False, threshold: int = 4) -> dict:
+    """{cell: value} of every target the attacker pins down exactly. ``markers``: the bounds read from the
+    markers too ('<5' on a count: 1 to the threshold), in the linear programmes."""
     unknown = sorted(k.hidden, key=repr)
     index = {c: n for n, c in enumerate(unknown)}
     rows, rhs = [], []
@@ -339,8 +363,93 @@ def attack(k: Knowledge, lp_limit: int = 400) -> dict:
             budget -= 1
             c = np.zeros(len(members))
             c[i] = 1.0
-            lo = linprog(c, A_eq=sparse, b_eq=sb, bounds=(0, None), method="highs")
-            hi = linprog(-c, A_eq=sparse, b_eq=sb, bounds=(0, None), method="highs")
+            bounds = [(1, threshold) if markers and unknown[m] in k.small else (0, None) for m in members]
+            lo = linprog(c, A_eq=sparse, b_eq=sb, bounds=bounds, method="highs")
+            hi = linprog(-c, A_eq=sparse, b_eq=sb, bounds=bounds, method="highs")
             if lo.status == 0 and hi.status == 0 and math.floor(-hi.fun + 1e-6) == math.ceil(lo.fun - 1e-6):
+                recovered[unknown[n]] = float(round(lo.fun))
+    return recovered
+
+
+def attack_with_markers(k: Knowledge, limit: int = 100, threshold: int = 4, time_limit: float = 10.0) -> dict:
+    """The attacker who reads the markers exactly: whole numbers, '<5' on a count = 1 to the threshold, and
+    'hidden' = 0 or more than the threshold (a mixed-integer programme per target, HiGHS through
+    ``scipy.optimize.milp``; ``limit`` targets, those in the smallest linked sets first).
+    {cell: value} of every target left with one possible value."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    unknown = sorted(k.hidden, key=repr)
+    index = {c: n for n, c in enumerate(unknown)}
+    rows, rhs = [], []
+    for rel in k.relations:
+        coef = np.zeros(len(unknown))
+        const = 0.0
+        for cell, a in rel:
+            if cell in index:
+                coef[index[cell]] += a
+            elif cell in k.known:
+                const += a * k.known[cell]
+            else:
+                coef = None
+                break
+        if coef is None or not coef.any():
+            continue
+        rows.append(coef)
+        rhs.append(-const)
+    if not rows:
+        return {}
+    a, b = np.vstack(rows), np.array(rhs)
+    parent = list(range(len(unknown)))
+
+    def find(x):
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for r in a:
+        nz = np.flatnonzero(r)
+        for x in nz[1:]:
+            parent[find(x)] = find(nz[0])
+    comps = defaultdict(list)
+    for n in range(len(unknown)):
+        comps[find(n)].append(n)
+    eq_of = defaultdict(list)
+    for i, r in enumerate(a):
+        eq_of[find(int(np.flatnonzero(r)[0]))].append(i)
+    recovered, budget = {}, limit
+    for members in sorted(comps.values(), key=len):
+        targets = [n for n in members if unknown[n] in k.targets]
+        if not targets or budget <= 0:
+            continue
+        eq = eq_of[find(members[0])]
+        sub, sb = a[np.ix_(eq, members)], b[eq]
+        m = len(members)
+        ns = [j for j, n in enumerate(members) if unknown[n] in k.not_small]
+        nv = m + len(ns)  # one 0/1 variable per 'hidden' cell: zero, or more than the threshold
+        big = float(np.abs(sb).sum() + 1e4)
+        con = np.zeros((len(eq) + 2 * len(ns), nv))
+        lo_b, hi_b = np.zeros(con.shape[0]), np.zeros(con.shape[0])
+        con[:len(eq), :m], lo_b[:len(eq)], hi_b[:len(eq)] = sub, sb, sb
+        for q, j in enumerate(ns):
+            r1 = len(eq) + 2 * q
+            con[r1, j], con[r1, m + q], lo_b[r1], hi_b[r1] = 1, -(threshold + 1), 0, np.inf
+            con[r1 + 1, j], con[r1 + 1, m + q], lo_b[r1 + 1], hi_b[r1 + 1] = 1, -big, -np.inf, 0
+        lb, ub = np.zeros(nv), np.full(nv, np.inf)
+        ub[m:] = 1
+        for j, n in enumerate(members):
+            if unknown[n] in k.small:
+                lb[j], ub[j] = 1, threshold
+        cons = LinearConstraint(con, lo_b, hi_b)
+        for n in targets:
+            if budget <= 0:
+                break
+            budget -= 1
+            c = np.zeros(nv)
+            c[members.index(n)] = 1.0
+            opts = {"time_limit": time_limit}
+            lo = milp(c, constraints=cons, bounds=Bounds(lb, ub), integrality=np.ones(nv), options=opts)
+            hi = milp(-c, constraints=cons, bounds=Bounds(lb, ub), integrality=np.ones(nv), options=opts)
+            if lo.status == 0 and hi.status == 0 and round(lo.fun) == round(-hi.fun):
                 recovered[unknown[n]] = float(round(lo.fun))
     return recovered

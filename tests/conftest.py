@@ -171,13 +171,37 @@ def demo_xlsx_path(tmp_path_factory, demo_dataset):
 
 # ---------------------------------------------------------------- streamlit
 
-@pytest.fixture
-def store_url(tmp_path, monkeypatch, demo_dataset):
-    """The app's database for page tests: a real SQLite file holding the demo, named by YJ_DATABASE_URL."""
+@pytest.fixture(scope="session")
+def _demo_store_file(tmp_path_factory, demo_dataset):
+    """A real SQLite file holding the demo and its partner protection, kept there by the app's own ``protect``
+    command (as ``scripts/run_app.sh`` does before a server starts). Page tests get a copy, so a partner page
+    reads the kept protection instead of each test computing it again (``tests/test_protection_kept.py``
+    checks that a kept protection hides exactly what a fresh one hides, and that the app computes and keeps
+    one when none is kept)."""
+    from yj_metrics import cli
     from yj_metrics.store import Store
 
-    url = f"sqlite:///{tmp_path / 'app.db'}"
-    Store(url).load_dataset(demo_dataset, "Demo data (synthetic)", sha256="demo-test", is_demo=True)
+    path = tmp_path_factory.mktemp("demo-store") / "app.db"
+    url = f"sqlite:///{path}"
+    store = Store(url)
+    store.load_dataset(demo_dataset, "Demo data (synthetic)", sha256="demo-test", is_demo=True)
+    store.engine.dispose()
+    assert cli.main(["protect", "--db", url]) == 0
+    return path
+
+
+@pytest.fixture
+def store_url(tmp_path, monkeypatch, _demo_store_file):
+    """The app's database for page tests: a real SQLite file holding the demo (and its kept partner
+    protection), named by YJ_DATABASE_URL. Each test has its own copy, made with SQLite's backup API."""
+    import sqlite3
+
+    path = tmp_path / "app.db"
+    with sqlite3.connect(_demo_store_file) as src, sqlite3.connect(path) as dst:
+        src.backup(dst)
+    src.close()
+    dst.close()
+    url = f"sqlite:///{path}"
     monkeypatch.setenv("YJ_DATABASE_URL", url)
     return url
 

@@ -41,18 +41,22 @@ def _table_grid(values: np.ndarray) -> Grid:
     return Grid(rows, cols, {"n": full}, [(r, list(range(r)))], [(c, list(range(c)))], avoid_rows=(r,))
 
 
-def _brute_force_recoverable(grid: Grid, mask: np.ndarray) -> list[tuple[int, int]]:
+def _brute_force_recoverable(grid: Grid, mask: np.ndarray, markers: bool = False,
+                             threshold: int = 4) -> list[tuple[int, int]]:
     """Exact integer reasoning over every filling of the hidden cells with whole counts >= 0 that
     keeps every relation: for each hidden non-zero cell, its smallest and largest possible value
-    (two integer programmes, HiGHS). Equal means the reader recovers it."""
+    (two integer programmes, HiGHS). Equal means the reader recovers it. ``markers``: the reader also
+    reads each hidden cell's marker: ``<5`` = 1 to the threshold, ``hidden`` = 0 or more than it."""
     from scipy.optimize import Bounds, LinearConstraint, milp
 
     v = grid.values["n"]
     cells = [tuple(c) for c in np.argwhere(mask)]
     pos = {c: n for n, c in enumerate(cells)}
-    rows, rhs = [], []
+    big = [c for c in cells if not (1 <= v[c] <= threshold)] if markers == "both" else []
+    nv = len(cells) + len(big)  # one 0/1 variable per 'hidden' cell: 0, or more than the threshold
+    rows, lo_b, hi_b = [], [], []
     for line in grid.lines("n"):
-        coef, const = np.zeros(len(cells)), 0.0
+        coef, const = np.zeros(nv), 0.0
         for i, j, a in line:
             if (i, j) in pos:
                 coef[pos[(i, j)]] += a
@@ -60,18 +64,33 @@ def _brute_force_recoverable(grid: Grid, mask: np.ndarray) -> list[tuple[int, in
                 const += a * v[i, j]
         if coef.any():
             rows.append(coef)
-            rhs.append(-const)
+            lo_b.append(-const)
+            hi_b.append(-const)
     out = []
     if not rows:
         return out
-    cons = LinearConstraint(np.vstack(rows), rhs, rhs)
-    integ = np.ones(len(cells))
+    for q, c in enumerate(big):
+        above, below = np.zeros(nv), np.zeros(nv)
+        above[pos[c]], above[len(cells) + q] = 1, -(threshold + 1)  # x >= (t+1) z
+        below[pos[c]], below[len(cells) + q] = 1, -10_000  # x <= 10000 z
+        rows += [above, below]
+        lo_b += [0, -np.inf]
+        hi_b += [np.inf, 0]
+    lb, ub = np.zeros(nv), np.full(nv, np.inf)
+    ub[len(cells):] = 1
+    if markers:
+        for c in cells:
+            if 1 <= v[c] <= threshold:
+                lb[pos[c]], ub[pos[c]] = 1, threshold
+    cons = LinearConstraint(np.vstack(rows), lo_b, hi_b)
+    integ = np.ones(nv)
     for n, c in enumerate(cells):
-        e = np.zeros(len(cells))
+        e = np.zeros(nv)
         e[n] = 1.0
-        lo = milp(e, constraints=cons, integrality=integ, bounds=Bounds(0, np.inf))
-        hi = milp(-e, constraints=cons, integrality=integ, bounds=Bounds(0, np.inf))
-        if lo.status == 0 and hi.status == 0 and round(lo.fun) == round(-hi.fun) and v[c] != 0:
+        lo = milp(e, constraints=cons, integrality=integ, bounds=Bounds(lb, ub))
+        hi = milp(-e, constraints=cons, integrality=integ, bounds=Bounds(lb, ub))
+        if lo.status == 0 and hi.status == 0 and round(lo.fun) == round(-hi.fun) and v[c] != 0 \
+                and (not markers or v[c] <= threshold):  # read with markers: the small counts are the targets
             out.append(c)
     return out
 
@@ -86,6 +105,35 @@ def test_small_tables_by_exact_integer_search(seed):
     v = grid.values["n"]
     assert mask[(v >= 1) & (v <= 4)].all()  # every small count, margins included, is hidden
     assert _brute_force_recoverable(grid, mask) == [], (values, mask)
+
+
+@pytest.mark.parametrize("seed", range(120))
+def test_small_tables_read_with_their_markers_by_exact_integer_search(seed):
+    """The honest markers carry information ('<5' is 1 to 4, 'hidden' is 0 or 5 and more): a reader who uses
+    it, in whole numbers, still recovers no hidden count."""
+    rng = np.random.default_rng(1000 + seed)
+    shape = tuple(rng.integers(2, 5, size=2))
+    values = rng.choice([0, 0, 1, 1, 2, 3, 4, 5, 6, 8, 15], size=shape).astype(float)
+    grid = _table_grid(values)
+    mask = protect_grid(grid, 4)
+    assert _brute_force_recoverable(grid, mask, markers="both") == [], (values, mask)
+
+
+def test_two_small_groups_whose_hidden_total_is_two_are_not_left_alone():
+    """Gender: 71 = 56 boys + 13 girls + 1 'Other' + 1 'Not known'. Hiding the two 1s alone leaves them
+    undetermined by sums (any split of 2), but read with their '<5' markers both must be 1: one more cell goes,
+    and the reader recovers nothing, markers read or not."""
+    from yj_metrics.disclosure import bound_pinned
+
+    grid = Grid([0, 1, 2, 3, 4], [0], {"n": np.array([[71.0], [56.0], [13.0], [1.0], [1.0]])},
+                row_sums=[(0, [1, 2, 3, 4])], avoid_rows=(0,))
+    naive = np.array([[False], [False], [False], [True], [True]])
+    assert _brute_force_recoverable(grid, naive) == []  # sums alone: 0+2, 1+1 or 2+0
+    assert sorted(_brute_force_recoverable(grid, naive, markers=True)) == [(3, 0), (4, 0)]
+    assert {c for _, c, _ in bound_pinned(grid, naive, 4)} == {(3, 0), (4, 0)}
+    mask = protect_grid(grid, 4)
+    assert mask[3, 0] and mask[4, 0] and mask[2, 0] and not mask[0, 0]  # girls (13) go, not the total
+    assert _brute_force_recoverable(grid, mask, markers="both") == []
 
 
 def test_brute_force_checker_can_fail():
@@ -141,6 +189,21 @@ def test_the_determined_partner_recovers_nothing_from_the_demo(demo_knowledge):
     assert len(k.targets) > 100 and len(k.known) > 1000  # a real attack surface
     recovered = attack(k, lp_limit=150)
     assert recovered == {}, f"recovered hidden counts: {list(recovered.items())[:10]}"
+
+
+def test_the_partner_who_reads_the_markers_recovers_nothing_from_the_demo(demo_knowledge):
+    """The honest markers say something: '<5' on a count is 1 to 4, 'hidden' is 0 or 5 and more. Before the
+    protection read them too, this attacker recovered 17 small counts of the 600-child demo (two '<5' groups
+    whose hidden total is 2 are 1 and 1). Linear programmes with those bounds, then whole-number programmes
+    with the exact either-or meaning of 'hidden'."""
+    from attacker import attack_with_markers
+
+    k = demo_knowledge
+    assert len(k.small) > 100 and len(k.not_small) > 1000  # the markers were read
+    recovered = attack(k, lp_limit=600, markers=True)
+    assert recovered == {}, f"recovered with the markers as bounds: {list(recovered.items())[:10]}"
+    recovered = attack_with_markers(k, limit=200)
+    assert recovered == {}, f"recovered with whole numbers and the markers: {list(recovered.items())[:10]}"
 
 
 @pytest.mark.parametrize("seed,children,threshold", [(11, 150, 4), (23, 220, 4), (5, 200, 9)])
@@ -359,8 +422,9 @@ def test_markers_are_honest(demo600):
 def test_whole_service_headlines_are_shown_when_nothing_small_rests_on_them(demo600):
     """Over-hiding: most whole-service cells that do not rest on 1 to 4 themselves are shown (secondary
     protection picks breakdown cells first, then results are shown again family by family). On this small
-    demo (600 children) at least 80% (83% measured); the issue's 90% target is for the default demo, measured
-    by benchmarks/bench_partner.py (90.6%; 88.7% with one mask per group of measures; before: 38%)."""
+    demo (600 children) at least 70% (70.9% measured; 83% before the markers were read as bounds, which left
+    small counts recoverable: reoffending's quarters, rolling years and years pin each other); the issue's 90%
+    target is for the default demo, measured by benchmarks/bench_partner.py (before: 38%)."""
     from yj_metrics.disclosure import NOT_FOR_PARTNERS, NOT_PERSONAL, _view_set, is_primary
 
     prot = PartnerProtection(demo600)
@@ -368,7 +432,7 @@ def test_whole_service_headlines_are_shown_when_nothing_small_rests_on_them(demo
              if r.by is None and r.numerator is not None and r.indicator not in NOT_PERSONAL + NOT_FOR_PARTNERS
              and not is_primary(r, 4)]
     shown = sum(not prot.is_hidden(r) for r in cells)
-    assert len(cells) > 300 and shown / len(cells) >= 0.80, shown / len(cells)
+    assert len(cells) > 300 and shown / len(cells) >= 0.70, shown / len(cells)
 
 
 def test_a_hidden_result_keeps_its_rag_only_where_the_band_gives_nothing_small_away():
@@ -460,3 +524,38 @@ def test_a_result_is_shown_again_only_when_no_count_of_the_component_is_given_aw
     fixed = [u for u in unknown if _rank_determined(a, idx[u])]
     assert fixed == [], f"the reader can work out {fixed}"
     assert ("A|num", 0) in unknown
+
+
+def test_partners_view_set_leaves_out_what_they_are_never_shown(demo600):
+    """KPI 1's calculator also yields the net change in unsuitable accommodation (a signed difference of two
+    counts partners see): partners are never shown it, so it is not protected either (its negative values
+    made the markers' bounds meaningless, and its grid hid everything after ten thousand rounds)."""
+    from yj_metrics.disclosure import NOT_FOR_PARTNERS, _view_set
+
+    prot = PartnerProtection(demo600)
+    names = {r.indicator for r in _view_set(demo600, prot.periods, prot.settings)}
+    assert "kpi1_accommodation" in names and not names & set(NOT_FOR_PARTNERS)
+
+
+def test_counts_the_markers_pin_and_nothing_frees_are_left_without_hiding_the_whole_grid(demo600):
+    """A round of marker repairs that hides nothing ends the repairs (the grid is then checked and the pins
+    logged), instead of repeating until the round limit and hiding every cell. Shown on the signed KPI 1
+    change grid of the 600-child demo, whose pins no hiding frees: the linear audit still passes."""
+    from yj_metrics.disclosure import _build_grid, _family_values
+
+    from yj_metrics.disclosure import PARTNER_DIMENSIONS
+
+    periods = partner_periods(demo600.covers)
+    calls = [(p, None) for p in periods.quarters] + [(fy, by) for fy in periods.years
+                                                     for by in (None,) + PARTNER_DIMENSIONS]
+    results = []
+    for p, by in calls:  # as the partner view set was built before it left the change out
+        results += [r for r in indicators.compute(demo600, p, ["kpi1_accommodation"], by, Settings())
+                    if r.indicator == "kpi1_unsuitable_change" and r.by == by]
+    fams, _ = _family_values(results)
+    grid = _build_grid({"kpi1_unsuitable_change|num": fams["kpi1_unsuitable_change|num"]})
+    present = grid.present("kpi1_unsuitable_change|num")
+    assert (np.nan_to_num(grid.values["kpi1_unsuitable_change|num"]) < 0).any()  # signed: the case in point
+    mask = protect_grid(grid, 4, max_rounds=200)
+    assert mask.sum() < present.sum()
+    assert not determined_cells(grid, mask).any()

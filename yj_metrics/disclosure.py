@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 from collections.abc import Hashable
 from dataclasses import dataclass, field, replace
 
@@ -113,6 +114,8 @@ class Grid:
     ``keep``: cells the reader knows from elsewhere (a total shown as another measure's
     denominator): they count as shown and are never chosen for secondary protection.
     ``cost``: what hiding each cell costs, for secondary protection's optimisation.
+    ``whole_sums``: families whose row sums hold only when every child row is present (a complement to a
+    population: a group without a population, such as gender "Not known", still has children in the parent).
     """
 
     rows: list[Hashable]
@@ -124,6 +127,7 @@ class Grid:
     avoid_rows: tuple[int, ...] = ()
     keep: np.ndarray | None = None  # known to the reader from elsewhere: never chosen to hide
     cost: np.ndarray | None = None  # what hiding each cell costs (default: :func:`cell_costs`)
+    whole_sums: tuple[str, ...] = ()  # families whose groups add up to the parent only when all are present
     _lines: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -146,6 +150,8 @@ class Grid:
             for j in range(len(self.cols)):
                 # groups that this family does not report in this column are not part of it
                 here = [k for k in kids if pres[k, j]]
+                if family in self.whole_sums and len(here) < len(kids):
+                    continue
                 if pres[p, j] and here:
                     out.append([(p, j, 1.0)] + [(k, j, -1.0) for k in here])
         for p, kids in self.col_sums:
@@ -306,6 +312,325 @@ def _pattern(grid: Grid, family: str, cell: tuple[int, int], mask: np.ndarray, c
     return [c for n, c in enumerate(cells) if abs(x[n]) > 1e-9 and not mask[c]]
 
 
+def _tighten(terms: list[tuple[float, float, float]], known: float) -> list[tuple[float, float]]:
+    """Interval propagation over one relation sum(a * x) + known = 0, for terms (a, lower, upper): each
+    unknown's range given the others' (whole numbers: rounded inwards). Plain Python: lines are short."""
+    inf = float("inf")
+    los, his = [], []
+    for a, l, u in terms:
+        x, y = a * l, a * u
+        los.append(x if x < y else y)
+        his.append(y if x < y else x)
+    n_lo_inf = sum(1 for x in los if x == -inf)
+    n_hi_inf = sum(1 for x in his if x == inf)
+    lo_fin = sum(x for x in los if x != -inf)
+    hi_fin = sum(x for x in his if x != inf)
+    out = []
+    for n, (a, l, u) in enumerate(terms):
+        lo_n, hi_n = los[n], his[n]
+        others_lo = -inf if n_lo_inf - (lo_n == -inf) > 0 else lo_fin - (0.0 if lo_n == -inf else lo_n)
+        others_hi = inf if n_hi_inf - (hi_n == inf) > 0 else hi_fin - (0.0 if hi_n == inf else hi_n)
+        e1, e2 = -(known + others_hi) / a, -(known + others_lo) / a
+        x_lo = max(l, e1 if e1 < e2 else e2)
+        x_hi = min(u, e2 if e1 < e2 else e1)
+        out.append((math.ceil(x_lo - 1e-9) if abs(x_lo) != inf else x_lo,
+                    math.floor(x_hi + 1e-9) if abs(x_hi) != inf else x_hi))
+    return out
+
+
+def _reader_bounds(v: float, threshold: int) -> tuple[float, float]:
+    """What the markers tell a reader about a hidden count: ``<5`` says 1 to the threshold; the other marker
+    says 0 or more than the threshold (for a zero, read here as at least 0: the bounds of a relaxation)."""
+    if v == 0:
+        return (0.0, np.inf)
+    return (1.0, float(threshold)) if 0 < v <= threshold else (float(threshold + 1), np.inf)
+
+
+def _propagate(relations: list[tuple[list, float]], bounds: dict, sweeps: int = 30) -> dict:
+    """Bounds propagation to a fixed point (or ``sweeps``) over relations [([(a, key)], known)]: tightened
+    {key: (lower, upper)}."""
+    for _ in range(sweeps):
+        changed = False
+        for terms, known in relations:
+            new = _tighten([(a,) + bounds[key] for a, key in terms], known)
+            for (a, key), (lo, hi) in zip(terms, new):
+                old = bounds[key]
+                if lo > old[0] + 1e-9 or hi < old[1] - 1e-9:
+                    bounds[key] = (max(lo, old[0]), min(hi, old[1]))
+                    changed = True
+        if not changed:
+            break
+    return bounds
+
+
+def bound_pinned(grid: Grid, mask: np.ndarray, threshold: int, families=None,
+                 cells: set | None = None) -> list[tuple[str, tuple[int, int], list]]:
+    """(family, hidden cell, a line through it) for every hidden non-zero count that the family's relations fix
+    once the reader reads the markers as bounds (``<5``: 1 to the threshold; ``hidden``: more than the
+    threshold; hidden zeros known, as in :func:`determined_by_family`), e.g. two ``<5`` groups whose hidden
+    total is 2 are 1 and 1, or a year's hidden total pinned by its quarters and its groups together. Bounds
+    propagation over the lines linked by hidden cells. ``cells``: only the lines linked to these cells."""
+    out = []
+    for fam in (grid.values if families is None else families):
+        bounds, line_of, vals = _propagated(grid, mask, threshold, fam, cells)
+        for cell, (lo, hi) in bounds.items():
+            if np.isfinite(lo) and np.isfinite(hi) and hi <= lo and vals[cell] != 0:
+                out.append((fam, cell, line_of[cell]))
+    return out
+
+
+def _propagated(grid: Grid, mask: np.ndarray, threshold: int, fam: str, cells: set | None = None):
+    """The bounds a reader can put on each hidden cell of a family (see :func:`bound_pinned`): ({cell: (lower,
+    upper)}, {cell: a line through it}, the family's values)."""
+    keep = grid.keep if grid.keep is not None else np.zeros(grid.shape, dtype=bool)
+    vals = np.nan_to_num(grid.values[fam], nan=0.0)
+    lines = grid.lines(fam)
+    hid = mask & ~keep & grid.present(fam)  # a hidden zero is 0 or more than the threshold to the reader
+    at = grid._lines.setdefault(("at", fam), {})
+    if not at:
+        for n, line in enumerate(lines):
+            for i, j, _ in line:
+                at.setdefault((i, j), []).append(n)
+    if cells is None:
+        todo = sorted({n for c in map(tuple, np.argwhere(hid)) for n in at.get((int(c[0]), int(c[1])), ())})
+    else:  # the lines through these cells and every line linked to them by hidden cells
+        todo, seen = [], set()
+        stack = [n for c in cells for n in at.get(c, ())]
+        while stack:
+            n = stack.pop()
+            if n in seen:
+                continue
+            seen.add(n)
+            todo.append(n)
+            for i, j, _ in lines[n]:
+                if hid[i, j]:
+                    stack.extend(m for m in at.get((i, j), ()) if m not in seen)
+    relations, bounds, line_of = [], {}, {}
+    for n in todo:
+        terms, known = [], 0.0
+        for i, j, a in lines[n]:
+            if hid[i, j]:
+                terms.append((a, (i, j)))
+                bounds.setdefault((i, j), _reader_bounds(vals[i, j], threshold))
+                line_of.setdefault((i, j), lines[n])
+            else:
+                known += a * vals[i, j]
+        if terms:
+            relations.append((terms, known))
+    if relations:
+        bounds = _propagate(relations, bounds)
+    return bounds, line_of, vals
+
+
+def milp_pinned(grid: Grid, mask: np.ndarray, threshold: int, max_vars: int = 24,
+                families=None) -> list[tuple[str, tuple[int, int], list]]:
+    """What :func:`bound_pinned` misses in small linked sets: whole-number reasoning with the markers' exact
+    meaning (``<5``: 1 to the threshold; ``hidden``: 0 or more than the threshold, a choice per cell), by two
+    mixed-integer programmes per hidden small count (HiGHS through ``scipy.optimize.milp``). Only linked sets
+    of at most ``max_vars`` hidden cells holding a small count are solved for every small count; in larger
+    ones (up to 20 times that) only the small counts whose interval (:func:`bound_pinned`) is narrow. A set
+    solved before with the same hidden cells is not solved again."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    solved = grid._lines.setdefault(("milp", threshold), {})
+    widths: dict = {}
+    out = []
+    keep = grid.keep if grid.keep is not None else np.zeros(grid.shape, dtype=bool)
+    for fam in (grid.values if families is None else families):
+        vals = np.nan_to_num(grid.values[fam], nan=0.0)
+        hid = mask & ~keep & grid.present(fam)
+        lines = grid.lines(fam)
+        index = {(int(i), int(j)): n for n, (i, j) in enumerate(np.argwhere(hid))}
+        if not index:
+            continue
+        parent = list(range(len(index)))
+
+        def find(x):
+            while parent[x] != x:
+                parent[x] = parent[parent[x]]
+                x = parent[x]
+            return x
+
+        eqs = []
+        for line in lines:
+            members = [(index[(i, j)], a) for i, j, a in line if (i, j) in index]
+            if not members:
+                continue
+            known = sum(a * vals[i, j] for i, j, a in line if (i, j) not in index)
+            eqs.append((members, known, line))
+            for n, _ in members[1:]:
+                parent[find(n)] = find(members[0][0])
+        cells = list(index)
+        sets: dict = {}
+        for n in range(len(cells)):
+            sets.setdefault(find(n), []).append(n)
+        eq_of: dict = {}
+        for e in eqs:
+            eq_of.setdefault(find(e[0][0][0]), []).append(e)
+        for root, nodes in sets.items():
+            small = [n for n in nodes if 0 < vals[cells[n]] <= threshold]
+            if not small or root not in eq_of:
+                continue
+            if len(nodes) > max_vars:  # a large set: only the counts the intervals leave narrow
+                if len(nodes) > 20 * max_vars:
+                    continue
+                if fam not in widths:
+                    widths[fam] = _propagated(grid, mask, threshold, fam)[0]
+                small = [n for n in small if widths[fam].get(cells[n], (0, np.inf))[1]
+                         - widths[fam].get(cells[n], (0, np.inf))[0] < threshold - 1]
+                if not small:
+                    continue
+            key = (fam, tuple(cells[n] for n in nodes))
+            if key in solved:
+                out += solved[key]
+                continue
+            found = []
+            local = {n: k for k, n in enumerate(nodes)}
+            big = [n for n in nodes if not 0 < vals[cells[n]] <= threshold]
+            nv = len(nodes) + len(big)
+            rows, lo_b, hi_b = [], [], []
+            for members, known, _ in eq_of[root]:
+                r = np.zeros(nv)
+                for n, a in members:
+                    r[local[n]] += a
+                rows.append(r)
+                lo_b.append(-known)
+                hi_b.append(-known)
+            top = float(sum(abs(k) for _, k, _ in eq_of[root]) + vals[tuple(zip(*[cells[n] for n in nodes]))].sum()
+                        + 10 * threshold)
+            for q, n in enumerate(big):
+                above, below = np.zeros(nv), np.zeros(nv)
+                above[local[n]], above[len(nodes) + q] = 1.0, -(threshold + 1.0)
+                below[local[n]], below[len(nodes) + q] = 1.0, -top
+                rows += [above, below]
+                lo_b += [0.0, -np.inf]
+                hi_b += [np.inf, 0.0]
+            lb, ub = np.zeros(nv), np.full(nv, np.inf)
+            ub[len(nodes):] = 1
+            for n in small:
+                lb[local[n]], ub[local[n]] = 1, threshold
+            cons = LinearConstraint(np.vstack(rows), lo_b, hi_b)
+            line_of = {n: line for members, _, line in eq_of[root] for n, _ in members}
+            zero = np.zeros(nv)
+            for n in small:
+                # pinned unless a whole-number filling exists with this count above, or below, its true value
+                v = vals[cells[n]]
+                other = False
+                for lo_n, hi_n in ((v + 1, ub[local[n]]), (lb[local[n]], v - 1)):
+                    if lo_n > hi_n:
+                        continue
+                    lb2, ub2 = lb.copy(), ub.copy()
+                    lb2[local[n]], ub2[local[n]] = lo_n, hi_n
+                    res = milp(zero, constraints=cons, integrality=np.ones(nv), bounds=Bounds(lb2, ub2))
+                    if res.status == 0:
+                        other = True
+                        break
+                if not other:
+                    found.append((fam, cells[n], line_of[n]))
+            solved[key] = found
+            out += found
+    return out
+
+
+def _bounded_pattern(grid: Grid, family: str, cell: tuple[int, int], mask: np.ndarray, cost: np.ndarray,
+                     usable: np.ndarray, threshold: int) -> list[tuple[int, int]] | None:
+    """The cheapest cells to hide so that a count the markers' bounds pin can move: :func:`_pattern` with each
+    hidden (or newly hidden) count kept inside what its marker says (``<5``: 1 to the threshold; ``hidden``:
+    more than the threshold, the linear relaxation of "0 or more"), the cell moving by +1 or -1, whichever
+    costs less (the protection levels of tau-argus). Cells the reader knows are zero do not move. Returns the
+    cells to hide beyond ``mask`` ([] when it can already move), or None when no such set exists."""
+    from scipy.optimize import linprog
+    from scipy.sparse import coo_matrix, hstack
+
+    vals = np.nan_to_num(grid.values[family], nan=0.0)
+    pres = grid.present(family)
+    ok = pres & (usable | mask) & (vals != 0)
+    if grid.keep is not None:
+        ok &= ~grid.keep
+    ok[cell] = True
+    cells = [tuple(map(int, c)) for c in np.argwhere(ok)]
+    index = {c: n for n, c in enumerate(cells)}
+    rows, cols, data, b = [], [], [], []
+    r = 0
+    for line in grid.lines(family):
+        if all((i, j) not in index for i, j, _ in line):
+            continue
+        for i, j, a in line:
+            n = index.get((i, j))
+            if n is not None:
+                rows.append(r)
+                cols.append(n)
+                data.append(a)
+        r += 1
+    if r == 0:
+        return []
+    m = len(cells)
+    a_eq = coo_matrix((data, (rows, cols)), shape=(r, m)).tocsr()
+    a = hstack([a_eq, -a_eq]).tocsr()
+    w = np.array([1e-3 if mask[c] else cost[c] for c in cells])
+    # y = plus - minus, each cell's value plus y inside its marker's range
+    lo = np.array([(1.0 if vals[c] <= threshold else threshold + 1.0) - vals[c] for c in cells])
+    hi = np.array([(threshold - vals[c]) if vals[c] <= threshold else np.inf for c in cells])
+    best = None
+    p = index[cell]
+    for step in (1.0, -1.0):
+        if not lo[p] <= step <= hi[p]:
+            continue
+        # plus in [0, hi], minus in [0, -lo] (each value is inside its range, so lo <= 0 <= hi): y in [lo, hi]
+        bounds = [(0.0, h if np.isfinite(h) else None) for h in hi] + [(0.0, -x) for x in lo]
+        bounds[p], bounds[m + p] = ((step, step), (0.0, 0.0)) if step > 0 else ((0.0, 0.0), (1.0, 1.0))
+        res = linprog(np.concatenate([w, w]), A_eq=a, b_eq=np.zeros(r), bounds=bounds, method="highs")
+        if res.status != 0:
+            continue
+        y = res.x[:m] - res.x[m:]
+        if np.abs(a_eq @ y).max(initial=0.0) > 1e-6:
+            continue
+        extra = [c for n, c in enumerate(cells) if abs(y[n]) > 1e-9 and not mask[c]]
+        c_extra = sum(cost[c] for c in extra)
+        if best is None or c_extra < best[0]:
+            best = (c_extra, extra)
+    return None if best is None else best[1]
+
+
+def _still_pinned(grid: Grid, mask: np.ndarray, threshold: int, fam: str, cell: tuple[int, int]) -> bool:
+    """Is this hidden count still pinned by the markers' bounds (intervals, then whole numbers)?"""
+    if any(c == cell for _, c, _ in bound_pinned(grid, mask, threshold, [fam], {cell})):
+        return True
+    return any(c == cell for _, c, _ in milp_pinned(grid, mask, threshold, families=[fam]))
+
+
+def _free_near(grid: Grid, fam: str, cell: tuple[int, int], mask: np.ndarray, usable: np.ndarray, threshold: int,
+               cost: np.ndarray, depth: int = 3) -> tuple[int, int] | None:
+    """The shown cell to hide for a count the markers' bounds pin: in a line through it first, else in a line
+    linked to it by hidden cells (up to ``depth`` lines away); a breakdown cell before a whole-service one
+    (searching further for it), the nearest, then one larger than threshold + 1 (a count of exactly
+    threshold + 1 added to a line at its lower bounds would pin it again), then the cheapest. None when there
+    is none."""
+    vals = np.nan_to_num(grid.values[fam], nan=0.0)
+    lines = grid.lines(fam)
+    at = grid._lines.get(("at", fam), {})
+    hid = mask & (vals != 0)
+    best, seen_lines, frontier = None, set(), [cell]
+    for level in range(depth):
+        nxt = []
+        for c in frontier:
+            for n in at.get(c, ()):
+                if n in seen_lines:
+                    continue
+                seen_lines.add(n)
+                for i, j, _ in lines[n]:
+                    if not mask[i, j] and usable[i, j] and vals[i, j] > 0:
+                        key = (bool(i in grid.avoid_rows), level, bool(vals[i, j] <= threshold + 1), float(cost[i, j]))
+                        if best is None or key < best[0]:
+                            best = (key, (int(i), int(j)))
+                    elif hid[i, j]:
+                        nxt.append((int(i), int(j)))
+        if best is not None and not best[0][0]:
+            return best[1]
+        frontier = nxt
+    return None if best is None else best[1]
+
+
 def protect_grid(grid: Grid, threshold: int = DEFAULT_THRESHOLD, max_rounds: int = 10_000) -> np.ndarray:
     """The cells to hide: primary cells, then the cheapest secondary cells until no hidden cell is determined.
 
@@ -313,8 +638,13 @@ def protect_grid(grid: Grid, threshold: int = DEFAULT_THRESHOLD, max_rounds: int
     relations still give away, a linear programme finds the pattern of cells of least cost
     (:func:`cell_costs`) whose hiding lets it move while every relation holds (cells already hidden cost
     nothing), and those cells are hidden. Once nothing is determined, each secondary cell is shown again,
-    dearest first, if the audit still passes without it. A cell that cannot be protected at all (every
-    cell it shares a relation with is known to the reader) leaves its whole family hidden.
+    dearest first, if the audit still passes without it.
+
+    The markers are read as bounds too (``<5``: 1 to the threshold; ``hidden``: 0 or more than it): a hidden
+    count they pin (:func:`bound_pinned`, then :func:`milp_pinned` for whole numbers in small linked sets)
+    gets one more hidden cell near it (:func:`_free_near`), in selection and after showing cells again.
+    A cell that cannot be protected at all (every cell it shares a relation with is known to the reader)
+    leaves its whole family hidden: the whole grid, or only its column when columns share no relation.
     """
     mask = primary_cells(grid, threshold)
     any_present = np.zeros(grid.shape, dtype=bool)
@@ -326,49 +656,122 @@ def protect_grid(grid: Grid, threshold: int = DEFAULT_THRESHOLD, max_rounds: int
     primary = mask.copy()
     given_up: set = set()
     cannot: set = set()  # cells no pattern of hideable cells protects
+    bound_given_up: set = set()  # cells the markers' bounds pin that no further hiding frees (logged)
     by_column = not grid.col_sums  # columns share no relation: each is protected on its own
 
-    for _ in range(max_rounds):
-        exposed = [fc for fc in determined_by_family(grid, mask) if fc not in given_up]
-        if not exposed:
-            break
-        exposed.sort(key=lambda fc: (cost[fc[1]], fc[1]))
-        if by_column:  # the cheapest exposed cell of every column at once
-            first: dict = {}
-            for fc in exposed:
-                first.setdefault(fc[1][1], fc)
-            todo = list(first.values())
+    milp_rounds = [0]
+
+    def settle() -> bool:
+        """Hide until nothing is determined or pinned; False when it does not settle."""
+        for _ in range(max_rounds):
+            exposed = [fc for fc in determined_by_family(grid, mask) if fc not in given_up]
+            if not exposed:
+                # the markers' bounds: a line that pins a hidden count gets one more hidden cell, a large one
+                pinned = bound_pinned(grid, mask, threshold)
+                if not pinned and milp_rounds[0] < 20:  # then whole-number reasoning in the small linked sets
+                    milp_rounds[0] += 1
+                    pinned = [p for p in milp_pinned(grid, mask, threshold) if p[:2] not in bound_given_up]
+                if not pinned:
+                    break
+                done: set = set(bound_given_up)
+                moved = False
+                for fam, cell, line in pinned:
+                    if (fam, cell) in done:
+                        continue
+                    done.add((fam, cell))
+                    if moved and not _still_pinned(grid, mask, threshold, fam, cell):
+                        continue  # freed by a cell hidden for another pin of this round
+                    extra = _bounded_pattern(grid, fam, cell, mask, cost, usable, threshold)
+                    if extra:  # the cheapest cells that let it move inside every marker's range
+                        for c in extra:
+                            mask[c] = True
+                        moved = True
+                        continue
+                    free = _free_near(grid, fam, cell, mask, usable, threshold, cost)
+                    if free is None:  # every cell near it is hidden or known from elsewhere: hiding more cannot help
+                        bound_given_up.add((fam, cell))
+                        continue
+                    mask[free] = True
+                    moved = True
+                if not moved:  # nothing more can be hidden for these pins: a further round would repeat this one
+                    break
+                continue
+            exposed.sort(key=lambda fc: (cost[fc[1]], fc[1]))
+            if by_column:  # the cheapest exposed cell of every column at once
+                first: dict = {}
+                for fc in exposed:
+                    first.setdefault(fc[1][1], fc)
+                todo = list(first.values())
+            else:
+                todo = exposed[:1]
+            for fam, cell in todo:
+                extra = _pattern(grid, fam, cell, mask, cost, usable)
+                if not extra and extra is not None:
+                    # the programme found (and checked) a direction that moves the cell through hidden cells
+                    # alone: it is not determined, though the audit's tolerance says so
+                    given_up.add((fam, cell))
+                    continue
+                if extra is None:  # nothing can protect it: hide every cell of the family that can be hidden
+                    cannot.add((fam, cell))
+                    fam_cells = grid.present(fam) & usable
+                    if by_column:
+                        fam_cells[:, [j for j in range(grid.shape[1]) if j != cell[1]]] = False
+                    np.logical_or(mask, fam_cells, out=mask)
+                    given_up.add((fam, cell))
+                    continue
+                for c in extra:
+                    mask[c] = True
         else:
-            todo = exposed[:1]
-        for fam, cell in todo:
-            extra = _pattern(grid, fam, cell, mask, cost, usable)
-            if not extra and extra is not None:
-                # the programme found (and checked) a direction that moves the cell through hidden cells
-                # alone: it is not determined, though the audit's tolerance says so
-                given_up.add((fam, cell))
-                continue
-            if extra is None:  # nothing can protect it: hide every cell of the family that can be hidden
-                cannot.add((fam, cell))
-                fam_cells = grid.present(fam) & usable
-                if by_column:
-                    fam_cells[:, [j for j in range(grid.shape[1]) if j != cell[1]]] = False
-                mask |= fam_cells
-                given_up.add((fam, cell))
-                continue
-            for c in extra:
-                mask[c] = True
-    else:
+            return False
+        return True
+
+    if not settle():
         return any_present.copy()
-    unsafe = {fc for fc in given_up if fc in cannot}
-    if unsafe & set(determined_by_family(grid, mask)):  # still given away: protect everything, as before
-        return any_present.copy()
+    unsafe = {fc for fc in given_up if fc in cannot} & set(determined_by_family(grid, mask))
+    closed = {c[1] for _, c in unsafe}  # columns hidden whole: nothing in them is shown again
+    if unsafe:  # still given away: protect everything it is linked to (its column when columns are independent)
+        if not by_column:
+            return any_present.copy()
+        for j in sorted(closed):
+            mask[:, j] |= usable[:, j]
+        log.warning("partner protection: %d count(s) given away whatever is hidden; their columns hidden",
+                    len(unsafe))
     # show again what turned out not to be needed, dearest first
-    secondary = [tuple(map(int, c)) for c in np.argwhere(mask & ~primary)]
+    secondary = [tuple(map(int, c)) for c in np.argwhere(mask & ~primary) if int(c[1]) not in closed]
     for c in sorted(secondary, key=lambda c: -cost[c]):
-        mask[c] = False
         fams = [f for f in grid.values if grid.present(f)[c]]
-        if any(fc not in given_up for fc in determined_by_family(grid, mask, fams, {c[1]} if by_column else None)):
+        pinned_before = {(f, p) for f, p, _ in bound_pinned(grid, mask, threshold, fams, {c})}
+        mask[c] = False
+        if any(fc not in given_up for fc in determined_by_family(grid, mask, fams, {c[1]} if by_column else None)) \
+                or any((f, p) not in pinned_before for f, p, _ in bound_pinned(grid, mask, threshold, fams, {c})):
             mask[c] = True
+    # showing cells again was checked with interval reasoning: check whole numbers again, and repair
+    for _ in range(10):
+        pins = [p for p in bound_pinned(grid, mask, threshold) + milp_pinned(grid, mask, threshold)
+                if p[:2] not in bound_given_up]
+        changed = False
+        for fam, cell, _ in pins:
+            if changed and not _still_pinned(grid, mask, threshold, fam, cell):
+                continue
+            extra = _bounded_pattern(grid, fam, cell, mask, cost, usable, threshold)
+            if extra:
+                for c in extra:
+                    mask[c] = True
+                changed = True
+                continue
+            free = _free_near(grid, fam, cell, mask, usable, threshold, cost)
+            if free is None:
+                bound_given_up.add((fam, cell))
+                continue
+            mask[free] = True
+            changed = True
+        if not changed:
+            break
+        if not settle():
+            return any_present.copy()
+    if bound_given_up:
+        log.info("partner protection: %d hidden count(s) the markers' bounds pin and no further hiding frees",
+                 len(bound_given_up))
     return mask
 
 
@@ -513,7 +916,9 @@ def _view_set(ds, periods: PartnerPeriods, settings, progress: "Progress | None"
         calls += [(fy, ids, None)] + [(fy, ids, by) for by in PARTNER_DIMENSIONS]
     out = []
     for n, (p, which, by) in enumerate(calls):
-        out += [r for r in compute(ds, p, which, by, settings) if by is None or r.by == by]
+        # a calculator also yields measures partners are never shown (KPI 1's net change, signed): left out
+        out += [r for r in compute(ds, p, which, by, settings)
+                if (by is None or r.by == by) and r.indicator not in NOT_FOR_PARTNERS]
         if progress is not None:
             progress.step(0.7 * (n + 1) / len(calls), "Computing every figure partners can see")
     return out
@@ -821,11 +1226,42 @@ def _show_again(grid: Grid, roles: dict, root: str, comp_of: dict, fam_mask: dic
             trial[s_root] = nb
         if not ok:
             continue
-        basis.update(trial)
-        shown.update(reveal)
+        before_masks = {f: masks[f][i, j] for f in own}
+        pinned_before = _pins_at(grid, masks, own, inds, (i, j), threshold)
         for f in own:
             masks[f][i, j] = False
+        if _pins_at(grid, masks, own, inds, (i, j), threshold) - pinned_before:  # the markers would pin a count
+            for f in own:
+                masks[f][i, j] = before_masks[f]
+            continue
+        basis.update(trial)
+        shown.update(reveal)
     return {f: m for f, m in masks.items() if f in members}
+
+
+def _pins_at(grid: Grid, masks: dict, own: list, inds: list, cell: tuple[int, int], threshold: int) -> set:
+    """The hidden counts pinned, read with the markers' bounds, by the relations through ``cell``: each of
+    ``own``'s families' sums linked to it, and numerator + complement = denominator there."""
+    out = {(f, c) for f in own for _, c, _ in bound_pinned(grid, masks[f], threshold, [f], {cell})}
+    i, j = cell
+    for ind, rs in inds:
+        if "comp" not in rs or "den" not in rs or not any(f in own for f in (rs["num"], rs["comp"], rs["den"])):
+            continue
+        terms, names, known = [], [], 0.0
+        for f, a in ((rs["num"], 1.0), (rs["comp"], 1.0), (rs["den"], -1.0)):
+            v = grid.values[f][i, j]
+            if np.isnan(v):
+                break
+            if masks[f][i, j] and v != 0:
+                terms.append((a,) + _reader_bounds(v, threshold))
+                names.append(f)
+            else:
+                known += a * v
+        else:
+            if terms:
+                out |= {(f, cell) for f, (lo, hi) in zip(names, _tighten(terms, known))
+                        if np.isfinite(lo) and np.isfinite(hi) and hi <= lo}
+    return out
 
 
 def _disposal_table_cells(ds, periods: PartnerPeriods) -> dict[str, dict]:
@@ -1245,6 +1681,7 @@ class PartnerProtection:
                 elif (parent[1], parent[2]) in ri:
                     sums.append((ri[(parent[1], parent[2])], members))
             grid.row_sums = sums
+            grid.whole_sums = ("population",)  # "Not known" has children but no population
             try:  # the same children as first-time entrants: their hidden cells stay hidden
                 fte, missing = self._mask(), False
             except Exception as exc:  # the indicators cannot be computed: first-time entrants stay hidden
@@ -1252,11 +1689,15 @@ class PartnerProtection:
                             type(exc).__name__)
                 fte, missing = {}, True
             fixed = np.zeros(grid.shape, dtype=bool)
+            known = np.zeros(grid.shape, dtype=bool)
             for i, row in enumerate(grid.rows):
                 for j, col in enumerate(grid.cols):
                     if col[2] == "fte" and "@" not in str(row[0]):
                         fixed[i, j] = fte.get(("fte_count",) + row + col[:2], missing)
+                        # shown as the indicator: known to the reader, never hidden here to protect another
+                        known[i, j] = not fixed[i, j]
             grid.fixed = fixed
+            grid.keep = known
             # what a cell costs follows its count of children (not the population minus it)
             grid.cost = cell_costs(Grid(grid.rows, grid.cols, {"n": grid.values["n"]}, avoid_rows=grid.avoid_rows))
             mask = protect_grid(grid, self.threshold)
