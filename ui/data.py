@@ -64,16 +64,8 @@ def _protection(url: str, snapshot_id: int, settings_json: str) -> PartnerProtec
     """One protection per snapshot and settings, shared by every partner session (its masks are
     computed once, over every view a partner can open). It is kept in the store when computed, so a
     restarted server reads it there instead of computing it again."""
-    prot = PartnerProtection(_dataset(url, snapshot_id), Settings.from_json(settings_json))
-    store = _store(url)
-    try:
-        kept = store.kept_protection(snapshot_id, prot.identity)
-    except Exception as exc:  # reading it is an economy: compute it instead
-        log.warning("cannot read the kept partner protection: %s", type(exc).__name__)
-        kept = None
-    if kept is None or not prot.restore(kept):
-        prot.on_ready = lambda p: store.keep_protection(snapshot_id, p.identity, p.dump())
-    return prot
+    return PartnerProtection.for_snapshot(_dataset(url, snapshot_id), Settings.from_json(settings_json),
+                                          _store(url), snapshot_id)
 
 
 def protection() -> PartnerProtection:

@@ -209,15 +209,10 @@ def cmd_load(args) -> int:
 
 def _partner_protection(ds, settings, store):
     """The partner protection of the data: the one kept in the database for a stored snapshot (see ``protect``),
-    else computed here."""
+    else computed here (and not kept: a report is read-only)."""
     from .disclosure import PartnerProtection
 
-    prot = PartnerProtection(ds, settings)
-    if store is not None and ds.snapshot_id is not None:
-        kept = store.kept_protection(ds.snapshot_id, prot.identity)
-        if kept is not None:
-            prot.restore(kept)
-    return prot
+    return PartnerProtection.for_snapshot(ds, settings, store, keep=False)
 
 
 def cmd_protect(args) -> int:
@@ -235,9 +230,8 @@ def cmd_protect(args) -> int:
     info = store.latest()
     if info is None:
         raise UserError("The database has no snapshot: load a workbook first (`load WORKBOOK`).")
-    prot = PartnerProtection(store.dataset(info.id), store.get_settings())
-    kept = store.kept_protection(info.id, prot.identity)
-    if kept is not None and prot.restore(kept):
+    prot = PartnerProtection.for_snapshot(store.dataset(info.id), store.get_settings(), store, info.id, keep=False)
+    if prot.ready():
         print(f"The partner view of snapshot {info.id} is already prepared.")
         return 0
     print(f"Preparing the partner view of snapshot {info.id} (once per snapshot and settings)...", flush=True)

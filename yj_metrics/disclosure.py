@@ -1398,6 +1398,26 @@ class PartnerProtection:
         return self
 
     # ----------------------------------------------------------------- kept across restarts
+    @classmethod
+    def for_snapshot(cls, ds, settings, store, snapshot_id: int | None = None,
+                     keep: bool = True) -> "PartnerProtection":
+        """The protection of a stored snapshot: the one kept in ``store`` when it reads back (then ready at
+        once), else a new one that keeps itself there when :meth:`prepare` finishes (``keep``). Reading the
+        kept one is an economy: if the store cannot give it, it is computed. ``store``: anything with
+        ``kept_protection(snapshot_id, identity)`` and ``keep_protection(snapshot_id, identity, body)``."""
+        prot = cls(ds, settings)
+        snapshot_id = ds.snapshot_id if snapshot_id is None else snapshot_id
+        if store is None or snapshot_id is None:
+            return prot
+        try:
+            kept = store.kept_protection(snapshot_id, prot.identity)
+        except Exception as exc:
+            log.warning("cannot read the kept partner protection: %s", type(exc).__name__)
+            kept = None
+        if (kept is None or not prot.restore(kept)) and keep:
+            prot.on_ready = lambda p: store.keep_protection(snapshot_id, p.identity, p.dump())
+        return prot
+
     #: the masks :meth:`dump` writes (the per-stage masks are cut from ``dp-chain`` when asked for)
     _KEPT_TABLES = ("dp-chain", "remands", "ete_status")
 
