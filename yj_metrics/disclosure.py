@@ -263,19 +263,11 @@ def cell_costs(grid: Grid) -> np.ndarray:
     return cost
 
 
-def _pattern(grid: Grid, family: str, cell: tuple[int, int], mask: np.ndarray, cost: np.ndarray,
-             usable: np.ndarray) -> list[tuple[int, int]] | None:
-    """The cheapest set of cells to hide so that ``cell`` can move while every relation of ``family``
-    still holds: a linear programme (HiGHS) over the family's relations, one variable per usable cell
-    (hidden non-zero cells cost almost nothing, shown ones their cost), the cell itself moving by 1.
-    Returns the cells to hide beyond ``mask``, or None when no such set exists."""
-    from scipy.optimize import linprog
+def _line_matrix(grid: Grid, family: str, ok: np.ndarray):
+    """The family's relations restricted to the cells in ``ok`` (the others held still), as a sparse matrix
+    with a row per relation that touches them: (cells, {cell: column}, matrix)."""
     from scipy.sparse import coo_matrix
 
-    vals = grid.values[family]
-    pres = grid.present(family)
-    ok = pres & usable & (np.nan_to_num(vals, nan=0.0) != 0)
-    ok[cell] = True
     cells = [tuple(map(int, c)) for c in np.argwhere(ok)]
     index = {c: n for n, c in enumerate(cells)}
     rows, cols, data = [], [], []
@@ -290,10 +282,25 @@ def _pattern(grid: Grid, family: str, cell: tuple[int, int], mask: np.ndarray, c
                 cols.append(n)
                 data.append(a)
         r += 1
+    return cells, index, coo_matrix((data, (rows, cols)), shape=(r, len(cells))).tocsr()
+
+
+def _pattern(grid: Grid, family: str, cell: tuple[int, int], mask: np.ndarray, cost: np.ndarray,
+             usable: np.ndarray) -> list[tuple[int, int]] | None:
+    """The cheapest set of cells to hide so that ``cell`` can move while every relation of ``family``
+    still holds: a linear programme (HiGHS) over the family's relations, one variable per usable cell
+    (hidden non-zero cells cost almost nothing, shown ones their cost), the cell itself moving by 1.
+    Returns the cells to hide beyond ``mask``, or None when no such set exists."""
+    from scipy.optimize import linprog
+
+    vals = grid.values[family]
+    pres = grid.present(family)
+    ok = pres & usable & (np.nan_to_num(vals, nan=0.0) != 0)
+    ok[cell] = True
+    cells, index, a_eq = _line_matrix(grid, family, ok)
+    r, m = a_eq.shape
     if r == 0:
         return []
-    m = len(cells)
-    a_eq = coo_matrix((data, (rows, cols)), shape=(r, m)).tocsr()
     w = np.array([1e-3 if mask[c] else cost[c] for c in cells])
     # x = plus - minus; the cell itself: plus = 1, minus = 0
     from scipy.sparse import hstack
@@ -540,7 +547,7 @@ def _bounded_pattern(grid: Grid, family: str, cell: tuple[int, int], mask: np.nd
     costs less (the protection levels of tau-argus). Cells the reader knows are zero do not move. Returns the
     cells to hide beyond ``mask`` ([] when it can already move), or None when no such set exists."""
     from scipy.optimize import linprog
-    from scipy.sparse import coo_matrix, hstack
+    from scipy.sparse import hstack
 
     vals = np.nan_to_num(grid.values[family], nan=0.0)
     pres = grid.present(family)
@@ -548,24 +555,10 @@ def _bounded_pattern(grid: Grid, family: str, cell: tuple[int, int], mask: np.nd
     if grid.keep is not None:
         ok &= ~grid.keep
     ok[cell] = True
-    cells = [tuple(map(int, c)) for c in np.argwhere(ok)]
-    index = {c: n for n, c in enumerate(cells)}
-    rows, cols, data, b = [], [], [], []
-    r = 0
-    for line in grid.lines(family):
-        if all((i, j) not in index for i, j, _ in line):
-            continue
-        for i, j, a in line:
-            n = index.get((i, j))
-            if n is not None:
-                rows.append(r)
-                cols.append(n)
-                data.append(a)
-        r += 1
+    cells, index, a_eq = _line_matrix(grid, family, ok)
+    r, m = a_eq.shape
     if r == 0:
         return []
-    m = len(cells)
-    a_eq = coo_matrix((data, (rows, cols)), shape=(r, m)).tocsr()
     a = hstack([a_eq, -a_eq]).tocsr()
     w = np.array([1e-3 if mask[c] else cost[c] for c in cells])
     # y = plus - minus, each cell's value plus y inside its marker's range
