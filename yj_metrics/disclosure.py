@@ -187,6 +187,28 @@ def determined_cells(grid: Grid, mask: np.ndarray) -> np.ndarray:
     return out
 
 
+def _linked(lines, index: dict) -> tuple[list, list[int]]:
+    """The relations touching the cells of ``index`` ({cell: n}) as [(members [(n, coefficient)], line)], and
+    each cell's linked set (cells joined through those relations, by union-find) as a root per n."""
+    parent = list(range(len(index)))
+
+    def find(x):
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    eqs = []
+    for line in lines:
+        members = [(index[(i, j)], a) for i, j, a in line if (i, j) in index]
+        if not members:
+            continue
+        eqs.append((members, line))
+        for n, _ in members[1:]:
+            parent[find(n)] = find(members[0][0])
+    return eqs, [find(n) for n in range(len(index))]
+
+
 def determined_by_family(grid: Grid, mask: np.ndarray, families=None,
                          cols=None) -> list[tuple[str, tuple[int, int]]]:
     """(family, cell) for every hidden non-zero cell that the family's relations give away.
@@ -205,25 +227,10 @@ def determined_by_family(grid: Grid, mask: np.ndarray, families=None,
         if len(hidden) == 0:
             continue
         index = {(int(i), int(j)): n for n, (i, j) in enumerate(hidden)}
-        parent = list(range(len(index)))
-
-        def find(x):
-            while parent[x] != x:
-                parent[x] = parent[parent[x]]
-                x = parent[x]
-            return x
-
-        eqs = []
-        for line in grid.lines(fam):
-            members = [(index[(i, j)], c) for i, j, c in line if (i, j) in index]
-            if not members:
-                continue
-            eqs.append(members)
-            for n, _ in members[1:]:
-                parent[find(n)] = find(members[0][0])
+        eqs, root_of = _linked(grid.lines(fam), index)
         comp_eqs: dict[int, list] = {}
-        for members in eqs:
-            comp_eqs.setdefault(find(members[0][0]), []).append(members)
+        for members, _ in eqs:
+            comp_eqs.setdefault(root_of[members[0][0]], []).append(members)
         cells = list(index.items())
         for root, members_list in comp_eqs.items():
             nodes = sorted({n for members in members_list for n, _ in members})
@@ -450,30 +457,16 @@ def milp_pinned(grid: Grid, mask: np.ndarray, threshold: int, max_vars: int = 24
         index = {(int(i), int(j)): n for n, (i, j) in enumerate(np.argwhere(hid))}
         if not index:
             continue
-        parent = list(range(len(index)))
-
-        def find(x):
-            while parent[x] != x:
-                parent[x] = parent[parent[x]]
-                x = parent[x]
-            return x
-
-        eqs = []
-        for line in lines:
-            members = [(index[(i, j)], a) for i, j, a in line if (i, j) in index]
-            if not members:
-                continue
-            known = sum(a * vals[i, j] for i, j, a in line if (i, j) not in index)
-            eqs.append((members, known, line))
-            for n, _ in members[1:]:
-                parent[find(n)] = find(members[0][0])
+        linked, root_of = _linked(lines, index)
+        eqs = [(members, sum(a * vals[i, j] for i, j, a in line if (i, j) not in index), line)
+               for members, line in linked]
         cells = list(index)
         sets: dict = {}
         for n in range(len(cells)):
-            sets.setdefault(find(n), []).append(n)
+            sets.setdefault(root_of[n], []).append(n)
         eq_of: dict = {}
         for e in eqs:
-            eq_of.setdefault(find(e[0][0][0]), []).append(e)
+            eq_of.setdefault(root_of[e[0][0][0]], []).append(e)
         for root, nodes in sets.items():
             small = [n for n in nodes if 0 < vals[cells[n]] <= threshold]
             if not small or root not in eq_of:
