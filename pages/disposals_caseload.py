@@ -70,7 +70,7 @@ def body():
 def _partner_caseload(by: str) -> pd.DataFrame:
     """Open interventions by team, locality or scaled approach at the financial year end, from
     the protected caseload figures (partners see breakdowns by financial year only)."""
-    fy = financial_year(fy_start_year(period.end))
+    fy = data.protection().periods.breakdown_for(period)
     st.caption(f"Partners compare groups by financial year: caseload on {fmt.fmt_date(fy.end)}.")
     rs = [r for r in data.compute(fy, filters, ["caseload_open"], by) if r.indicator == "caseload_open"]
     return pd.DataFrame({by: [r.group for r in rs],

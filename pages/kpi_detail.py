@@ -12,7 +12,7 @@ from ui.yjb_return import return_panel
 from yj_metrics.counting import BREAKDOWN_LABELS
 from yj_metrics.indicators import INDICATORS, reporting_period, supported_breakdowns
 from yj_metrics.narrative import indicator_sentence
-from yj_metrics.periods import financial_year, fy_start_year, last_quarters, quarter_of
+from yj_metrics.periods import last_quarters, quarter_of
 
 present = scorecard.presenting()  # opened from the scorecard in presentation mode
 role, period, filters = start("KPI detail", EVERYONE, compact=present)
@@ -70,7 +70,7 @@ def body():
         by = choice("by", "Break down by", dims, key="detail_by", widget=st.radio, format_func=BREAKDOWN_LABELS.get,
                     horizontal=True)
         if role == "partner" and read_period.kind != "financial_year":
-            read_period = financial_year(fy_start_year(read_period.end))
+            read_period = data.protection().periods.breakdown_for(read_period)
             st.caption(f"Partners compare groups by financial year: showing {read_period.label}.")
         groups = [x for x in data.compute(read_period, filters, [ind], by) if x.indicator == ind]
         ev = st.plotly_chart(breakdown_bars(groups, f"{d.label} by {BREAKDOWN_LABELS[by].lower()} ({read_period.label})",

@@ -8,7 +8,10 @@ against the true data first (a relation that does not hold is not used):
 * complements: numerator + (denominator - numerator) = denominator;
 * differencing across views: the groups of a breakdown add up to the whole service;
 * differencing across periods: a financial or rolling year is the sum of its quarters
-  (only where that is true of the count);
+  (only where that is true of the count), this year so far too;
+* the weeks after the reporting quarter (data exported mid-quarter): this year = this year so
+  far + those weeks, an unknown count of its own; the attacker asks for the whole year as well
+  as the year the partner view offers;
 * the same count shown in two places (a denominator shared by several KPIs, first-time
   entrants as an indicator and as a disproportionality stage, a stage's events as the next
   stage's base) is one unknown;
@@ -20,6 +23,7 @@ integer value (linear algebra for exact determination, then linear programming w
 """
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -31,8 +35,10 @@ from yj_metrics import disproportionality as dp
 from yj_metrics import indicators
 from yj_metrics.disclosure import null_space  # the SVD with its fallback driver: numerics, not the protection
 from yj_metrics.disclosure import (NOT_FOR_PARTNERS, NOT_PERSONAL, PARTNER_DIMENSIONS, PARTNER_DP_CHAINS,
-                                   PARTNER_DP_DIMENSIONS, PartnerProtection, partner_periods)
+                                   PARTNER_DP_DIMENSIONS, STOCK_INDICATORS, PartnerProtection,
+                                   partner_periods)
 from yj_metrics.indicators import REOFFENDING_INDICATORS, ROLLING_YEAR_INDICATORS
+from yj_metrics.periods import financial_year, fy_start_year
 
 PUBLIC = ("per 100,000", "per 1,000", "per 10,000", "per worker")
 
@@ -70,8 +76,9 @@ def _col(start, end):
     return (start, end)
 
 
-def gather(ds, settings, max_quarters: int = 40) -> Knowledge:
-    """Every figure the partner view allows, with the truth behind it, and the relations."""
+def gather(ds, settings, max_quarters: int = 40, dimensions=PARTNER_DIMENSIONS) -> Knowledge:
+    """Every figure the partner view allows, with the truth behind it, and the relations. ``dimensions``: the
+    breakdowns read (all of them unless a test narrows the attack to keep its linear algebra small)."""
     t = int(settings.suppression_threshold)
     prot = PartnerProtection(ds, settings, max_quarters=max_quarters)
     periods = partner_periods(ds.covers, max_quarters)
@@ -79,11 +86,15 @@ def gather(ds, settings, max_quarters: int = 40) -> Knowledge:
     ids = [i for i in indicators.INDICATORS if i not in NOT_FOR_PARTNERS and i not in NOT_PERSONAL]
     calls = [(p, None) for p in periods.quarters]
     calls += [(p, None) for p in periods.rolling]
-    for fy in periods.years:
+    years = list(periods.years)
+    if periods.quarters:  # this whole financial year too, whatever the view offers (see _weeks_after)
+        whole = financial_year(fy_start_year(periods.quarters[-1].end))
+        years += [whole] if whole not in years else []
+    for fy in years:
         calls.append((fy, None))
-        calls += [(fy, by) for by in PARTNER_DIMENSIONS]
+        calls += [(fy, by) for by in dimensions]
     for p, by in calls:
-        wanted = ids if by is not None or p in periods.quarters or p in periods.years else \
+        wanted = ids if by is not None or p in periods.quarters or p in years else \
             [i for i in ids if i in ROLLING_YEAR_INDICATORS or i in REOFFENDING_INDICATORS]
         try:
             true = indicators.compute(ds, p, wanted, by, settings)
@@ -105,6 +116,7 @@ def gather(ds, settings, max_quarters: int = 40) -> Knowledge:
                     k.add(("comp", r.indicator, row, col), r.denominator - r.numerator, comp_shown, threshold=t)
                     k.relations.append([(("num", r.indicator, row, col), 1.0), (("comp", r.indicator, row, col), 1.0),
                                         (("den", r.indicator, row, col), -1.0)])
+    _weeks_after(k, ds, settings, periods, ids, t, dimensions)
     # local tables
     from yj_metrics.indicators import disposal_table, remand_table
 
@@ -126,7 +138,7 @@ def gather(ds, settings, max_quarters: int = 40) -> Knowledge:
 
     localities = sorted(set(ds.children["locality"].dropna().astype(str)))
     for fy in periods.years:
-        for by in PARTNER_DP_DIMENSIONS:
+        for by in [d for d in PARTNER_DP_DIMENSIONS if d in dimensions]:
             for chain in PARTNER_DP_CHAINS.values():
                 for base in ("previous", "population"):
                     true = dp.stage_table(ds, fy, by, None, chain, 1, base)
@@ -153,6 +165,49 @@ def gather(ds, settings, max_quarters: int = 40) -> Knowledge:
             k.add(("stage", "caseload", (None, None), col), float(comp_true["children"].sum()), None, threshold=t)
     _relations(k)
     return k
+
+
+def _weeks_after(k: Knowledge, ds, settings, periods, ids, t, dimensions) -> None:
+    """When the data run on past the reporting quarter: this financial year = this year so far (to the quarter's
+    end) + the weeks after, a count of children of its own, never shown (a target where it is 1 to the
+    threshold). So far and after are worked out by the calculator over those dates, not from the protection."""
+    from yj_metrics.periods import Period
+
+    if not periods.quarters:
+        return
+    last = periods.quarters[-1]
+    year = financial_year(fy_start_year(last.end))
+    if year.end == last.end:
+        return
+    parts = {"so_far": Period(year.start, last.end), "after": Period(last.end + dt.timedelta(days=1), year.end)}
+    for by in (None,) + tuple(dimensions):
+        computed = {name: indicators.compute(ds, p, ids, by, settings) for name, p in parts.items()}
+        for so_far, after in zip(*computed.values()):
+            if so_far.indicator in NOT_PERSONAL or so_far.indicator in NOT_FOR_PARTNERS or \
+                    (by is not None and so_far.by != by) or so_far.indicator in STOCK_INDICATORS:
+                continue  # (a count at a date: its differences are no count)
+            assert (so_far.indicator, so_far.by, so_far.group) == (after.indicator, after.by, after.group)
+            row = (so_far.by, so_far.group)
+            for fam in ("num", "den", "comp"):
+                values = [_family_value(r, fam) for r in (so_far, after)]
+                whole = (fam, so_far.indicator, row, _col(year.start, year.end))
+                if None in values or whole not in k.truth or abs(sum(values) - k.truth[whole]) > 1e-6:
+                    continue  # not a count that adds up over time
+                cells = [(fam, so_far.indicator, row, _col(year.start, last.end)),
+                         (fam, so_far.indicator, row, ("after",) + _col(year.start, year.end))]
+                for cell, v in zip(cells, values):
+                    k.add(cell, v, None, threshold=t)
+                k.relations.append([(whole, 1.0), (cells[0], -1.0), (cells[1], -1.0)])
+
+
+def _family_value(r, fam: str):
+    if fam == "num":
+        return r.numerator
+    if r.denominator is None or r.unit in PUBLIC:
+        return None
+    if fam == "den":
+        return r.denominator
+    return None if r.unit != "%" or r.numerator is None else r.denominator - r.numerator
 
 
 def _read_marker(k: Knowledge, r, s, row, col) -> None:
@@ -261,12 +316,14 @@ def _relations(k: Knowledge):
             if parent is not None and abs(sum(k.truth[c] for c in cells) - k.truth[parent]) < 1e-6:
                 k.relations.append([(parent, 1.0)] + [(c, -1.0) for c in cells])
     for (fam, ind, row), cols in by_fam_row.items():
-        quarters = {c: cell for c, cell in cols.items() if _is_quarter(c)}
+        quarters = {c: cell for c, cell in cols.items() if len(c) == 2 and _is_quarter(c)}
         for c, cell in cols.items():
-            if c in quarters:
+            if c in quarters or len(c) != 2:
                 continue
-            parts = [q for q in quarters if c[0] <= q[0] and q[1] <= c[1]]
-            if len(parts) == 4 and abs(sum(k.truth[quarters[q]] for q in parts) - k.truth[cell]) < 1e-6:
+            parts = sorted(q for q in quarters if c[0] <= q[0] and q[1] <= c[1])
+            tiled = bool(parts) and parts[0][0] == c[0] and parts[-1][1] == c[1] and all(
+                (b[0] - a[1]).days == 1 for a, b in zip(parts, parts[1:]))
+            if tiled and abs(sum(k.truth[quarters[q]] for q in parts) - k.truth[cell]) < 1e-6:
                 k.relations.append([(cell, 1.0)] + [(quarters[q], -1.0) for q in parts])
     # the same count under two names (same counting rule): one unknown
     sig = defaultdict(list)

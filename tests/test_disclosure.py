@@ -172,6 +172,30 @@ def test_partner_periods_are_quarters_years_and_rolling_years():
     assert p.years[0] == financial_year(2022)
 
 
+def test_this_year_runs_to_the_reporting_quarter_only():
+    """A workbook exported mid-quarter (15 Nov 2023: the reporting quarter is 2023-24 Q2): partners' 2023-24 is
+    the year so far, to 30 Sep 2023, so that no figure they see runs on into the weeks after it."""
+    import datetime as dt
+
+    p = partner_periods((dt.date(2021, 5, 3), dt.date(2023, 11, 15)))
+    assert p.quarters[-1] == quarter(2023, 2)
+    so_far = p.years[-1]
+    assert (so_far.start, so_far.end, so_far.kind) == (dt.date(2023, 4, 1), dt.date(2023, 9, 30), "financial_year")
+    assert so_far.label == "2023-24 to 30 Sep 2023"
+    assert p.years[:-1] == (financial_year(2021), financial_year(2022))  # whole years before it
+    assert max(x.end for x in p.all) == dt.date(2023, 9, 30)
+    # what the pages ask for is read that way: the year, a quarter's year, the year read again
+    assert p.clip(financial_year(2023)) == so_far == p.breakdown_for(quarter(2023, 1)) == p.clip(so_far)
+    assert p.clip(financial_year(2022)) == financial_year(2022) == p.breakdown_for(quarter(2022, 4))
+    assert p.clip(quarter(2023, 2)) == quarter(2023, 2)
+    # time relations see the year so far as the sum of its two quarters
+    cols = [(q.start, q.end) for q in (quarter(2023, 1), quarter(2023, 2))] + [(so_far.start, so_far.end)]
+    assert time_relations(cols) == [(2, [1, 0])]
+    # data ending with the year: nothing is cut
+    whole = partner_periods((dt.date(2021, 5, 3), dt.date(2024, 3, 31)))
+    assert whole.years[-1] == financial_year(2023) == whole.clip(financial_year(2023))
+
+
 # --------------------------------------------------------------------------- whole services
 
 @pytest.fixture(scope="module")
@@ -214,6 +238,47 @@ def test_the_determined_partner_recovers_nothing_from_small_services(seed, child
     assert k.targets
     recovered = attack(k, lp_limit=150)
     assert recovered == {}, f"recovered hidden counts: {list(recovered.items())[:10]}"
+
+
+@pytest.fixture(scope="module")
+def mid_quarter_knowledge():
+    """The 600-child demo exported on 15 Nov 2023, in the middle of 2023-24 Q3 (the attack on the whole service:
+    the weeks after the reporting quarter are a whole-service matter)."""
+    import datetime as dt
+
+    ds = make_demo(seed=7, children=600, end=dt.date(2023, 11, 15))
+    return gather(ds, Settings(), max_quarters=8, dimensions=())
+
+
+def _weeks_after(cells) -> set:
+    return {c for c in cells if isinstance(c[3][0], str) and c[3][0] == "after"}
+
+
+def test_the_weeks_after_the_reporting_quarter_cannot_be_worked_out(mid_quarter_knowledge):
+    """Before partners' year stopped at the reporting quarter, this year's figure less its two shown quarters gave
+    the count of 1 October to 15 November: this attacker recovered 5 such counts of 1 to 4 (KPI 2 part-time at
+    the end of the order: 4)."""
+    k = mid_quarter_knowledge
+    assert len(_weeks_after(k.targets)) > 20  # small counts in those weeks, for the attacker to go after
+    recovered = attack(k, lp_limit=150)
+    assert recovered == {}, f"recovered hidden counts: {list(recovered.items())[:10]}"
+    recovered = attack(k, lp_limit=150, markers=True)
+    assert recovered == {}, f"recovered with the markers as bounds: {list(recovered.items())[:10]}"
+
+
+def test_the_attacker_finds_the_weeks_after_when_the_whole_year_is_shown(mid_quarter_knowledge):
+    """The attack above can succeed: where every count that is not small is shown (the whole year among them),
+    the weeks after the reporting quarter come out as this year less its quarters."""
+    from attacker import Knowledge, _relations
+
+    k = mid_quarter_knowledge
+    naive = Knowledge(truth=dict(k.truth))
+    for cell, v in k.truth.items():
+        naive.add(cell, v, None if 1 <= v <= 4 or _weeks_after([cell]) else v)
+    _relations(naive)
+    naive.relations += [r for r in k.relations if any(_weeks_after([c]) for c, _ in r)]
+    recovered = attack(naive, lp_limit=50)
+    assert _weeks_after(recovered), list(recovered)[:5]
 
 
 def test_the_attacker_recovers_counts_from_primary_suppression_alone(demo600):

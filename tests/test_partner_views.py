@@ -32,11 +32,12 @@ def _run(page, monkeypatch, query=None, choices=None):
     for k, v in (query or {}).items():
         at.query_params[k] = v
     at.run()
-    for key, value in (choices or {}).items():
+    for key, value in (choices or {}).items():  # (a widget's options are its labels: set the value itself)
         widget = next((w for w in list(at.radio) + list(at.selectbox) if w.key == key), None)
-        if widget is None or value not in widget.options:
-            continue
+        assert widget is not None, (page, key, [w.key for w in list(at.radio) + list(at.selectbox)])
         widget.set_value(value).run()
+        assert not at.exception, (page, key, value, at.exception)
+        assert next(w for w in list(at.radio) + list(at.selectbox) if w.key == key).value == value, (page, key)
     return at
 
 
@@ -161,3 +162,49 @@ def test_partners_choose_quarters_and_years_only(store_url, monkeypatch):
     # each marker is explained once: '<5' rests on 1 to 4 children, 'hidden' protects another figure
     assert sum("'<5' marks a figure that rests on 1 to 4 children" in c.value for c in at.caption) == 1
     assert sum("'hidden' marks a figure that is not small itself" in c.value for c in at.caption) == 1
+
+
+@pytest.fixture(scope="module")
+def _mid_quarter_store_file(tmp_path_factory):
+    """A real SQLite file holding a workbook exported in the middle of a quarter (the demo to 15 Nov 2023: the
+    reporting quarter is 2023-24 Q2) and its partner protection, kept by the app's ``protect`` command."""
+    import datetime as dt
+
+    from yj_metrics import cli
+    from yj_metrics.demo import demo_dataset
+    from yj_metrics.store import Store
+
+    path = tmp_path_factory.mktemp("mid-quarter") / "app.db"
+    url = f"sqlite:///{path}"
+    ds = demo_dataset(seed=7, children=600, end=dt.date(2023, 11, 15))
+    Store(url).load_dataset(ds, "Exported 15 Nov 2023", sha256="mid-quarter")
+    assert cli.main(["protect", "--db", url]) == 0
+    return url, ds
+
+
+def test_partners_read_this_year_so_far(_mid_quarter_store_file, monkeypatch):
+    """Partners choosing 2023-24 on that workbook read it to the end of the reporting quarter, and are told so:
+    its KPI 2 is the children whose orders ended from 1 April to 30 September (worked out here by the counting
+    rules over those dates), which is also the sum of the two quarters shown beside it."""
+    import datetime as dt
+
+    from yj_metrics.periods import Period, quarter
+
+    url, ds = _mid_quarter_store_file
+    monkeypatch.setenv("YJ_DATABASE_URL", url)
+    at = _run("kpi_detail", monkeypatch, {"indicator": "kpi2_ete", "period": "fy", "q": "2023-24Q2"},
+              {"detail_by": "ethnicity"})
+    _check(at, "this year so far")
+    assert any("2023-24 so far: to the end of 2023-24 Q2" in c.value for c in at.caption)
+    figure = next(m for m in at.metric if m.label.startswith("Children / events"))
+    so_far = indicators.compute(ds, Period(dt.date(2023, 4, 1), dt.date(2023, 9, 30)), ["kpi2_ete"])[0]
+    q1, q2 = (indicators.compute(ds, quarter(2023, n), ["kpi2_ete"])[0] for n in (1, 2))
+    assert so_far.numerator == q1.numerator + q2.numerator and so_far.denominator == q1.denominator + q2.denominator
+    assert figure.value == f"{so_far.numerator:,.0f} / {so_far.denominator:,.0f}"
+    assert any("2023-24 to 30 Sep 2023" in m.label for m in at.metric)
+    # the breakdown is of the same months: every group shown is the counting rules' figure over them
+    groups = {r.group: r for r in indicators.compute(ds, Period(dt.date(2023, 4, 1), dt.date(2023, 9, 30)),
+                                                     ["kpi2_ete"], "ethnicity") if r.indicator == "kpi2_ete"}
+    shown = [row for row in at.dataframe[0].value.to_dict("records") if row["numerator"] not in ("<5", "hidden")]
+    assert shown and all(row["numerator"] == f"{groups[row['group']].numerator:,.0f}" and
+                         row["denominator"] == f"{groups[row['group']].denominator:,.0f}" for row in shown), shown

@@ -160,7 +160,7 @@ def warm_details(url: str, snapshot_id: int, quarter: Period, settings_json: str
     from yj_metrics.counting import BREAKDOWN_LABELS
     from yj_metrics.disclosure import NOT_FOR_PARTNERS
     from yj_metrics.indicators import HEADLINE, reporting_period, supported_breakdowns
-    from yj_metrics.periods import financial_year, fy_start_year, last_quarters
+    from yj_metrics.periods import last_quarters
 
     for ind in HEADLINE:
         if partner and ind in NOT_FOR_PARTNERS:
@@ -171,7 +171,7 @@ def warm_details(url: str, snapshot_id: int, quarter: Period, settings_json: str
         _trend(url, snapshot_id, ind, periods, Filters(), settings_json, partner)
         dims = [b for b in supported_breakdowns(ind) if b in BREAKDOWN_LABELS]
         if dims:
-            by_period = financial_year(fy_start_year(read.end)) if partner and read.kind != "financial_year" else read
+            by_period = _protection(url, snapshot_id, settings_json).periods.breakdown_for(read) if partner else read
             _compute(url, snapshot_id, by_period, Filters(), (ind,), dims[0], settings_json, partner)
 
 
@@ -263,6 +263,8 @@ def _compute(url, snapshot_id, period: Period, filters: Filters, ids: tuple | No
     COMPUTED["compute"] += 1
     ds = _filtered(url, snapshot_id, _guard(partner, filters))
     s = Settings.from_json(settings_json)
+    if partner:  # never past the reporting quarter (PartnerPeriods.clip)
+        period = _protection(url, snapshot_id, settings_json).periods.clip(period)
     res = indicators.compute(ds, period, list(ids) if ids else None, by, s)
     return _protection(url, snapshot_id, settings_json).protect_results(res) if partner else res
 
@@ -278,6 +280,8 @@ def _trend(url, snapshot_id, indicator, periods: tuple, filters, settings_json, 
     COMPUTED["trend"] += 1
     ds = _filtered(url, snapshot_id, _guard(partner, filters))
     s = Settings.from_json(settings_json)
+    if partner:
+        periods = [_protection(url, snapshot_id, settings_json).periods.clip(p) for p in periods]
     res = indicators.trend(ds, indicator, list(periods), s)
     return _protection(url, snapshot_id, settings_json).protect_results(res) if partner else res
 
@@ -292,6 +296,8 @@ def _stage_table(url, snapshot_id, period, filters, by, reference, chain, pool_y
                  locality=None):
     flt = (Filters(locality=(locality,)) if locality else Filters()) if partner else filters
     ds = _filtered(url, snapshot_id, flt)
+    if partner:
+        period = _protection(url, snapshot_id, settings_json).periods.clip(period)
     res = dp.stage_table(ds, period, by, reference, chain, pool_years, base)
     if partner:
         return _protection(url, snapshot_id, settings_json).protect_disproportionality(res, locality or None)

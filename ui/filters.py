@@ -10,6 +10,7 @@ import datetime as dt
 import streamlit as st
 
 from yj_metrics import contract as c
+from yj_metrics.disclosure import partner_periods
 from yj_metrics.filters import DIMENSIONS, Filters
 from yj_metrics.periods import (Period, bounded_custom, financial_year, fy_start_year, latest_complete_quarter,
                                 parse_quarter, quarter_of, reporting_quarter, rolling_year)
@@ -114,6 +115,8 @@ def sidebar_filters(ds, partner: bool = False) -> tuple[Period, Filters]:
             period = q
         elif kind == "fy":
             period = financial_year(fy_start_year(q.end))
+            if partner:  # this year so far: partners never see the weeks after the reporting quarter
+                period = partner_periods(ds.covers, 1).clip(period)
         elif kind == "rolling":
             period = rolling_year(q.end)
         else:
@@ -121,6 +124,9 @@ def sidebar_filters(ds, partner: bool = False) -> tuple[Period, Filters]:
         chosen = {}
         if partner:
             asked = [DIMENSIONS[d] for d in DIMENSIONS if st.session_state.get(_STATE + d)]
+            if kind == "fy" and period.end < financial_year(fy_start_year(q.end)).end:
+                st.caption(f"{financial_year(fy_start_year(q.end)).label} so far: to the end of {quarters[0].label}, "
+                           "the latest complete quarter.")
             st.caption(PARTNER_NOTE)
             if asked:
                 st.info("This link asks for a filtered view (" + ", ".join(asked) + "), which partners cannot "

@@ -37,7 +37,7 @@ import pandas as pd
 from scipy.linalg import LinAlgError
 from scipy.linalg import null_space as _null_space
 
-from .periods import Period, financial_year, fy_start_year, quarter_of, reporting_quarter, rolling_year
+from .periods import Period, financial_year, fmt_date, fy_start_year, quarter_of, reporting_quarter, rolling_year
 
 DEFAULT_THRESHOLD = 4
 
@@ -768,17 +768,39 @@ class PartnerPeriods:
     """The periods partners can choose, and the rolling years the scorecard reads."""
 
     quarters: tuple[Period, ...]  # oldest first
-    years: tuple[Period, ...]
+    years: tuple[Period, ...]  # the last one ends with the reporting quarter (the year so far)
     rolling: tuple[Period, ...]
 
     @property
     def all(self) -> tuple[Period, ...]:
         return self.quarters + self.years + self.rolling
 
+    def clip(self, period: Period) -> Period:
+        """``period`` as partners read it: a period running on past the reporting quarter (this financial year,
+        when the data end inside it) ends with that quarter. The weeks after it are never shown to partners:
+        this year's figure less its shown quarters would be their count, a small number that no protection
+        sees (docs/DISCLOSURE.md)."""
+        if not self.quarters or period.end <= self.quarters[-1].end or period.start > self.quarters[-1].end:
+            return period
+        for year in self.years:
+            if period_key(year)[0] == period.start and period.kind == year.kind:
+                return year
+        return so_far(period, self.quarters[-1])
+
+    def breakdown_for(self, period: Period) -> Period:
+        """The financial year partners compare groups in when they chose ``period``: its year, so far."""
+        return self.clip(financial_year(fy_start_year(period.end)))
+
+
+def so_far(period: Period, last: Period) -> Period:
+    """``period`` cut at the end of the quarter ``last``, labelled as such (``2023-24 to 30 Sep 2023``)."""
+    return Period(period.start, last.end, f"{period.label} to {fmt_date(last.end)}", period.kind)
+
 
 def partner_periods(covers: tuple[dt.date | None, dt.date | None], max_quarters: int = 40) -> PartnerPeriods:
     """Quarters from the first one the data touch to the reporting quarter, their financial
-    years, and the rolling 12 months ending at each quarter end."""
+    years (the last one so far: to the reporting quarter's end) and the rolling 12 months ending
+    at each quarter end."""
     start, end = covers
     if end is None:
         return PartnerPeriods((), (), ())
@@ -789,7 +811,8 @@ def partner_periods(covers: tuple[dt.date | None, dt.date | None], max_quarters:
         q = q.previous()
     qs.reverse()
     years = sorted({fy_start_year(q.start) for q in qs})
-    fys = tuple(financial_year(y) for y in years)
+    fys = tuple(financial_year(y) if financial_year(y).end <= last.end else so_far(financial_year(y), last)
+                for y in years)
     rolling = tuple(rolling_year(q.end) for q in qs)
     return PartnerPeriods(tuple(qs), fys, rolling)
 
@@ -1508,6 +1531,7 @@ class PartnerProtection:
         """Disposals by type for partners: protected counts and shares (the marker where hidden)."""
         from .indicators import disposal_table
 
+        period = self.periods.clip(period)
         table = disposal_table(self.ds, period)
         hidden = self._mask()
         total_hidden = hidden.get(("disposals", None, None) + period_key(period), True)
@@ -1543,6 +1567,7 @@ class PartnerProtection:
                     for i in range(len(grid.rows)) for j in range(len(grid.cols))}
 
         hidden = self._table_mask("remands", make)
+        period = self.periods.clip(period)
         table = remand_table(self.ds, period, self.settings)
         rows = [hidden.get((t,) + period_key(period), True) for t in table["remand_type"]]
         return self._mark(table, rows, ["remands", "children", "nights", "cost"], count_cols=["remands", "children"])
@@ -1570,7 +1595,7 @@ class PartnerProtection:
                     for i in range(len(grid.rows)) for j in range(len(grid.cols))}
 
         hidden = self._table_mask("ete_status", make)
-        t = ete_status_table(self.ds, period)
+        t = ete_status_table(self.ds, self.periods.clip(period))
         out = t.astype({c: "object" for c in t.columns if c != "month_end"})
         for i, row in t.iterrows():
             for col in [c for c in t.columns if c != "month_end"]:
@@ -1775,6 +1800,7 @@ class PartnerProtection:
         from .filters import Filters, apply_filters
 
         ds = self.ds if locality is None else apply_filters(self.ds, Filters(locality=(locality,)))
+        period = self.periods.clip(period)
         comp = dp.composition(ds, period, "caseload", by)
         col = period_key(period)
         ok = (col in {period_key(p) for p in self.periods.years} and by in PARTNER_DP_DIMENSIONS

@@ -252,6 +252,8 @@ def _content(whole: Dataset, quarter: Period, settings: Settings, edition: str, 
     actions, actions_note = _actions(notes, labels, today)
 
     fy = financial_year(fy_start_year(quarter.end))
+    if partner:  # never past the reporting quarter
+        fy = prot.periods.clip(fy)
     stages = dp.stage_table(ds, fy, "ethnicity")
     comp = dp.composition(ds, fy, "caseload", "ethnicity")
     if partner:
