@@ -216,7 +216,7 @@ def _read_marker(k: Knowledge, r, s, row, col) -> None:
     it says only that one of its counts is, so no bound is read from it)."""
     if s.numerator is not None or not (s.note or "").startswith("protected"):
         return
-    from yj_metrics.disclosure import SECONDARY_MARKER, marker_of_note
+    from yj_metrics.disclosure import OUTSIDE_MARKER, SECONDARY_MARKER, marker_of_note
 
     cells = [("num", r.indicator, row, col)]
     if r.denominator is not None and r.unit not in PUBLIC:
@@ -224,6 +224,8 @@ def _read_marker(k: Knowledge, r, s, row, col) -> None:
         if r.unit == "%":
             cells.append(("comp", r.indicator, row, col))
     mk = marker_of_note(s.note)
+    if mk == OUTSIDE_MARKER:  # not in the partners' view: says nothing of the count
+        return
     if mk == SECONDARY_MARKER:
         k.not_small.update(cells)
     elif mk is not None and len(cells) == 1:

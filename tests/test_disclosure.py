@@ -257,13 +257,24 @@ def _weeks_after(cells) -> set:
 def test_the_weeks_after_the_reporting_quarter_cannot_be_worked_out(mid_quarter_knowledge):
     """Before partners' year stopped at the reporting quarter, this year's figure less its two shown quarters gave
     the count of 1 October to 15 November: this attacker recovered 5 such counts of 1 to 4 (KPI 2 part-time at
-    the end of the order: 4)."""
+    the end of the order: 4). Every target is tried (no budget): by the sums nothing is recovered, and with the
+    markers as bounds none of those weeks."""
     k = mid_quarter_knowledge
     assert len(_weeks_after(k.targets)) > 20  # small counts in those weeks, for the attacker to go after
-    recovered = attack(k, lp_limit=150)
+    recovered = attack(k, lp_limit=100_000)
     assert recovered == {}, f"recovered hidden counts: {list(recovered.items())[:10]}"
-    recovered = attack(k, lp_limit=150, markers=True)
-    assert recovered == {}, f"recovered with the markers as bounds: {list(recovered.items())[:10]}"
+    recovered = attack(k, lp_limit=100_000, markers=True)
+    assert not _weeks_after(recovered), f"recovered with the markers as bounds: {list(recovered.items())[:10]}"
+
+
+@pytest.mark.xfail(strict=True, reason="known gap (docs/DISCLOSURE.md, limits): markers alone can pin a small year "
+                                       "whose four quarters are all small, e.g. 1 + 1 + 1 + 1 = 4")
+def test_the_markers_alone_pin_nothing_in_the_mid_quarter_export(mid_quarter_knowledge):
+    """KPI 1's children in a residential unit, 2022-23: four quarters of 1 and a year of 4, all '<5'. The year is
+    at most 4 and at least 1 + 1 + 1 + 1, so every one of them is known. No further hiding frees them (they are all
+    hidden already); only a marker that says nothing of the size would. Strict: this fails once it is fixed."""
+    recovered = attack(mid_quarter_knowledge, lp_limit=100_000, markers=True)
+    assert recovered == {}, list(recovered.items())[:10]
 
 
 def test_the_attacker_finds_the_weeks_after_when_the_whole_year_is_shown(mid_quarter_knowledge):
@@ -460,10 +471,32 @@ def test_a_small_complement_is_never_shown_for_any_base(demo_knowledge):
     assert any(c[0] == "complement" for c in k.known)  # the complements are there to check
 
 
+def test_a_figure_outside_the_partners_view_says_nothing_of_its_size(demo600):
+    """A custom period (one week), or this year past the reporting quarter, is not in the grid: hidden whatever
+    its size, and marked 'n/a' alike for a count of 2 and of 40 (a '<5' there would tell 1 to 4 of any week a
+    partner cared to ask for), with no RAG; the same for its tables."""
+    import datetime as dt
+
+    from yj_metrics.disclosure import NOT_PERSONAL, marker_of_note
+    from yj_metrics.periods import custom
+
+    prot = PartnerProtection(demo600)
+    week = custom(dt.date(2023, 6, 5), dt.date(2023, 6, 11))
+    true = indicators.compute(demo600, week)
+    shown = prot.protect_results(true)
+    sizes = {r.numerator for r in true if r.numerator is not None}
+    assert any(1 <= v <= 4 for v in sizes) and any(v == 0 for v in sizes)  # small ones and zeros among them
+    assert all(s.numerator is None and s.rag is None and marker_of_note(s.note) == "n/a"
+               for r, s in zip(true, shown) if r.indicator not in NOT_PERSONAL), {marker_of_note(s.note) for s in shown}
+    for table in (prot.disposal_table(week), prot.remand_table(week)):
+        counts = table[[c for c in ("disposals", "remands") if c in table.columns][0]]
+        assert set(counts) <= {"n/a"}, set(counts)
+
+
 def test_markers_are_honest(demo600):
     """'<5' only where the figure's own count (or complement) is 1 to 4; every other hidden figure is
     marked as hidden to protect another; every hidden note starts with 'protected'."""
-    from yj_metrics.disclosure import SECONDARY_MARKER, marker_of_note
+    from yj_metrics.disclosure import NOT_FOR_PARTNERS, SECONDARY_MARKER, marker_of_note
 
     prot = PartnerProtection(demo600)
     fy = financial_year(2022)
@@ -473,6 +506,9 @@ def test_markers_are_honest(demo600):
         if not prot.is_hidden(r):
             continue
         assert s.note.startswith("protected"), s.note
+        if r.indicator in NOT_FOR_PARTNERS:  # never in the partners' view: nothing of its size, nor its RAG
+            assert marker_of_note(s.note) == "n/a" and s.rag is None, (r.indicator, s.note)
+            continue
         comp = r.denominator - r.numerator if r.unit == "%" and None not in (r.numerator, r.denominator) else None
         small = any(v is not None and 1 <= v <= 4 for v in (r.numerator, comp))
         mk = marker_of_note(s.note)

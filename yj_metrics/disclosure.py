@@ -91,11 +91,23 @@ def secondary_note() -> str:
     return f"{PROTECTED} ({SECONDARY_REASON})"
 
 
+#: A figure partners cannot ask for (a custom period, a period past the reporting quarter, a measure not for
+#: partners): hidden whatever its size, and its marker says nothing about its size either.
+OUTSIDE_MARKER = "n/a"
+OUTSIDE_REASON = "not in the partners' view"
+
+
+def outside_note() -> str:
+    return f"{PROTECTED} ({OUTSIDE_REASON})"
+
+
 def marker_of_note(note: str | None, threshold: int = DEFAULT_THRESHOLD) -> str | None:
     """The marker a hidden figure's note calls for (None when the note is not a protection note)."""
     note = note or ""
     if not note.startswith(PROTECTED):
         return None
+    if OUTSIDE_REASON in note:
+        return OUTSIDE_MARKER
     return SECONDARY_MARKER if SECONDARY_REASON in note else (
         note.split("(", 1)[1].split(")", 1)[0] if note.startswith(PROTECTED + " (<") else marker(threshold))
 
@@ -902,14 +914,19 @@ def safe_rag(r, threshold: int, settings=None) -> str | None:
     return r.rag if same.sum() >= 2 * (threshold + 1) else None
 
 
-def _hide_result(r, threshold: int, settings=None):
+def _hide_result(r, threshold: int, settings=None, outside: bool = False):
     """A hidden result: labels, its note (``protected (<5)`` when it rests on a small count itself,
-    ``protected (hidden so that ...)`` when it is hidden to protect another), a public denominator (a
-    population), and its RAG where :func:`safe_rag` allows it."""
-    note = primary_note(threshold) if is_primary(r, threshold) else secondary_note()
+    ``protected (hidden so that ...)`` when it is hidden to protect another, ``protected (not in the partners'
+    view)`` when it is not in the grid at all: then nothing about its size, not even its RAG), a public
+    denominator (a population), and its RAG where :func:`safe_rag` allows it."""
+    if outside:
+        note, rag = outside_note(), None
+    else:
+        note = primary_note(threshold) if is_primary(r, threshold) else secondary_note()
+        rag = safe_rag(r, threshold, settings)
     den = r.denominator if r.unit in _PUBLIC_DENOMINATORS else None
     return replace(r, numerator=None, denominator=den, value=None, ci_low=None, ci_high=None,
-                   rag=safe_rag(r, threshold, settings), benchmarks=(), rank=None, rank_of=None, note=note)
+                   rag=rag, benchmarks=(), rank=None, rank_of=None, note=note)
 
 
 def _view_set(ds, periods: PartnerPeriods, settings, progress: "Progress | None" = None) -> list:
@@ -1520,8 +1537,12 @@ class PartnerProtection:
         return self._mask().get(_result_key(r), True)
 
     def protect_results(self, results: list) -> list:
-        """Results safe for partners: hidden ones keep only their labels and a note."""
-        return [_hide_result(r, self.threshold, self.settings) if self.is_hidden(r) else r for r in results]
+        """Results safe for partners: hidden ones keep only their labels and a note (a result outside the grid:
+        the note says so, and nothing of its size)."""
+        mask = self._mask()
+        return [_hide_result(r, self.threshold, self.settings,
+                             outside=r.indicator in NOT_FOR_PARTNERS or _result_key(r) not in mask)
+                if self.is_hidden(r) else r for r in results]
 
     # ----------------------------------------------------------------- local tables
     def _in_grid(self, period) -> bool:
@@ -1543,7 +1564,8 @@ class PartnerProtection:
                 h = hidden.get(("disposal_table", "disposal_type", row.disposal_type) + period_key(period), True)
             rows.append(h)
         return self._mark(table, rows, ["disposals", "children", "share_pct"],
-                          all_hidden_cols=["share_pct"] if total_hidden else [], count_cols=["disposals", "children"])
+                          all_hidden_cols=["share_pct"] if total_hidden else [], count_cols=["disposals", "children"],
+                          outside=not self._in_grid(period))
 
     def _table_mask(self, name: str, make):
         key = ("disclosure-table", name, self.periods, self.threshold, self.settings.to_json())
@@ -1570,7 +1592,8 @@ class PartnerProtection:
         period = self.periods.clip(period)
         table = remand_table(self.ds, period, self.settings)
         rows = [hidden.get((t,) + period_key(period), True) for t in table["remand_type"]]
-        return self._mark(table, rows, ["remands", "children", "nights", "cost"], count_cols=["remands", "children"])
+        return self._mark(table, rows, ["remands", "children", "nights", "cost"], count_cols=["remands", "children"],
+                          outside=not self._in_grid(period))
 
     def ete_status_table(self, period) -> pd.DataFrame:
         """Open cases by ETE status at each month end, for partners (each month end on its own)."""
@@ -1600,21 +1623,26 @@ class PartnerProtection:
         for i, row in t.iterrows():
             for col in [c for c in t.columns if c != "month_end"]:
                 key = (None if col == "total" else col, row["month_end"])
-                out.at[i, col] = (self.cell_marker(_is_small(_as_float(row[col]), self.threshold))
-                                  if hidden.get(key, True) else _as_text(row[col]))
+                out.at[i, col] = (_as_text(row[col]) if not hidden.get(key, True) else OUTSIDE_MARKER
+                                  if key not in hidden else self.cell_marker(_is_small(_as_float(row[col]),
+                                                                                       self.threshold)))
         return out
 
     def _mark(self, table: pd.DataFrame, hidden_rows: list[bool], cols: list[str],
-              all_hidden_cols: list[str] = (), count_cols: list[str] | None = None) -> pd.DataFrame:
+              all_hidden_cols: list[str] = (), count_cols: list[str] | None = None,
+              outside: bool = False) -> pd.DataFrame:
         """The table with each hidden cell's marker: ``<5`` where the row rests on a count from 1 to the
         threshold (any of ``count_cols``, default the first of ``cols``), the secondary marker where it
-        is hidden to protect another cell."""
+        is hidden to protect another cell. ``outside``: a table partners cannot ask for (its period is not
+        in the grid): every cell hidden, marked ``n/a``, whatever its size."""
         out = table.astype({c: "object" for c in cols if c in table.columns})
         counts = [c for c in (count_cols or cols[:1]) if c in table.columns]
         for i, h in enumerate(hidden_rows):
             small = any(_is_small(_as_float(table.iat[i, table.columns.get_loc(c)]), self.threshold) for c in counts)
             for c in cols:
-                if c in out.columns and (h or c in all_hidden_cols):
+                if c in out.columns and outside:
+                    out.iat[i, out.columns.get_loc(c)] = OUTSIDE_MARKER
+                elif c in out.columns and (h or c in all_hidden_cols):
                     out.iat[i, out.columns.get_loc(c)] = self.cell_marker(small and h)
         for c in cols:  # one type per column (text): the marker and the figures side by side
             if c in out.columns:
@@ -1783,7 +1811,8 @@ class PartnerProtection:
                 if ev_h or base_h:
                     r = replace(r, events=None if ev_h else r.events, base=None if base_h else r.base, rate=None,
                                 rri=None, ci_low=None, ci_high=None, ci_method="", p_value=None, test="", flag="",
-                                expected=None, excess=None, suppressed=True, note=note_of(r))
+                                expected=None, excess=None, suppressed=True,
+                                note=outside_note() if outside else note_of(r))
                 elif ref_h:
                     r = replace(r, rri=None, ci_low=None, ci_high=None, ci_method="", p_value=None, test="",
                                 flag="", expected=None, excess=None,
@@ -1811,7 +1840,7 @@ class PartnerProtection:
         total_h = not ok or stage.get(total + col, True)
         rows = [not ok or stage.get((row_by, g) + col, True) for g in comp["group"]]
         return self._mark(comp, rows, ["children", "share_of_children_pct"],
-                          all_hidden_cols=["share_of_children_pct"] if total_h else [])
+                          all_hidden_cols=["share_of_children_pct"] if total_h else [], outside=not ok)
 
 
 PARTNER_DP_DIMENSIONS = ("ethnicity", "gender", "age_band", "looked_after", "locality")
