@@ -19,7 +19,8 @@ against the true data first (a relation that does not hold is not used):
 
 A count is *recovered* when the published figures and these relations leave it exactly one
 integer value (linear algebra for exact determination, then linear programming with counts
->= 0 for bounds).
+>= 0 for bounds; a disproportionality complement is no count: no bound) and that value is the
+truth. A programme that pins another value is a fault in this model (``Knowledge.faults``).
 """
 from __future__ import annotations
 
@@ -56,6 +57,8 @@ class Knowledge:
     targets: set = field(default_factory=set)     # hidden cells that are counts of children 1..t
     small: set = field(default_factory=set)       # hidden cells whose marker says 1..t (a count's own '<5')
     not_small: set = field(default_factory=set)   # hidden cells whose marker says 0 or more than t ('hidden')
+    signed: set = field(default_factory=set)      # differences that are no count (may be below 0): no bound
+    faults: dict = field(default_factory=dict)    # cells a programme "pinned" at a value that is not the truth
 
     def add(self, cell, true_value, shown_value, target: bool = True, threshold: int = 4):
         if true_value is None or (isinstance(true_value, float) and math.isnan(true_value)):
@@ -263,6 +266,7 @@ def _dp_knowledge(k: Knowledge, true, shown, fy, t, locality=None):
             comp_shown = None if s.base is None or s.events is None else s.base - s.events
             k.add(comp, r.base - r.events, comp_shown, threshold=t)
             k.relations.append([(comp, 1.0), (ev, 1.0), (base, -1.0)])
+            k.signed.add(comp)  # a population is an estimate, and a stage need not sit inside the one before
         if s.share_of_events is not None and (ev in k.hidden or ("stage", r.stage, whole, col) in k.hidden):
             k.relations.append([(ev, 1.0), (("stage", r.stage, whole, col), -s.share_of_events / 100)])
         if s.rate is not None and s.base is not None and s.events is None:  # rate x base gives the events
@@ -355,6 +359,15 @@ def _is_quarter(c) -> bool:
     return q.start == c[0] and q.end == c[1]
 
 
+def _pinned(k: Knowledge, recovered: dict, cell, value: float) -> None:
+    """A programme left ``cell`` one value: a recovery when it is the truth; else the attacker's model is wrong
+    somewhere (a bound or relation the reader cannot have), kept in ``k.faults`` for the tests to see."""
+    if abs(value - k.truth[cell]) < 1e-6:
+        recovered[cell] = value
+    else:
+        k.faults[cell] = value
+
+
 def attack(k: Knowledge, lp_limit: int = 400, markers: bool = False, threshold: int = 4) -> dict:
     """{cell: value} of every target the attacker pins down exactly. ``markers``: the bounds read from the
     markers too ('<5' on a count: 1 to the threshold), in the linear programmes."""
@@ -422,11 +435,12 @@ def attack(k: Knowledge, lp_limit: int = 400, markers: bool = False, threshold: 
             budget -= 1
             c = np.zeros(len(members))
             c[i] = 1.0
-            bounds = [(1, threshold) if markers and unknown[m] in k.small else (0, None) for m in members]
+            bounds = [(1, threshold) if markers and unknown[m] in k.small else
+                      (None, None) if unknown[m] in k.signed else (0, None) for m in members]
             lo = linprog(c, A_eq=sparse, b_eq=sb, bounds=bounds, method="highs")
             hi = linprog(-c, A_eq=sparse, b_eq=sb, bounds=bounds, method="highs")
             if lo.status == 0 and hi.status == 0 and math.floor(-hi.fun + 1e-6) == math.ceil(lo.fun - 1e-6):
-                recovered[unknown[n]] = float(round(lo.fun))
+                _pinned(k, recovered, unknown[n], float(round(lo.fun)))
     return recovered
 
 
@@ -499,6 +513,8 @@ def attack_with_markers(k: Knowledge, limit: int = 100, threshold: int = 4, time
         for j, n in enumerate(members):
             if unknown[n] in k.small:
                 lb[j], ub[j] = 1, threshold
+            elif unknown[n] in k.signed:
+                lb[j] = -np.inf
         cons = LinearConstraint(con, lo_b, hi_b)
         for n in targets:
             if budget <= 0:
@@ -510,5 +526,5 @@ def attack_with_markers(k: Knowledge, limit: int = 100, threshold: int = 4, time
             lo = milp(c, constraints=cons, bounds=Bounds(lb, ub), integrality=np.ones(nv), options=opts)
             hi = milp(-c, constraints=cons, bounds=Bounds(lb, ub), integrality=np.ones(nv), options=opts)
             if lo.status == 0 and hi.status == 0 and round(lo.fun) == round(-hi.fun):
-                recovered[unknown[n]] = float(round(lo.fun))
+                _pinned(k, recovered, unknown[n], float(round(lo.fun)))
     return recovered
