@@ -794,10 +794,7 @@ class PartnerPeriods:
         sees (docs/DISCLOSURE.md)."""
         if not self.quarters or period.end <= self.quarters[-1].end or period.start > self.quarters[-1].end:
             return period
-        for year in self.years:
-            if period_key(year)[0] == period.start and period.kind == year.kind:
-                return year
-        return so_far(period, self.quarters[-1])
+        return so_far(period, self.quarters[-1])  # (this year: equal to the last of ``years``)
 
     def breakdown_for(self, period: Period) -> Period:
         """The financial year partners compare groups in when they chose ``period``: its year, so far."""
@@ -1623,9 +1620,12 @@ class PartnerProtection:
         for i, row in t.iterrows():
             for col in [c for c in t.columns if c != "month_end"]:
                 key = (None if col == "total" else col, row["month_end"])
-                out.at[i, col] = (_as_text(row[col]) if not hidden.get(key, True) else OUTSIDE_MARKER
-                                  if key not in hidden else self.cell_marker(_is_small(_as_float(row[col]),
-                                                                                       self.threshold)))
+                if key not in hidden:  # a month end partners cannot ask for
+                    out.at[i, col] = OUTSIDE_MARKER
+                elif hidden[key]:
+                    out.at[i, col] = self.cell_marker(_is_small(_as_float(row[col]), self.threshold))
+                else:
+                    out.at[i, col] = _as_text(row[col])
         return out
 
     def _mark(self, table: pd.DataFrame, hidden_rows: list[bool], cols: list[str],
