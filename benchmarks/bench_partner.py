@@ -41,13 +41,14 @@ def shares(prot: d.PartnerProtection) -> dict:
     """{(kind, what): number of cells} over the partner view set (kind: whole service, one dimension)."""
     t = prot.threshold
     out: dict = {}
+    mask = prot._mask()
     for r in d._view_set(prot.ds, prot.periods, prot.settings):
         if r.indicator in d.NOT_PERSONAL or r.indicator in d.NOT_FOR_PARTNERS or r.numerator is None:
             continue
         kind = "whole service" if r.by is None else "one dimension"
         hidden, primary = prot.is_hidden(r), d.is_primary(r, t)
         for what, yes in (("all", True), ("shown", not hidden), ("primary", primary),
-                          ("secondary", hidden and not primary)):
+                          ("secondary", hidden and not primary), ("withheld", mask.get(d._result_key(r)) == d.UNSIZED)):
             out[(kind, what)] = out.get((kind, what), 0) + int(yes)
     return out
 
@@ -66,7 +67,8 @@ for kind, target in (("whole service", 90), ("one dimension", 70)):
     showable = a - prim
     print(f"{kind:<14} cells shown {shown:5d} of {a:5d} = {100 * shown / a:5.1f}% | of those not resting on 1-4 "
           f"themselves: {100 * shown / max(showable, 1):5.1f}% (target {target}%: "
-          f"{'met' if 100 * shown / max(showable, 1) >= target else 'MISSED'}) | primary {prim}, secondary {sec}")
+          f"{'met' if 100 * shown / max(showable, 1) >= target else 'MISSED'}) | primary {prim}, secondary {sec}"
+          f" | marked 'withheld' (size not given) {counts.get((kind, 'withheld'), 0)}")
 
 Store(os.environ["YJ_DATABASE_URL"]).ensure_demo()
 PAGES = ["overview", "kpi_detail", "disproportionality", "ete_accommodation", "reoffending", "disposals_caseload"]

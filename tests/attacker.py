@@ -58,6 +58,7 @@ class Knowledge:
     small: set = field(default_factory=set)       # hidden cells whose marker says 1..t (a count's own '<5')
     not_small: set = field(default_factory=set)   # hidden cells whose marker says 0 or more than t ('hidden')
     signed: set = field(default_factory=set)      # differences that are no count (may be below 0): no bound
+    withheld: set = field(default_factory=set)    # hidden cells whose marker says nothing of the size: no bound
     faults: dict = field(default_factory=dict)    # cells a programme "pinned" at a value that is not the truth
 
     def add(self, cell, true_value, shown_value, target: bool = True, threshold: int = 4):
@@ -130,11 +131,16 @@ def gather(ds, settings, max_quarters: int = 40, dimensions=PARTNER_DIMENSIONS) 
             row = (None, None) if a["disposal_type"] == "Total" else ("disposal_type", a["disposal_type"])
             for c in ("disposals", "children"):
                 k.add((f"disposal_table_{c}", "table", row, col), a[c], _num(b[c]), threshold=t)
+            _read_row_marker(k, [(f"disposal_table_{c}", "table", row, col) for c in ("disposals", "children")],
+                             b["disposals"])
         true, shown = remand_table(ds, p, settings), prot.remand_table(p)
         for c in ("remands", "children"):
             k.add((f"remand_{c}", "table", (None, None), col), float(true[c].sum()), None, threshold=t)
             for (_, a), (_, b) in zip(true.iterrows(), shown.iterrows()):
                 k.add((f"remand_{c}", "table", ("remand_type", a["remand_type"]), col), a[c], _num(b[c]), threshold=t)
+        for (_, b) in shown.iterrows():
+            _read_row_marker(k, [(f"remand_{c}", "table", ("remand_type", b["remand_type"]), col)
+                                 for c in ("remands", "children")], b["remands"])
     # disproportionality, every partner dimension and both bases, each financial year, for the whole
     # service and within each locality
     from yj_metrics.filters import Filters, apply_filters
@@ -219,7 +225,7 @@ def _read_marker(k: Knowledge, r, s, row, col) -> None:
     it says only that one of its counts is, so no bound is read from it)."""
     if s.numerator is not None or not (s.note or "").startswith("protected"):
         return
-    from yj_metrics.disclosure import OUTSIDE_MARKER, SECONDARY_MARKER, marker_of_note
+    from yj_metrics.disclosure import OUTSIDE_MARKER, SECONDARY_MARKER, UNSIZED_MARKER, marker_of_note
 
     cells = [("num", r.indicator, row, col)]
     if r.denominator is not None and r.unit not in PUBLIC:
@@ -227,12 +233,25 @@ def _read_marker(k: Knowledge, r, s, row, col) -> None:
         if r.unit == "%":
             cells.append(("comp", r.indicator, row, col))
     mk = marker_of_note(s.note)
-    if mk == OUTSIDE_MARKER:  # not in the partners' view: says nothing of the count
+    if mk == UNSIZED_MARKER:
+        k.withheld.update(cells)
+    if mk in (OUTSIDE_MARKER, UNSIZED_MARKER):  # not in the partners' view, or size not given: says nothing
         return
     if mk == SECONDARY_MARKER:
         k.not_small.update(cells)
     elif mk is not None and len(cells) == 1:
         k.small.add(cells[0])
+
+
+def _read_row_marker(k: Knowledge, cells: list, shown) -> None:
+    """A local table's row marker: 'hidden' says every count of the row is 0 or more than the threshold; '<5'
+    says only that one of them is 1 to the threshold (no bound is read from it), 'withheld' nothing."""
+    from yj_metrics.disclosure import SECONDARY_MARKER, UNSIZED_MARKER
+
+    if shown == SECONDARY_MARKER:
+        k.not_small.update(c for c in cells if c in k.hidden)
+    elif shown == UNSIZED_MARKER:
+        k.withheld.update(c for c in cells if c in k.hidden)
 
 
 def _num(v):
@@ -250,13 +269,25 @@ def _dp_knowledge(k: Knowledge, true, shown, fy, t, locality=None):
         totals[r.stage] += r.events or 0.0
     by_of = (lambda by: by) if locality is None else (lambda by: f"{by}@{locality}")
     whole = (None, None) if locality is None else ("locality", locality)
+    from yj_metrics.disclosure import SECONDARY_REASON, UNSIZED_REASON
+
     for r, s in zip(true, shown):
         ev = ("stage", r.stage, (by_of(r.by), r.group), col)
         k.add(ev, r.events, s.events, threshold=t)
+        # a row marked 'hidden' rests on no small count: its events and a stage base are each 0 or more than the
+        # threshold ('<5' says only that one of them, or their difference, is small: no bound; the difference
+        # may be below 0, so it gets none either)
+        secondary = s.suppressed and SECONDARY_REASON in (s.note or "")
+        if secondary and s.events is None:
+            k.not_small.add(ev)
+        if s.suppressed and UNSIZED_REASON in (s.note or ""):
+            k.withheld.add(ev)
         k.add(("stage", r.stage, whole, col), totals[r.stage], None, threshold=t)
         if r.base_stage != "population":
             base = ("stage", r.base_stage, (by_of(r.by), r.group), col)
             k.add(base, r.base, s.base, threshold=t)
+            if secondary and s.base is None:
+                k.not_small.add(base)
         else:  # the population is public
             base = ("population", r.stage, (by_of(r.by), r.group), col)
             k.add(base, r.base, r.base, target=False, threshold=t)

@@ -162,6 +162,8 @@ def test_partners_choose_quarters_and_years_only(store_url, monkeypatch):
     # each marker is explained once: '<5' rests on 1 to 4 children, 'hidden' protects another figure
     assert sum("'<5' marks a figure that rests on 1 to 4 children" in c.value for c in at.caption) == 1
     assert sum("'hidden' marks a figure that is not small itself" in c.value for c in at.caption) == 1
+    assert sum("'withheld' marks a figure that is hidden without saying whether it is small" in c.value
+               for c in at.caption) == 1
 
 
 @pytest.fixture(scope="module")
@@ -208,3 +210,28 @@ def test_partners_read_this_year_so_far(_mid_quarter_store_file, monkeypatch):
     shown = [row for row in at.dataframe[0].value.to_dict("records") if row["numerator"] not in ("<5", "hidden")]
     assert shown and all(row["numerator"] == f"{groups[row['group']].numerator:,.0f}" and
                          row["denominator"] == f"{groups[row['group']].denominator:,.0f}" for row in shown), shown
+
+
+def test_a_figure_whose_marker_would_give_its_neighbours_away_says_withheld(_mid_quarter_store_file, monkeypatch):
+    """On the mid-quarter workbook, 2022-23: four quarters of 1 child in a residential unit and their year of 4,
+    all hidden; '<5' on all five would give every count away (the year is at most 4 and at least 1+1+1+1). The
+    partner reads 'withheld' on the year, in the chart and wherever the same count is a denominator, with no
+    RAG, and the page says what the marker means."""
+    import datetime as dt
+
+    from yj_metrics.periods import financial_year
+
+    url, ds = _mid_quarter_store_file
+    monkeypatch.setenv("YJ_DATABASE_URL", url)
+    year = indicators.compute(ds, financial_year(2022), ["kpi1_accommodation"])
+    residential = next(r for r in year if r.indicator == "kpi1_accommodation_type" and r.group == "Residential unit")
+    assert residential.numerator == 4 and residential.start == dt.date(2022, 4, 1)  # the case in point
+    at = _run("ete_accommodation", monkeypatch, {"period": "fy", "q": "2022-23Q4"})
+    _check(at, "withheld")
+    assert sum("'withheld' marks a figure that is hidden without saying whether it is small" in c.value
+               for c in at.caption) == 1
+    bars = next(c for c in _charts(at) if "Accommodation at the end of the order" in json.dumps(c.get("layout", {})))
+    texts = {x: t for trace in bars["data"] for x, t in zip(trace.get("y" if trace.get("orientation") == "h" else "x")
+                                                            or [], trace.get("text", []) or [])}
+    assert texts.get("Residential unit") == "withheld", texts
+    assert "<5" not in json.dumps([t for x, t in texts.items() if x == "Residential unit"])

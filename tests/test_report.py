@@ -76,7 +76,7 @@ def test_the_circulation_edition_is_the_partner_edition(packs):
 
 
 def test_protected_edition_shows_what_the_partner_view_shows(packs, demo_dataset):
-    from yj_metrics.disclosure import PartnerProtection, SECONDARY_MARKER, marker
+    from yj_metrics.disclosure import PartnerProtection, SECONDARY_MARKER, UNSIZED_MARKER, UNSIZED_REASON, marker
 
     q, by_role, _ = packs
     rows = _scorecard(_slides(by_role["partner"].pptx))
@@ -84,8 +84,9 @@ def test_protected_edition_shows_what_the_partner_view_shows(packs, demo_dataset
         label = indicators.INDICATORS[r.indicator].label
         # a hidden figure carries its own marker: '<5' when it rests on a small count, 'hidden' when it
         # is hidden to protect another (the engine's note says which)
-        want = (SECONDARY_MARKER if "small number elsewhere" in (r.note or "") else marker()) if r.value is None \
-            else fmt(r.value, r.unit)
+        note = r.note or ""
+        want = ((SECONDARY_MARKER if "small number elsewhere" in note else UNSIZED_MARKER if UNSIZED_REASON in note
+                 else marker()) if r.value is None else fmt(r.value, r.unit))
         assert rows[label][1] == want, label
 
 

@@ -80,7 +80,7 @@ def secondary_sentence() -> str:
 
 def explanation(threshold: int = DEFAULT_THRESHOLD) -> str:
     """The sentences each partner page shows once, next to the figures: one for each marker."""
-    return primary_sentence(threshold) + " " + secondary_sentence()
+    return primary_sentence(threshold) + " " + secondary_sentence() + " " + unsized_sentence()
 
 
 def primary_note(threshold: int = DEFAULT_THRESHOLD) -> str:
@@ -101,6 +101,25 @@ def outside_note() -> str:
     return f"{PROTECTED} ({OUTSIDE_REASON})"
 
 
+#: A hidden figure whose marker says nothing of its size (it may be small or not). It goes on one figure of a
+#: set whose ``<5`` markers alone would give their sizes away (four quarters of 1 and their year of 4, all
+#: ``<5``: the year is at most 4 and at least 1 + 1 + 1 + 1), when hiding more cannot help.
+UNSIZED_MARKER = "withheld"
+UNSIZED_REASON = "size not given, so that the small numbers beside it cannot be worked out"
+#: The mask value of such a figure: hidden, and marked :data:`UNSIZED_MARKER`.
+UNSIZED = "unsized"
+
+
+def unsized_sentence() -> str:
+    """What the size-neutral marker means."""
+    return (f"'{UNSIZED_MARKER}' marks a figure that is hidden without saying whether it is small, so that the "
+            "small numbers beside it cannot be worked out from their markers.")
+
+
+def unsized_note() -> str:
+    return f"{PROTECTED} ({UNSIZED_REASON})"
+
+
 def marker_of_note(note: str | None, threshold: int = DEFAULT_THRESHOLD) -> str | None:
     """The marker a hidden figure's note calls for (None when the note is not a protection note)."""
     note = note or ""
@@ -108,6 +127,8 @@ def marker_of_note(note: str | None, threshold: int = DEFAULT_THRESHOLD) -> str 
         return None
     if OUTSIDE_REASON in note:
         return OUTSIDE_MARKER
+    if UNSIZED_REASON in note:
+        return UNSIZED_MARKER
     return SECONDARY_MARKER if SECONDARY_REASON in note else (
         note.split("(", 1)[1].split(")", 1)[0] if note.startswith(PROTECTED + " (<") else marker(threshold))
 
@@ -140,6 +161,8 @@ class Grid:
     keep: np.ndarray | None = None  # known to the reader from elsewhere: never chosen to hide
     cost: np.ndarray | None = None  # what hiding each cell costs (default: :func:`cell_costs`)
     whole_sums: tuple[str, ...] = ()  # families whose groups add up to the parent only when all are present
+    #: {family: cells hidden with the size-neutral marker} (set by :func:`protect_grid`): read as 0 or more
+    unsized: dict = field(default_factory=dict)
     _lines: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -148,6 +171,18 @@ class Grid:
 
     def present(self, family: str) -> np.ndarray:
         return ~np.isnan(self.values[family])
+
+    def is_unsized(self, family: str, cell: tuple[int, int]) -> bool:
+        """Does this hidden cell carry the size-neutral marker (a reader knows only that it is 0 or more)?"""
+        u = self.unsized.get(family)
+        return bool(u is not None and u[cell])
+
+    def state(self, mask: np.ndarray, cell: tuple[int, int]):
+        """A cell's mask value for the kept masks: :data:`UNSIZED` (hidden, size-neutral marker), True
+        (hidden) or False (shown)."""
+        if not mask[cell]:
+            return False
+        return UNSIZED if any(self.is_unsized(f, cell) for f in self.values) else True
 
     def lines(self, family: str) -> list[list[tuple[int, int, float]]]:
         """The additive relations that hold among this family's published cells (computed once)."""
@@ -364,10 +399,11 @@ def _tighten(terms: list[tuple[float, float, float]], known: float) -> list[tupl
     return out
 
 
-def _reader_bounds(v: float, threshold: int) -> tuple[float, float]:
+def _reader_bounds(v: float, threshold: int, unsized: bool = False) -> tuple[float, float]:
     """What the markers tell a reader about a hidden count: ``<5`` says 1 to the threshold; the other marker
-    says 0 or more than the threshold (for a zero, read here as at least 0: the bounds of a relaxation)."""
-    if v == 0:
+    says 0 or more than the threshold (for a zero, read here as at least 0: the bounds of a relaxation); the
+    size-neutral marker (``unsized``) says only that it is 0 or more."""
+    if v == 0 or unsized:
         return (0.0, np.inf)
     return (1.0, float(threshold)) if 0 < v <= threshold else (float(threshold + 1), np.inf)
 
@@ -437,7 +473,7 @@ def _propagated(grid: Grid, mask: np.ndarray, threshold: int, fam: str, cells: s
         for i, j, a in lines[n]:
             if hid[i, j]:
                 terms.append((a, (i, j)))
-                bounds.setdefault((i, j), _reader_bounds(vals[i, j], threshold))
+                bounds.setdefault((i, j), _reader_bounds(vals[i, j], threshold, grid.is_unsized(fam, (i, j))))
                 line_of.setdefault((i, j), lines[n])
             else:
                 known += a * vals[i, j]
@@ -452,14 +488,13 @@ def milp_pinned(grid: Grid, mask: np.ndarray, threshold: int, max_vars: int = 24
                 families=None) -> list[tuple[str, tuple[int, int], list]]:
     """What :func:`bound_pinned` misses in small linked sets: whole-number reasoning with the markers' exact
     meaning (``<5``: 1 to the threshold; ``hidden``: 0 or more than the threshold, a choice per cell), by two
-    mixed-integer programmes per hidden small count (HiGHS through ``scipy.optimize.milp``). Only linked sets
-    of at most ``max_vars`` hidden cells holding a small count are solved for every small count; in larger
-    ones (up to 20 times that) only the small counts whose interval (:func:`bound_pinned`) is narrow. A set
-    solved before with the same hidden cells is not solved again."""
+    mixed-integer programmes per hidden small count (HiGHS through ``scipy.optimize.milp``). Linked sets of
+    up to 20 times ``max_vars`` hidden cells are solved; larger ones are left to interval reasoning. A filling
+    found for one count also frees every other count it moves (each then has a second value), and a set
+    solved before with the same hidden and size-neutral cells is not solved again."""
     from scipy.optimize import Bounds, LinearConstraint, milp
 
     solved = grid._lines.setdefault(("milp", threshold), {})
-    widths: dict = {}
     out = []
     keep = grid.keep if grid.keep is not None else np.zeros(grid.shape, dtype=bool)
     for fam in (grid.values if families is None else families):
@@ -483,22 +518,16 @@ def milp_pinned(grid: Grid, mask: np.ndarray, threshold: int, max_vars: int = 24
             small = [n for n in nodes if 0 < vals[cells[n]] <= threshold]
             if not small or root not in eq_of:
                 continue
-            if len(nodes) > max_vars:  # a large set: only the counts the intervals leave narrow
-                if len(nodes) > 20 * max_vars:
-                    continue
-                if fam not in widths:
-                    widths[fam] = _propagated(grid, mask, threshold, fam)[0]
-                small = [n for n in small if widths[fam].get(cells[n], (0, np.inf))[1]
-                         - widths[fam].get(cells[n], (0, np.inf))[0] < threshold - 1]
-                if not small:
-                    continue
-            key = (fam, tuple(cells[n] for n in nodes))
+            if len(nodes) > 20 * max_vars:  # too large for whole-number programmes: interval reasoning only
+                continue
+            uns = {n for n in nodes if grid.is_unsized(fam, cells[n])}  # read as 0 or more
+            key = (fam, tuple(cells[n] for n in nodes), tuple(sorted(uns)))
             if key in solved:
                 out += solved[key]
                 continue
             found = []
             local = {n: k for k, n in enumerate(nodes)}
-            big = [n for n in nodes if not 0 < vals[cells[n]] <= threshold]
+            big = [n for n in nodes if not 0 < vals[cells[n]] <= threshold and n not in uns]
             nv = len(nodes) + len(big)
             rows, lo_b, hi_b = [], [], []
             for members, known, _ in eq_of[root]:
@@ -520,12 +549,17 @@ def milp_pinned(grid: Grid, mask: np.ndarray, threshold: int, max_vars: int = 24
             lb, ub = np.zeros(nv), np.full(nv, np.inf)
             ub[len(nodes):] = 1
             for n in small:
-                lb[local[n]], ub[local[n]] = 1, threshold
+                if n not in uns:
+                    lb[local[n]], ub[local[n]] = 1, threshold
             cons = LinearConstraint(np.vstack(rows), lo_b, hi_b)
             line_of = {n: line for members, _, line in eq_of[root] for n, _ in members}
             zero = np.zeros(nv)
+            truth = np.array([vals[cells[n]] for n in nodes])
+            moved: set = set()  # counts some filling found so far puts at another value: not pinned
             for n in small:
                 # pinned unless a whole-number filling exists with this count above, or below, its true value
+                if n in moved:
+                    continue
                 v = vals[cells[n]]
                 other = False
                 for lo_n, hi_n in ((v + 1, ub[local[n]]), (lb[local[n]], v - 1)):
@@ -536,6 +570,8 @@ def milp_pinned(grid: Grid, mask: np.ndarray, threshold: int, max_vars: int = 24
                     res = milp(zero, constraints=cons, integrality=np.ones(nv), bounds=Bounds(lb2, ub2))
                     if res.status == 0:
                         other = True
+                        # the same filling moves other counts too: each of them is not pinned either
+                        moved.update(nodes[k] for k in np.flatnonzero(np.abs(res.x[:len(nodes)] - truth) > 0.5))
                         break
                 if not other:
                     found.append((fam, cells[n], line_of[n]))
@@ -567,8 +603,11 @@ def _bounded_pattern(grid: Grid, family: str, cell: tuple[int, int], mask: np.nd
     a = hstack([a_eq, -a_eq]).tocsr()
     w = np.array([1e-3 if mask[c] else cost[c] for c in cells])
     # y = plus - minus, each cell's value plus y inside its marker's range
-    lo = np.array([(1.0 if vals[c] <= threshold else threshold + 1.0) - vals[c] for c in cells])
-    hi = np.array([(threshold - vals[c]) if vals[c] <= threshold else np.inf for c in cells])
+    uns = [grid.is_unsized(family, c) for c in cells]  # size-neutral marker: 0 or more
+    lo = np.array([-vals[c] if u else (1.0 if vals[c] <= threshold else threshold + 1.0) - vals[c]
+                   for c, u in zip(cells, uns)])
+    hi = np.array([np.inf if u else (threshold - vals[c]) if vals[c] <= threshold else np.inf
+                   for c, u in zip(cells, uns)])
     best = None
     p = index[cell]
     for step in (1.0, -1.0):
@@ -629,6 +668,25 @@ def _free_near(grid: Grid, fam: str, cell: tuple[int, int], mask: np.ndarray, us
     return None if best is None else best[1]
 
 
+def _unsize(grid: Grid, fam: str, cell: tuple[int, int], mask: np.ndarray, threshold: int, tries: int = 12) -> bool:
+    """For a count the markers pin when hiding more cannot help (every cell near it is hidden or known): give
+    one hidden cell linked to it (or itself) the size-neutral marker, so that the reader reads it as 0 or more.
+    The largest count first (a year before its quarters: the marker then stands on a total, not a group); the
+    first that frees it is kept. False when none does (then it is logged, as before). A ``fixed`` cell is hidden
+    by another protection, whose view sets its marker: it is never chosen here."""
+    bounds, _, vals = _propagated(grid, mask, threshold, fam, {cell})
+    uns = grid.unsized.setdefault(fam, np.zeros(grid.shape, dtype=bool))
+    fixed = grid.fixed if grid.fixed is not None else np.zeros(grid.shape, dtype=bool)
+    candidates = sorted((c for c in bounds if not uns[c] and not fixed[c] and vals[c] != 0),
+                        key=lambda c: (-vals[c], c))[:tries]
+    for c in candidates:
+        uns[c] = True
+        if not _still_pinned(grid, mask, threshold, fam, cell):
+            return True
+        uns[c] = False
+    return False
+
+
 def protect_grid(grid: Grid, threshold: int = DEFAULT_THRESHOLD, max_rounds: int = 10_000) -> np.ndarray:
     """The cells to hide: primary cells, then the cheapest secondary cells until no hidden cell is determined.
 
@@ -640,7 +698,9 @@ def protect_grid(grid: Grid, threshold: int = DEFAULT_THRESHOLD, max_rounds: int
 
     The markers are read as bounds too (``<5``: 1 to the threshold; ``hidden``: 0 or more than it): a hidden
     count they pin (:func:`bound_pinned`, then :func:`milp_pinned` for whole numbers in small linked sets)
-    gets one more hidden cell near it (:func:`_free_near`), in selection and after showing cells again.
+    gets one more hidden cell near it (:func:`_free_near`), in selection and after showing cells again. When
+    every cell near it is hidden already, one of them gets the size-neutral marker instead (:func:`_unsize`,
+    recorded in ``grid.unsized``).
     A cell that cannot be protected at all (every cell it shares a relation with is known to the reader)
     leaves its whole family hidden: the whole grid, or only its column when columns share no relation.
     """
@@ -687,7 +747,10 @@ def protect_grid(grid: Grid, threshold: int = DEFAULT_THRESHOLD, max_rounds: int
                         continue
                     free = _free_near(grid, fam, cell, mask, usable, threshold, cost)
                     if free is None:  # every cell near it is hidden or known from elsewhere: hiding more cannot help
-                        bound_given_up.add((fam, cell))
+                        if _unsize(grid, fam, cell, mask, threshold):  # a marker that says nothing of a size
+                            moved = True
+                        else:
+                            bound_given_up.add((fam, cell))
                         continue
                     mask[free] = True
                     moved = True
@@ -759,7 +822,10 @@ def protect_grid(grid: Grid, threshold: int = DEFAULT_THRESHOLD, max_rounds: int
                 continue
             free = _free_near(grid, fam, cell, mask, usable, threshold, cost)
             if free is None:
-                bound_given_up.add((fam, cell))
+                if _unsize(grid, fam, cell, mask, threshold):
+                    changed = True
+                else:
+                    bound_given_up.add((fam, cell))
                 continue
             mask[free] = True
             changed = True
@@ -767,6 +833,8 @@ def protect_grid(grid: Grid, threshold: int = DEFAULT_THRESHOLD, max_rounds: int
             break
         if not settle():
             return any_present.copy()
+    for u in grid.unsized.values():  # a cell shown again needs no marker
+        u &= mask
     if bound_given_up:
         log.info("partner protection: %d hidden count(s) the markers' bounds pin and no further hiding frees",
                  len(bound_given_up))
@@ -911,13 +979,16 @@ def safe_rag(r, threshold: int, settings=None) -> str | None:
     return r.rag if same.sum() >= 2 * (threshold + 1) else None
 
 
-def _hide_result(r, threshold: int, settings=None, outside: bool = False):
+def _hide_result(r, threshold: int, settings=None, outside: bool = False, unsized: bool = False):
     """A hidden result: labels, its note (``protected (<5)`` when it rests on a small count itself,
     ``protected (hidden so that ...)`` when it is hidden to protect another, ``protected (not in the partners'
-    view)`` when it is not in the grid at all: then nothing about its size, not even its RAG), a public
-    denominator (a population), and its RAG where :func:`safe_rag` allows it."""
+    view)`` when it is not in the grid at all, ``protected (size not given ...)`` when ``unsized``: for those two,
+    nothing about its size, not even its RAG), a public denominator (a population), and its RAG where
+    :func:`safe_rag` allows it."""
     if outside:
         note, rag = outside_note(), None
+    elif unsized:
+        note, rag = unsized_note(), None
     else:
         note = primary_note(threshold) if is_primary(r, threshold) else secondary_note()
         rag = safe_rag(r, threshold, settings)
@@ -1087,7 +1158,15 @@ def _protect_all(ds, periods, settings, threshold, progress: Progress | None = N
 
         # 1. denominators, each on its own
         dens = {rs["den"] for rs in roles.values() if "den" in rs}
-        den_mask = {d: protect_grid(sub([d]), threshold) for d in sorted(dens)}
+        unsized: dict = {}  # {family: cells hidden with the size-neutral marker}, from every grid it is in
+
+        def protected(g):
+            mask = protect_grid(g, threshold)
+            for f, u in g.unsized.items():
+                unsized[f] = unsized[f] | u if f in unsized else u.copy()
+            return mask
+
+        den_mask = {d: protected(sub([d])) for d in sorted(dens)}
         # 2. each component of numerators and complements, with its denominators' cells forced hidden
         comp_of = _components(roles)
         masks = {}
@@ -1100,7 +1179,7 @@ def _protect_all(ds, periods, settings, threshold, progress: Progress | None = N
             for rs in roles.values():
                 if rs.get("num") in members and "den" in rs:
                     fixed |= den_mask[rs["den"]]
-            masks[root] = protect_grid(sub(members, fixed), threshold)
+            masks[root] = protected(sub(members, fixed))
             if progress is not None:
                 progress.step(0.7 + 0.2 * len(masks) / max(1, len(set(comp_of.values()))),
                               "Choosing the figures to hide")
@@ -1113,15 +1192,20 @@ def _protect_all(ds, periods, settings, threshold, progress: Progress | None = N
         known = {}
         for name, col in synthetic.items():
             known.setdefault(name.rsplit("@", 1)[0], set()).add((0, ci[col]))
+        grid.unsized = unsized  # showing again reads those markers as 0 or more
         for root in sorted(set(comp_of.values())):
             fam_mask.update(_show_again(grid, roles, root, comp_of, fam_mask, den_mask, known, threshold, main, ri, ci))
             if progress is not None:
                 progress.step(0.9, "Showing again what need not be hidden")
+        def state(fams, cell, mask_of):  # UNSIZED when a hidden count of the figure has the size-neutral marker
+            hid = [f for f in fams if bool(mask_of[f][cell])]
+            return (UNSIZED if any(grid.is_unsized(f, cell) for f in hid) else True) if hid else False
+
         for (row, col) in table_cells.get("disposals", {}):
-            if row != ALL:
-                hidden[("disposal_table",) + row + col] = bool(
-                    masks[comp_of[roles["disposals"]["num"]]][ri[row], ci[col]]
-                    | masks[comp_of["disposal_table|children"]][ri[row], ci[col]])
+            if row != ALL:  # the table's rows follow their components' masks
+                hidden[("disposal_table",) + row + col] = state(
+                    [roles["disposals"]["num"], "disposal_table|children"], (ri[row], ci[col]),
+                    {f: masks[comp_of[f]] for f in (roles["disposals"]["num"], "disposal_table|children")})
         for r in main:
             key = _result_key(r)
             rs = roles.get(r.indicator)
@@ -1129,8 +1213,8 @@ def _protect_all(ds, periods, settings, threshold, progress: Progress | None = N
                 hidden[key] = r.indicator not in NOT_PERSONAL
                 continue
             cell = (ri[(r.by, r.group)], ci[key[3:]])
-            hidden[key] = any(bool(fam_mask[f][cell]) for f in (rs["num"], rs.get("comp"), rs.get("den"))
-                              if f is not None and f in fam_mask)
+            hidden[key] = state([f for f in (rs["num"], rs.get("comp"), rs.get("den")) if f is not None and f in fam_mask],
+                                cell, fam_mask)
     return hidden
 
 
@@ -1276,7 +1360,7 @@ def _pins_at(grid: Grid, masks: dict, own: list, inds: list, cell: tuple[int, in
             if np.isnan(v):
                 break
             if masks[f][i, j] and v != 0:
-                terms.append((a,) + _reader_bounds(v, threshold))
+                terms.append((a,) + _reader_bounds(v, threshold, grid.is_unsized(f, (i, j))))
                 names.append(f)
             else:
                 known += a * v
@@ -1309,7 +1393,7 @@ def _protect_table(cells: dict[str, dict], threshold: int, relations: bool = Tru
 
 
 #: the layout of :meth:`PartnerProtection.dump` (a change makes every kept protection be computed again)
-KEPT_FORMAT = 1
+KEPT_FORMAT = 2
 
 
 def _code_digest() -> str:
@@ -1369,14 +1453,14 @@ def _decode_value(v):
 
 
 def _encode_mask(mask: dict) -> list:
-    return [[_encode_value(k), bool(h)] for k, h in mask.items()]
+    return [[_encode_value(k), h if h == UNSIZED else bool(h)] for k, h in mask.items()]
 
 
 def _decode_mask(rows: list) -> dict:
     out = {}
     for k, h in rows:
-        if not isinstance(h, bool):
-            raise ValueError("a mask value is not true or false")
+        if not isinstance(h, bool) and h != UNSIZED:
+            raise ValueError("a mask value is not true, false or unsized")
         out[_decode_value(k)] = h
     return out
 
@@ -1531,14 +1615,15 @@ class PartnerProtection:
             return True
         if r.indicator in NOT_PERSONAL:
             return False
-        return self._mask().get(_result_key(r), True)
+        return bool(self._mask().get(_result_key(r), True))
 
     def protect_results(self, results: list) -> list:
         """Results safe for partners: hidden ones keep only their labels and a note (a result outside the grid:
         the note says so, and nothing of its size)."""
         mask = self._mask()
         return [_hide_result(r, self.threshold, self.settings,
-                             outside=r.indicator in NOT_FOR_PARTNERS or _result_key(r) not in mask)
+                             outside=r.indicator in NOT_FOR_PARTNERS or _result_key(r) not in mask,
+                             unsized=mask.get(_result_key(r)) == UNSIZED)
                 if self.is_hidden(r) else r for r in results]
 
     # ----------------------------------------------------------------- local tables
@@ -1582,7 +1667,7 @@ class PartnerProtection:
                     for row in t.itertuples():
                         cells[fam][(("remand_type", row.remand_type), col)] = float(getattr(row, fam))
             grid, mask = _protect_table(cells, self.threshold)
-            return {grid.rows[i][1:] + grid.cols[j]: bool(mask[i, j])
+            return {grid.rows[i][1:] + grid.cols[j]: grid.state(mask, (i, j))
                     for i in range(len(grid.rows)) for j in range(len(grid.cols))}
 
         hidden = self._table_mask("remands", make)
@@ -1611,7 +1696,7 @@ class PartnerProtection:
                 for st in ETE_STATUSES:
                     cells["n"][(("status", st), col)] = float(row[st])
             grid, mask = _protect_table(cells, self.threshold, relations=False)
-            return {(grid.rows[i][1],) + grid.cols[j][:1]: bool(mask[i, j])
+            return {(grid.rows[i][1],) + grid.cols[j][:1]: grid.state(mask, (i, j))
                     for i in range(len(grid.rows)) for j in range(len(grid.cols))}
 
         hidden = self._table_mask("ete_status", make)
@@ -1623,7 +1708,7 @@ class PartnerProtection:
                 if key not in hidden:  # a month end partners cannot ask for
                     out.at[i, col] = OUTSIDE_MARKER
                 elif hidden[key]:
-                    out.at[i, col] = self.cell_marker(_is_small(_as_float(row[col]), self.threshold))
+                    out.at[i, col] = self.cell_marker(_is_small(_as_float(row[col]), self.threshold), hidden[key])
                 else:
                     out.at[i, col] = _as_text(row[col])
         return out
@@ -1643,15 +1728,17 @@ class PartnerProtection:
                 if c in out.columns and outside:
                     out.iat[i, out.columns.get_loc(c)] = OUTSIDE_MARKER
                 elif c in out.columns and (h or c in all_hidden_cols):
-                    out.iat[i, out.columns.get_loc(c)] = self.cell_marker(small and h)
+                    out.iat[i, out.columns.get_loc(c)] = self.cell_marker(small and bool(h), h)
         for c in cols:  # one type per column (text): the marker and the figures side by side
             if c in out.columns:
                 out[c] = out[c].map(_as_text)
         return out
 
-    def cell_marker(self, small: bool) -> str:
+    def cell_marker(self, small: bool, state=True) -> str:
         """``<5`` for a hidden count from 1 to the threshold, the secondary marker for a cell hidden to
-        protect another."""
+        protect another, the size-neutral marker where the mask says so (``state`` :data:`UNSIZED`)."""
+        if state == UNSIZED:
+            return UNSIZED_MARKER
         return marker(self.threshold) if small else SECONDARY_MARKER
 
     # ----------------------------------------------------------------- disproportionality
@@ -1752,7 +1839,10 @@ class PartnerProtection:
             for i, row in enumerate(grid.rows):
                 for j, col in enumerate(grid.cols):
                     if col[2] == "fte" and "@" not in str(row[0]):
-                        fixed[i, j] = fte.get(("fte_count",) + row + col[:2], missing)
+                        state = fte.get(("fte_count",) + row + col[:2], missing)
+                        fixed[i, j] = bool(state)
+                        if state == UNSIZED:  # the same marker here as on the indicator
+                            grid.unsized.setdefault("n", np.zeros(grid.shape, dtype=bool))[i, j] = True
                         # shown as the indicator: known to the reader, never hidden here to protect another
                         known[i, j] = not fixed[i, j]
             grid.fixed = fixed
@@ -1760,7 +1850,7 @@ class PartnerProtection:
             # what a cell costs follows its count of children (not the population minus it)
             grid.cost = cell_costs(Grid(grid.rows, grid.cols, {"n": grid.values["n"]}, avoid_rows=grid.avoid_rows))
             mask = protect_grid(grid, self.threshold)
-            return {(grid.cols[j][2],) + grid.rows[i] + grid.cols[j][:2]: bool(mask[i, j])
+            return {(grid.cols[j][2],) + grid.rows[i] + grid.cols[j][:2]: grid.state(mask, (i, j))
                     for i in range(len(grid.rows)) for j in range(len(grid.cols))}
 
         return self._table_mask("dp-chain", make)
@@ -1781,7 +1871,10 @@ class PartnerProtection:
         total = (None, None) if locality is None else ("locality", locality)
         t = self.threshold
 
-        def note_of(r):  # <5 when the figure rests on a small count (its events, base or their difference)
+        def note_of(r, ev_h, base_h):  # <5 when the figure rests on a small count (its events, base or their
+            # difference); the size-neutral marker where either of its counts carries it
+            if UNSIZED in (ev_h, base_h):
+                return unsized_note()
             comp = r.base - r.events if r.base_stage != "population" and None not in (r.base, r.events) else None
             small = _is_small(r.events, t) or _is_small(comp, t) or (
                 r.base_stage != "population" and _is_small(r.base, t))
@@ -1812,7 +1905,7 @@ class PartnerProtection:
                     r = replace(r, events=None if ev_h else r.events, base=None if base_h else r.base, rate=None,
                                 rri=None, ci_low=None, ci_high=None, ci_method="", p_value=None, test="", flag="",
                                 expected=None, excess=None, suppressed=True,
-                                note=outside_note() if outside else note_of(r))
+                                note=outside_note() if outside else note_of(r, ev_h, base_h))
                 elif ref_h:
                     r = replace(r, rri=None, ci_low=None, ci_high=None, ci_method="", p_value=None, test="",
                                 flag="", expected=None, excess=None,
