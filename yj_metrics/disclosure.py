@@ -1294,6 +1294,11 @@ def _show_again(grid: Grid, roles: dict, root: str, comp_of: dict, fam_mask: dic
         b = basis[s_root]
         return np.all(np.abs(b) < 1e-7, axis=1) if b.size else np.ones(b.shape[0], dtype=bool)
 
+    known_at = {}  # {family: cells the reader knows from elsewhere (a category measure's total)}: not hidden
+    for f, cs in known.items():
+        if f in masks and cs:
+            known_at[f] = np.zeros(grid.shape, dtype=bool)
+            known_at[f][tuple(zip(*cs))] = True
     shown: set = set()
     candidates = sorted({(ri[(x.by, x.group)], ci[_result_key(x)[3:]], x.indicator) for x in results
                          if x.indicator in dict(inds)}, key=lambda c: (c[0] != 0, c[1], c[0], c[2]))
@@ -1334,10 +1339,10 @@ def _show_again(grid: Grid, roles: dict, root: str, comp_of: dict, fam_mask: dic
         if not ok:
             continue
         before_masks = {f: masks[f][i, j] for f in own}
-        pinned_before = _pins_at(grid, masks, own, inds, (i, j), threshold)
+        pinned_before = _pins_at(grid, masks, own, inds, (i, j), threshold, known_at)
         for f in own:
             masks[f][i, j] = False
-        if _pins_at(grid, masks, own, inds, (i, j), threshold) - pinned_before:  # the markers would pin a count
+        if _pins_at(grid, masks, own, inds, (i, j), threshold, known_at) - pinned_before:  # the markers would pin a count
             for f in own:
                 masks[f][i, j] = before_masks[f]
             continue
@@ -1346,10 +1351,17 @@ def _show_again(grid: Grid, roles: dict, root: str, comp_of: dict, fam_mask: dic
     return {f: m for f, m in masks.items() if f in members}
 
 
-def _pins_at(grid: Grid, masks: dict, own: list, inds: list, cell: tuple[int, int], threshold: int) -> set:
+def _pins_at(grid: Grid, masks: dict, own: list, inds: list, cell: tuple[int, int], threshold: int,
+             known_at: dict | None = None) -> set:
     """The hidden counts pinned, read with the markers' bounds, by the relations through ``cell``: each of
-    ``own``'s families' sums linked to it, and numerator + complement = denominator there."""
-    out = {(f, c) for f in own for _, c, _ in bound_pinned(grid, masks[f], threshold, [f], {cell})}
+    ``own``'s families' sums linked to it, and numerator + complement = denominator there. ``known_at``
+    ({family: bool array}): cells the reader knows from elsewhere, read as shown."""
+    known_at = known_at or {}
+
+    def seen(f):
+        return masks[f] & ~known_at[f] if f in known_at else masks[f]
+
+    out = {(f, c) for f in own for _, c, _ in bound_pinned(grid, seen(f), threshold, [f], {cell})}
     i, j = cell
     for ind, rs in inds:
         if "comp" not in rs or "den" not in rs or not any(f in own for f in (rs["num"], rs["comp"], rs["den"])):
