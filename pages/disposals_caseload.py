@@ -29,8 +29,12 @@ def body():
     # protected cells keep their marker: the chart draws them as one "hidden" part of the year's total
     st.plotly_chart(stacked_bars(wide, "year", types, "Disposals by type and financial year (number)", "disposals",
                                  total="Total"), key="mix")
-    table = data.table("disposals", period, filters)
-    st.caption(f"{period.label}: disposals, children (once per type) and share of all disposals, like the "
+    table_period = period
+    if suppressed_view() and not data.protection().in_grid(period):  # partners: quarters and years only
+        table_period = data.protection().periods.clip(financial_year(fy_start_year(period.end)))
+        st.caption(f"Partners read the disposals table by quarter or financial year: showing {table_period.label}.")
+    table = data.table("disposals", table_period, filters)
+    st.caption(f"{table_period.label}: disposals, children (once per type) and share of all disposals, like the "
                "published plans' tables.")
     _show(table, "disposals")
 

@@ -53,9 +53,12 @@ def body():
     by = choice("by", "Break down by", BREAKDOWNS, key="re_by", widget=st.radio, format_func=BREAKDOWN_LABELS.get,
                 horizontal=True)
     by_period = cohort_period
-    if role == "partner" and by_period.kind != "financial_year":
+    last_12 = data.protection().periods.last_12_months if role == "partner" else None
+    if role == "partner" and by_period.kind != "financial_year" and not (
+            last_12 is not None and (last_12.start, last_12.end) == (by_period.start, by_period.end)):
         by_period = _complete_year(by_period)
-        st.caption(f"Partners compare groups by financial year: showing the {by_period.label} cohort.")
+        st.caption(f"Partners compare groups by financial year or over the last 12 months: showing the "
+                   f"{by_period.label} cohort.")
     groups = [r for r in data.compute(by_period, filters, ["reoffending_rate"], by) if r.indicator == "reoffending_rate"]
     ev = st.plotly_chart(breakdown_bars(groups, f"Binary reoffending rate by {BREAKDOWN_LABELS[by].lower()} (%)", "%"),
                          key=f"re_bars_{by}", on_select="rerun", selection_mode="points")

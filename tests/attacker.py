@@ -97,8 +97,11 @@ def gather(ds, settings, max_quarters: int = 40, dimensions=PARTNER_DIMENSIONS) 
     for fy in years:
         calls.append((fy, None))
         calls += [(fy, by) for by in dimensions]
+    last_12 = _last_12_months(periods)
+    if last_12 is not None:  # the last 12 months, every figure and breakdown
+        calls += [(last_12, None)] + [(last_12, by) for by in dimensions]
     for p, by in calls:
-        wanted = ids if by is not None or p in periods.quarters or p in years else \
+        wanted = ids if by is not None or p in periods.quarters or p in years or p == last_12 else \
             [i for i in ids if i in ROLLING_YEAR_INDICATORS or i in REOFFENDING_INDICATORS]
         try:
             true = indicators.compute(ds, p, wanted, by, settings)
@@ -121,6 +124,7 @@ def gather(ds, settings, max_quarters: int = 40, dimensions=PARTNER_DIMENSIONS) 
                     k.relations.append([(("num", r.indicator, row, col), 1.0), (("comp", r.indicator, row, col), 1.0),
                                         (("den", r.indicator, row, col), -1.0)])
     _weeks_after(k, ds, settings, periods, ids, t, dimensions)
+    _last_year_split(k, ds, settings, periods, ids, t, dimensions)
     # local tables
     from yj_metrics.indicators import disposal_table, remand_table
 
@@ -207,6 +211,69 @@ def _weeks_after(k: Knowledge, ds, settings, periods, ids, t, dimensions) -> Non
                 for cell, v in zip(cells, values):
                     k.add(cell, v, None, threshold=t)
                 k.relations.append([(whole, 1.0), (cells[0], -1.0), (cells[1], -1.0)])
+
+
+def _last_12_months(periods):
+    """The 12 months to the reporting quarter's end, worked out here from the dates (None when they are a
+    financial year: the year itself)."""
+    if not periods.quarters:
+        return None
+    end = periods.quarters[-1].end
+    start = dt.date(end.year - 1, end.month, end.day) + dt.timedelta(days=1) if end.month != 2 or end.day != 29 \
+        else dt.date(end.year - 1, 3, 1)
+    if start.month == 4 and start.day == 1:
+        return None
+    from yj_metrics.periods import Period
+
+    return Period(start, end)
+
+
+def _last_year_split(k: Knowledge, ds, settings, periods, ids, t, dimensions) -> None:
+    """The last 12 months = last year's end (from their start) + this year so far; last year = its start + its
+    end. A reader who has the last 12 months, this year so far and last year by a group has both parts by that
+    group: counts of children of their own, never shown (a target where 1 to the threshold), worked out by the
+    calculator over those dates, related only where the sums hold."""
+    from yj_metrics.periods import Period
+
+    last_12 = _last_12_months(periods)
+    if last_12 is None:
+        return
+    this_year = financial_year(fy_start_year(last_12.end))
+    last_year = financial_year(fy_start_year(last_12.end) - 1)
+    so_far = Period(this_year.start, last_12.end)
+    end_part = Period(last_12.start, last_year.end)
+    start_part = Period(last_year.start, last_12.start - dt.timedelta(days=1))
+    for by in (None,) + tuple(dimensions):
+        computed = [indicators.compute(ds, p, ids, by, settings) for p in (end_part, start_part)]
+        for end_r, start_r in zip(*computed):
+            if end_r.indicator in NOT_PERSONAL or end_r.indicator in NOT_FOR_PARTNERS or \
+                    (by is not None and end_r.by != by) or end_r.indicator in STOCK_INDICATORS:
+                continue
+            assert (end_r.indicator, end_r.by, end_r.group) == (start_r.indicator, start_r.by, start_r.group)
+            row = (end_r.by, end_r.group)
+            for fam in ("num", "den", "comp"):
+                e, b = _family_value(end_r, fam), _family_value(start_r, fam)
+                if e is None or b is None:
+                    continue
+                # (the same cell as a quarter's where a part is one: the same count)
+                parts = {"end": (fam, end_r.indicator, row, _col(end_part.start, end_part.end)),
+                         "start": (fam, end_r.indicator, row, _col(start_part.start, start_part.end))}
+                added = False
+                for whole, pair in (((fam, end_r.indicator, row, _col(last_12.start, last_12.end)),
+                                     [parts["end"], (fam, end_r.indicator, row, _col(so_far.start, so_far.end))]),
+                                    ((fam, end_r.indicator, row, _col(last_year.start, last_year.end)),
+                                     [parts["start"], parts["end"]])):
+                    if whole not in k.truth:
+                        continue
+                    if not added:
+                        k.add(parts["end"], e, None, threshold=t)
+                        k.add(parts["start"], b, None, threshold=t)
+                        added = True
+                    known = {parts["end"]: e, parts["start"]: b}
+                    if any(c not in k.truth and c not in known for c in pair):
+                        continue
+                    if abs(sum(known.get(c, k.truth.get(c, 0.0)) for c in pair) - k.truth[whole]) < 1e-6:
+                        k.relations.append([(whole, 1.0)] + [(c, -1.0) for c in pair])
 
 
 def _family_value(r, fam: str):

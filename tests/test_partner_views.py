@@ -130,7 +130,7 @@ SWEEP = [
 ]
 
 
-@pytest.mark.parametrize("period", ["quarter", "fy"])
+@pytest.mark.parametrize("period", ["quarter", "fy", "rolling"])
 @pytest.mark.parametrize("page,choices", SWEEP)
 def test_nothing_small_reaches_a_partners_browser(page, choices, period, store_url, monkeypatch):
     at = _run(page, monkeypatch, {"period": period}, choices)
@@ -154,10 +154,10 @@ def test_a_link_asking_for_a_filtered_view_shows_the_whole_service(store_url, mo
     assert "loc" not in asked.query_params and "eth" not in asked.query_params
 
 
-def test_partners_choose_quarters_and_years_only(store_url, monkeypatch):
+def test_partners_choose_quarters_years_and_the_last_12_months_only(store_url, monkeypatch):
     at = _run("overview", monkeypatch, {"period": "custom", "start": "2020-01-01", "end": "2020-02-15"})
     period = next(s for s in at.selectbox if s.key == "w_period")
-    assert set(period.options) == {"Quarter", "Financial year"}
+    assert set(period.options) == {"Quarter", "Financial year", "Last 12 months"}
     assert not [m for m in at.multiselect]  # no filters for partners
     # each marker is explained once: '<5' rests on 1 to 4 children, 'hidden' protects another figure
     assert sum("'<5' marks a figure that rests on 1 to 4 children" in c.value for c in at.caption) == 1
@@ -210,6 +210,37 @@ def test_partners_read_this_year_so_far(_mid_quarter_store_file, monkeypatch):
     shown = [row for row in at.dataframe[0].value.to_dict("records") if row["numerator"] not in ("<5", "hidden")]
     assert shown and all(row["numerator"] == f"{groups[row['group']].numerator:,.0f}" and
                          row["denominator"] == f"{groups[row['group']].denominator:,.0f}" for row in shown), shown
+
+
+def test_partners_read_the_last_12_months_by_group(_mid_quarter_store_file, monkeypatch):
+    """On that workbook the reporting quarter is 2023-24 Q2, so the last 12 months (1 Oct 2022 to 30 Sep 2023)
+    are no financial year. A partner reads KPI 2 for them, by gender: each group shown is the sum of that
+    group's counts in the four quarters (worked out here quarter by quarter), and nothing small is sent."""
+    import datetime as dt
+
+    from yj_metrics.periods import quarter
+
+    url, ds = _mid_quarter_store_file
+    monkeypatch.setenv("YJ_DATABASE_URL", url)
+    at = _run("kpi_detail", monkeypatch, {"indicator": "kpi2_ete", "period": "rolling", "q": "2023-24Q2"},
+              {"detail_by": "gender"})
+    _check(at, "the last 12 months")
+    assert any("12 months to 30 Sep 2023" in m.label for m in at.metric)
+    assert not any("Partners compare groups by financial year" in c.value for c in at.caption)
+    quarters = [quarter(2022, 3), quarter(2022, 4), quarter(2023, 1), quarter(2023, 2)]
+    assert quarters[0].start == dt.date(2022, 10, 1) and quarters[-1].end == dt.date(2023, 9, 30)
+    sums: dict = {}
+    for q in quarters:
+        for r in indicators.compute(ds, q, ["kpi2_ete"], "gender"):
+            if r.indicator == "kpi2_ete" and r.by == "gender":
+                n, d = sums.get(r.group, (0, 0))
+                sums[r.group] = (n + r.numerator, d + r.denominator)
+    rows = at.dataframe[0].value.to_dict("records")
+    assert {row["group"] for row in rows} == set(sums)
+    shown = [row for row in rows if row["numerator"] not in ("<5", "hidden", "withheld")]
+    assert shown, rows  # boys at least: a partner's question answered
+    for row in shown:
+        assert (row["numerator"], row["denominator"]) == tuple(f"{x:,.0f}" for x in sums[row["group"]]), row
 
 
 def test_a_figure_whose_marker_would_give_its_neighbours_away_says_withheld(_mid_quarter_store_file, monkeypatch):

@@ -82,9 +82,12 @@ def clear_filter(dimension: str) -> None:
     st.session_state.pop("w_" + dimension, None)
 
 
-PARTNER_PERIOD_KINDS = ("quarter", "fy")
-PARTNER_NOTE = ("Partners see the whole service, by quarter or financial year, and compare groups one "
-                "dimension at a time (the breakdowns on each page, by financial year). Combining filters or "
+PARTNER_PERIOD_KINDS = ("quarter", "fy", "rolling")
+#: partners read one rolling year: the 12 months to the latest quarter (docs/DISCLOSURE.md)
+PARTNER_KIND_LABELS = {**PERIOD_KINDS, "rolling": "Last 12 months"}
+PARTNER_NOTE = ("Partners see the whole service, by quarter, financial year or the last 12 months, and compare "
+                "groups one dimension at a time (the breakdowns on each page, by financial year or over the last "
+                "12 months). Combining filters or "
                 "choosing your own dates is for the service's own staff: combined views would let small "
                 "numbers about children be worked out by subtracting one view from another.")
 
@@ -103,13 +106,16 @@ def sidebar_filters(ds, partner: bool = False) -> tuple[Period, Filters]:
         st.session_state.pop("w_period", None)
     with st.sidebar:
         st.markdown("### Period" if partner else "### Period and filters")
-        kind = st.selectbox("Period", kinds, format_func=PERIOD_KINDS.get,
+        kind = st.selectbox("Period", kinds, format_func=(PARTNER_KIND_LABELS if partner else PERIOD_KINDS).get,
                             index=kinds.index(st.session_state[_STATE + "period"]), key="w_period")
         st.session_state[_STATE + "period"] = kind
         qlabel = st.session_state[_STATE + "q"]
-        qlabel = st.selectbox("Quarter" if kind == "quarter" else "Ending with quarter", labels,
-                              index=labels.index(qlabel) if qlabel in labels else 0, key="w_q")
-        st.session_state[_STATE + "q"] = qlabel
+        last_12 = partner and kind == "rolling"  # the last 12 months only: to the end of the latest quarter
+        qlabel = st.selectbox("Quarter" if kind == "quarter" else "Ending with quarter", labels[:1] if last_12 else labels,
+                              index=0 if last_12 else labels.index(qlabel) if qlabel in labels else 0,
+                              key="w_q_last_12" if last_12 else "w_q")
+        if not last_12:
+            st.session_state[_STATE + "q"] = qlabel
         q = quarters[labels.index(qlabel)]
         if kind == "quarter":
             period = q

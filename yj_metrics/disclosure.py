@@ -838,6 +838,7 @@ def protect_grid(grid: Grid, threshold: int = DEFAULT_THRESHOLD, max_rounds: int
     if bound_given_up:
         log.info("partner protection: %d hidden count(s) the markers' bounds pin and no further hiding frees",
                  len(bound_given_up))
+        log.debug("pinned and given up: %s", [(f, grid.rows[i], grid.cols[j]) for f, (i, j) in sorted(bound_given_up)])
     return mask
 
 
@@ -850,6 +851,13 @@ class PartnerPeriods:
     quarters: tuple[Period, ...]  # oldest first
     years: tuple[Period, ...]  # the last one ends with the reporting quarter (the year so far)
     rolling: tuple[Period, ...]
+    #: the 12 months to the reporting quarter's end, when that is no financial year's end: partners read every
+    #: figure and every breakdown for it too (the last 12 months)
+    last_12_months: Period | None = None
+    #: the two parts of last year that it splits: its end, in the last 12 months (which are this year so far
+    #: and that end), and its start. Never shown: cells of the protection, since a reader who subtracts this
+    #: year so far from the last 12 months has the first, and last year less that the second.
+    unshown: tuple[Period, ...] = ()
 
     @property
     def all(self) -> tuple[Period, ...]:
@@ -865,7 +873,10 @@ class PartnerPeriods:
         return so_far(period, self.quarters[-1])  # (this year: equal to the last of ``years``)
 
     def breakdown_for(self, period: Period) -> Period:
-        """The financial year partners compare groups in when they chose ``period``: its year, so far."""
+        """The period partners compare groups in when they chose ``period``: the last 12 months when they chose
+        them, else its financial year, so far."""
+        if self.last_12_months is not None and period_key(period) == period_key(self.last_12_months):
+            return self.last_12_months
         return self.clip(financial_year(fy_start_year(period.end)))
 
 
@@ -891,7 +902,16 @@ def partner_periods(covers: tuple[dt.date | None, dt.date | None], max_quarters:
     fys = tuple(financial_year(y) if financial_year(y).end <= last.end else so_far(financial_year(y), last)
                 for y in years)
     rolling = tuple(rolling_year(q.end) for q in qs)
-    return PartnerPeriods(tuple(qs), fys, rolling)
+    last_12, unshown = rolling_year(last.end), ()
+    this_year = financial_year(fy_start_year(last.end))
+    if last_12.start == this_year.start:  # the reporting quarter ends a financial year: the year itself
+        last_12 = None
+    else:
+        before = financial_year(fy_start_year(last.end) - 1)
+        unshown = (Period(last_12.start, before.end, f"{fmt_date(last_12.start)} to {fmt_date(before.end)}"),
+                   Period(before.start, last_12.start - dt.timedelta(days=1),
+                          f"{fmt_date(before.start)} to {fmt_date(last_12.start - dt.timedelta(days=1))}"))
+    return PartnerPeriods(tuple(qs), fys, rolling, last_12, unshown)
 
 
 def period_key(p) -> tuple[dt.date, dt.date]:
@@ -913,6 +933,15 @@ def time_relations(cols: list[tuple[dt.date, dt.date]]) -> list[tuple[int, list[
             q = q.previous()
         if parts and parts[-1][0] == c[0] and all(p in quarters for p in parts):
             out.append((n, [quarters[p] for p in parts]))
+    # a period split into two longer columns (the last 12 months: last year's end and this year so far; last
+    # year: its start and its end), where they are not all quarters
+    for c, n in index.items():
+        if c[0] >= c[1]:
+            continue
+        for a, m in index.items():
+            b = (a[1] + dt.timedelta(days=1), c[1])
+            if a[0] == c[0] and a[1] < c[1] and b in index and not (a in quarters and b in quarters):
+                out.append((n, [m, index[b]]))
     return out
 
 
@@ -1008,13 +1037,33 @@ def _view_set(ds, periods: PartnerPeriods, settings, progress: "Progress | None"
     calls = [(p, ids, None) for p in periods.quarters] + [(p, rolling_ids, None) for p in periods.rolling]
     for fy in periods.years:
         calls += [(fy, ids, None)] + [(fy, ids, by) for by in PARTNER_DIMENSIONS]
+    last_12 = periods.last_12_months
+    if last_12 is not None:
+        calls += [(last_12, [i for i in ids if i not in rolling_ids], None)]
+        calls += [(last_12, ids, by) for by in PARTNER_DIMENSIONS]
     out = []
     for n, (p, which, by) in enumerate(calls):
-        # a calculator also yields measures partners are never shown (KPI 1's net change, signed): left out
+        # a calculator also yields measures partners are never shown (KPI 1's net change, signed): left out;
+        # and measures by categories (accommodation type, ETE provision, hours band) by quarter and year only
         out += [r for r in compute(ds, p, which, by, settings)
-                if (by is None or r.by == by) and r.indicator not in NOT_FOR_PARTNERS]
+                if (r.by == by if by is not None or p == last_12 else True) and r.indicator not in NOT_FOR_PARTNERS]
         if progress is not None:
             progress.step(0.7 * (n + 1) / len(calls), "Computing every figure partners can see")
+    return out
+
+
+def _unshown_set(ds, periods: PartnerPeriods, settings) -> list:
+    """The results of the periods partners are never shown but can work out by subtraction
+    (``PartnerPeriods.unshown``): every indicator, whole service and each breakdown. Cells of the
+    protection, so that a small count among them is protected like any other."""
+    from .indicators import INDICATORS, compute
+
+    ids = [i for i in INDICATORS if i not in NOT_FOR_PARTNERS]
+    out = []
+    for p in periods.unshown:
+        for by in (None,) + PARTNER_DIMENSIONS:
+            out += [r for r in compute(ds, p, ids, by, settings) if r.by == by  # (no measure by categories)
+                    and r.indicator not in NOT_FOR_PARTNERS and r.indicator not in NOT_PERSONAL]
     return out
 
 
@@ -1135,7 +1184,8 @@ def _protect_all(ds, periods, settings, threshold, progress: Progress | None = N
     """{result key: hidden} for every indicator result in the partner view set."""
     results = _view_set(ds, periods, settings, progress)
     main = results
-    fams, roles = _family_values(main)
+    unshown = _unshown_set(ds, periods, settings)
+    fams, roles = _family_values(main + unshown)
     hidden: dict[tuple, bool] = {}
     table_cells = _disposal_table_cells(ds, periods)
     if table_cells:  # the disposals table's types are one more breakdown of the same count
@@ -1147,14 +1197,26 @@ def _protect_all(ds, periods, settings, threshold, progress: Progress | None = N
         ri, ci = {r: n for n, r in enumerate(grid.rows)}, {c: n for n, c in enumerate(grid.cols)}
         synthetic = roles.pop("_synthetic", {})
 
+        # cells partners are never shown (the parts of last year): hiding them costs the reader nothing
+        shown_keys = {_result_key(r) for r in main}
+        never = np.zeros(grid.shape, dtype=bool)
+        for r in unshown:
+            if _result_key(r) not in shown_keys:
+                never[ri[(r.by, r.group)], ci[_result_key(r)[3:]]] = True
+
         def sub(names, fixed=None):
             # a category measure's whole-service total is known from elsewhere for that measure only
             keep = np.zeros(grid.shape, dtype=bool)
             for name, col in synthetic.items():
                 if name.rsplit("@", 1)[0] in names:
                     keep[0, ci[col]] = True
-            return Grid(grid.rows, grid.cols, {f: grid.values[f] for f in names}, grid.row_sums, grid.col_sums,
-                        fixed, grid.avoid_rows, keep)
+            g = Grid(grid.rows, grid.cols, {f: grid.values[f] for f in names}, grid.row_sums, grid.col_sums,
+                     fixed, grid.avoid_rows, keep)
+            if never.any():
+                g.cost = np.where(never, 0.01, cell_costs(g))
+                # no marker reaches the reader for them: a hidden one is read as 0 or more
+                g.unsized = {f: never & g.present(f) for f in names}
+            return g
 
         # 1. denominators, each on its own
         dens = {rs["den"] for rs in roles.values() if "den" in rs}
@@ -1639,8 +1701,11 @@ class PartnerProtection:
                 if self.is_hidden(r) else r for r in results]
 
     # ----------------------------------------------------------------- local tables
-    def _in_grid(self, period) -> bool:
+    def in_grid(self, period) -> bool:
+        """Is ``period`` one the local tables (disposals, remands, ETE status) are protected for: a quarter or a
+        financial year partners can choose?"""
         return period_key(period) in {period_key(p) for p in self.periods.quarters + self.periods.years}
+
 
     def disposal_table(self, period) -> pd.DataFrame:
         """Disposals by type for partners: protected counts and shares (the marker where hidden)."""
@@ -1653,13 +1718,13 @@ class PartnerProtection:
         rows = []
         for row in table.itertuples():
             if row.disposal_type == "Total":
-                h = total_hidden or not self._in_grid(period)
+                h = total_hidden or not self.in_grid(period)
             else:
                 h = hidden.get(("disposal_table", "disposal_type", row.disposal_type) + period_key(period), True)
             rows.append(h)
         return self._mark(table, rows, ["disposals", "children", "share_pct"],
                           all_hidden_cols=["share_pct"] if total_hidden else [], count_cols=["disposals", "children"],
-                          outside=not self._in_grid(period))
+                          outside=not self.in_grid(period))
 
     def _table_mask(self, name: str, make):
         key = ("disclosure-table", name, self.periods, self.threshold, self.settings.to_json())
@@ -1687,7 +1752,7 @@ class PartnerProtection:
         table = remand_table(self.ds, period, self.settings)
         rows = [hidden.get((t,) + period_key(period), True) for t in table["remand_type"]]
         return self._mark(table, rows, ["remands", "children", "nights", "cost"], count_cols=["remands", "children"],
-                          outside=not self._in_grid(period))
+                          outside=not self.in_grid(period))
 
     def ete_status_table(self, period) -> pd.DataFrame:
         """Open cases by ETE status at each month end, for partners (each month end on its own)."""
