@@ -72,9 +72,9 @@ def body():
         if role == "partner" and read_period.kind != "financial_year":
             by_period = data.protection().periods.breakdown_for(read_period)
             if (by_period.start, by_period.end) != (read_period.start, read_period.end):
-                read_period = by_period
                 st.caption(f"Partners compare groups by financial year or over the last 12 months: showing "
-                           f"{read_period.label}.")
+                           f"{by_period.label}.")
+            read_period = by_period  # (the period the warm-up computed, when it is the same months)
         groups = [x for x in data.compute(read_period, filters, [ind], by) if x.indicator == ind]
         ev = st.plotly_chart(breakdown_bars(groups, f"{d.label} by {BREAKDOWN_LABELS[by].lower()} ({read_period.label})",
                                             r.unit), key=f"bars_{by}", on_select="rerun", selection_mode="points")
