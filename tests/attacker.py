@@ -218,9 +218,8 @@ def _last_12_months(periods):
     financial year: the year itself)."""
     if not periods.quarters:
         return None
-    end = periods.quarters[-1].end
-    start = dt.date(end.year - 1, end.month, end.day) + dt.timedelta(days=1) if end.month != 2 or end.day != 29 \
-        else dt.date(end.year - 1, 3, 1)
+    end = periods.quarters[-1].end  # a quarter's end: the same day a year before exists
+    start = dt.date(end.year - 1, end.month, end.day) + dt.timedelta(days=1)
     if start.month == 4 and start.day == 1:
         return None
     from yj_metrics.periods import Period
@@ -255,24 +254,16 @@ def _last_year_split(k: Knowledge, ds, settings, periods, ids, t, dimensions) ->
                 e, b = _family_value(end_r, fam), _family_value(start_r, fam)
                 if e is None or b is None:
                     continue
+                cell = lambda p: (fam, end_r.indicator, row, _col(p.start, p.end))  # noqa: E731
                 # (the same cell as a quarter's where a part is one: the same count)
-                parts = {"end": (fam, end_r.indicator, row, _col(end_part.start, end_part.end)),
-                         "start": (fam, end_r.indicator, row, _col(start_part.start, start_part.end))}
-                added = False
-                for whole, pair in (((fam, end_r.indicator, row, _col(last_12.start, last_12.end)),
-                                     [parts["end"], (fam, end_r.indicator, row, _col(so_far.start, so_far.end))]),
-                                    ((fam, end_r.indicator, row, _col(last_year.start, last_year.end)),
-                                     [parts["start"], parts["end"]])):
-                    if whole not in k.truth:
-                        continue
-                    if not added:
-                        k.add(parts["end"], e, None, threshold=t)
-                        k.add(parts["start"], b, None, threshold=t)
-                        added = True
-                    known = {parts["end"]: e, parts["start"]: b}
-                    if any(c not in k.truth and c not in known for c in pair):
-                        continue
-                    if abs(sum(known.get(c, k.truth.get(c, 0.0)) for c in pair) - k.truth[whole]) < 1e-6:
+                sums = [(cell(last_12), [cell(end_part), cell(so_far)]), (cell(last_year), [cell(start_part), cell(end_part)])]
+                if not any(whole in k.truth for whole, _ in sums):
+                    continue
+                k.add(cell(end_part), e, None, threshold=t)
+                k.add(cell(start_part), b, None, threshold=t)
+                for whole, pair in sums:
+                    if whole in k.truth and all(c in k.truth for c in pair) and \
+                            abs(sum(k.truth[c] for c in pair) - k.truth[whole]) < 1e-6:
                         k.relations.append([(whole, 1.0)] + [(c, -1.0) for c in pair])
 
 

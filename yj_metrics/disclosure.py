@@ -37,7 +37,8 @@ import pandas as pd
 from scipy.linalg import LinAlgError
 from scipy.linalg import null_space as _null_space
 
-from .periods import Period, financial_year, fmt_date, fy_start_year, quarter_of, reporting_quarter, rolling_year
+from .periods import (Period, custom, financial_year, fmt_date, fy_start_year, quarter_of, reporting_quarter,
+                      rolling_year)
 
 DEFAULT_THRESHOLD = 4
 
@@ -908,9 +909,7 @@ def partner_periods(covers: tuple[dt.date | None, dt.date | None], max_quarters:
         last_12 = None
     else:
         before = financial_year(fy_start_year(last.end) - 1)
-        unshown = (Period(last_12.start, before.end, f"{fmt_date(last_12.start)} to {fmt_date(before.end)}"),
-                   Period(before.start, last_12.start - dt.timedelta(days=1),
-                          f"{fmt_date(before.start)} to {fmt_date(last_12.start - dt.timedelta(days=1))}"))
+        unshown = (custom(last_12.start, before.end), custom(before.start, last_12.start - dt.timedelta(days=1)))
     return PartnerPeriods(tuple(qs), fys, rolling, last_12, unshown)
 
 
@@ -1045,8 +1044,9 @@ def _view_set(ds, periods: PartnerPeriods, settings, progress: "Progress | None"
     for n, (p, which, by) in enumerate(calls):
         # a calculator also yields measures partners are never shown (KPI 1's net change, signed): left out;
         # and measures by categories (accommodation type, ETE provision, hours band) by quarter and year only
+        categories = by is None and p != last_12
         out += [r for r in compute(ds, p, which, by, settings)
-                if (r.by == by if by is not None or p == last_12 else True) and r.indicator not in NOT_FOR_PARTNERS]
+                if (categories or r.by == by) and r.indicator not in NOT_FOR_PARTNERS]
         if progress is not None:
             progress.step(0.7 * (n + 1) / len(calls), "Computing every figure partners can see")
     return out
@@ -1201,8 +1201,9 @@ def _protect_all(ds, periods, settings, threshold, progress: Progress | None = N
         shown_keys = {_result_key(r) for r in main}
         never = np.zeros(grid.shape, dtype=bool)
         for r in unshown:
-            if _result_key(r) not in shown_keys:
-                never[ri[(r.by, r.group)], ci[_result_key(r)[3:]]] = True
+            key = _result_key(r)
+            if key not in shown_keys:
+                never[ri[(r.by, r.group)], ci[key[3:]]] = True
 
         def sub(names, fixed=None):
             # a category measure's whole-service total is known from elsewhere for that measure only
@@ -1259,6 +1260,7 @@ def _protect_all(ds, periods, settings, threshold, progress: Progress | None = N
             fam_mask.update(_show_again(grid, roles, root, comp_of, fam_mask, den_mask, known, threshold, main, ri, ci))
             if progress is not None:
                 progress.step(0.9, "Showing again what need not be hidden")
+
         def state(fams, cell, mask_of):  # UNSIZED when a hidden count of the figure has the size-neutral marker
             hid = [f for f in fams if bool(mask_of[f][cell])]
             return (UNSIZED if any(grid.is_unsized(f, cell) for f in hid) else True) if hid else False
@@ -1763,8 +1765,6 @@ class PartnerProtection:
             end = self.periods.quarters[-1].end if self.periods.quarters else None
             if start is None:
                 return {}
-            from .periods import custom
-
             t = ete_status_table(self.ds, custom(start, end))
             cells: dict = {"n": {}}
             for row in t.to_dict("records"):
