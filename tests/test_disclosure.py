@@ -730,9 +730,11 @@ def test_a_result_is_shown_again_only_when_no_count_of_the_component_is_given_aw
     """Treatment A (numerator 3 in Q1: small) out of children with a need N; need B is N out of orders ending O.
     A and B share one protection (N is A's denominator and B's numerator), so the shared mask hides Q1-Q3 of
     both, though B's counts are all large. Showing B again in a quarter reveals N there: with the year shown,
-    the first such quarter leaves N's other two quarters moving together, a second would fix the third. A's
-    small count stays hidden, and the reader (worked out here with every relation, numerator + complement =
-    denominator included) can fix no hidden count."""
+    the first such quarter leaves N's other two quarters moving together, so a second alone would fix the
+    third; shown as a pair, the last two reveal nothing more (N's quarters are all known then, and A's counts
+    still move: 3 + 7 = 10 splits many ways). A's small count stays hidden, and the reader (worked out here
+    with every relation, numerator + complement = denominator included, then with whole numbers and the
+    markers) can fix no hidden count."""
     from yj_metrics.disclosure import _show_again
 
     rows, cols = [(None, None)], ["Q1", "Q2", "Q3", "FY"]
@@ -755,8 +757,8 @@ def test_a_result_is_shown_again_only_when_no_count_of_the_component_is_given_aw
     out = _show_again(grid, roles, "A|num", comp_of, fam_mask, den_mask, {}, 4, results, {(None, None): 0}, ci)
     masks = {f: out.get(f, fam_mask[f]) for f in fam_mask}
     assert masks["A|num"][0, 0] and masks["A|comp"][0, 0]  # A rests on 3 in Q1: never shown
-    shown_b = [j for j in range(3) if not masks["N"][0, j]]
-    assert len(shown_b) == 1, "B can be shown in one quarter, not two (the third would follow from the year)"
+    shown_b = [j for j in range(3) if not masks["N"][0, j] and not masks["B|comp"][0, j]]
+    assert shown_b == [0, 1, 2], "B is shown in every quarter: one alone, then the last two as a pair"
 
     # the reader's position, worked out here with every relation, including across families
     fams = list(v)
@@ -780,6 +782,20 @@ def test_a_result_is_shown_again_only_when_no_count_of_the_component_is_given_aw
     fixed = [u for u in unknown if _rank_determined(a, idx[u])]
     assert fixed == [], f"the reader can work out {fixed}"
     assert ("A|num", 0) in unknown
+    # whole numbers and the markers ('<5': 1 to 4; 'hidden': 0 or 5 and more), B's quarters read as shown:
+    # every filling of A's quarters that keeps N's quarters and A's year
+    def fits(x, truth):
+        return 1 <= x <= 4 if 0 < truth <= 4 else not 0 < x <= 4
+
+    seen = set()
+    for n1 in range(v["N"][0] + 1):
+        for n2 in range(v["N"][1] + 1):
+            n3 = v["A|num"][3] - n1 - n2
+            nums, comps = (n1, n2, n3), [v["N"][j] - x for j, x in enumerate((n1, n2, n3))]
+            if 0 <= n3 <= v["N"][2] and all(fits(x, v["A|num"][j]) and fits(c, v["A|comp"][j])
+                                            for j, (x, c) in enumerate(zip(nums, comps))):
+                seen.add(n1)
+    assert 3 in seen and len(seen) > 1, f"A's small count in Q1 is pinned: {seen}"
 
 
 def _fillings(values: np.ndarray, hidden: np.ndarray, threshold: int = 4) -> dict:

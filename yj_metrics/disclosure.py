@@ -1290,6 +1290,8 @@ def _show_again(grid: Grid, roles: dict, root: str, comp_of: dict, fam_mask: dic
     every relation a reader has: each family's sums (groups to the whole, quarters to the year) and, for each
     proportion, numerator + complement = denominator. It passes when no hidden non-zero count becomes exactly
     determined that was not before (and hidden zeros count as known, as in :func:`determined_by_family`).
+    When showing a result alone fixes the counts of one other result that could be shown (the last two hidden
+    quarters of a year), the two are tried together: a pair move.
     Returns {family: mask} for the families changed."""
     from scipy.sparse import coo_matrix
 
@@ -1366,24 +1368,32 @@ def _show_again(grid: Grid, roles: dict, root: str, comp_of: dict, fam_mask: dic
     shown: set = set()
     candidates = sorted({(ri[(x.by, x.group)], ci[_result_key(x)[3:]], x.indicator) for x in results
                          if x.indicator in dict(inds)}, key=lambda c: (c[0] != 0, c[1], c[0], c[2]))
+    at_cell: dict = {}  # {(i, j): [indicator, ...]}: the candidates of each cell, for a pair move
     for i, j, ind in candidates:
+        at_cell.setdefault((i, j), []).append(ind)
+    key_of = {n: k for k, n in var.items()}
+
+    def own_of(ind):
         rs = roles[ind]
-        own = [rs["num"]] + [rs[p] for p in ("comp",) if p in rs]
+        return [rs["num"]] + [rs[p] for p in ("comp",) if p in rs]
+
+    def eligible(i, j, ind) -> bool:
+        rs, own = roles[ind], own_of(ind)
         den = rs.get("den")
-        if not any(masks[f][i, j] for f in own):
-            continue  # shown already
-        if den is not None and masks[den][i, j]:
-            continue  # its denominator is hidden: so is the result
-        if any(den_mask.get(f) is not None and den_mask[f][i, j] for f in own):
-            continue  # a count that is another figure's protected denominator
-        if any(_small(grid.values[f][i, j], threshold) for f in own):
-            continue  # rests on a small count itself
-        reveal = [var[(f, i, j)] for f in own if (f, i, j) in var]
+        return (any(masks[f][i, j] for f in own)  # not shown already
+                and not (den is not None and masks[den][i, j])  # its denominator is hidden: so is the result
+                # a count that is another figure's protected denominator
+                and not any(den_mask.get(f) is not None and den_mask[f][i, j] for f in own)
+                and not any(_small(grid.values[f][i, j], threshold) for f in own))  # rests on a small count
+
+    def attempt(group: list) -> tuple[bool, list]:
+        """Show the results of ``group`` together when the audit passes; else (False, the hidden counts that
+        showing them would fix)."""
+        reveal = sorted({var[(f, i, j)] for i, j, ind in group for f in own_of(ind) if (f, i, j) in var})
         by_set: dict = {}
         for n in reveal:
             by_set.setdefault(where[n][0], []).append(where[n][1])
         trial = {}
-        ok = True
         for s_root, pos in by_set.items():
             b = basis[s_root]
             before = determined(s_root)
@@ -1397,21 +1407,40 @@ def _show_again(grid: Grid, roles: dict, root: str, comp_of: dict, fam_mask: dic
             fresh[pos] = False
             fresh[[k for k, n in enumerate(sets[s_root]) if n in shown]] = False
             if fresh.any():
-                ok = False
-                break
+                return False, [key_of[sets[s_root][k]] for k in np.flatnonzero(fresh)]
             trial[s_root] = nb
-        if not ok:
-            continue
-        before_masks = {f: masks[f][i, j] for f in own}
-        pinned_before = _pins_at(grid, masks, own, inds, (i, j), threshold, known_at)
-        for f in own:
-            masks[f][i, j] = False
-        if _pins_at(grid, masks, own, inds, (i, j), threshold, known_at) - pinned_before:  # the markers would pin a count
-            for f in own:
-                masks[f][i, j] = before_masks[f]
-            continue
+        cells = {(i, j): [] for i, j, _ in group}
+        for i, j, ind in group:
+            cells[(i, j)] += [f for f in own_of(ind) if f not in cells[(i, j)]]
+        before_masks = {(f, c): masks[f][c] for c, own in cells.items() for f in own}
+        pinned_before = set().union(*(_pins_at(grid, masks, own, inds, c, threshold, known_at)
+                                      for c, own in cells.items()))
+        for (f, c) in before_masks:
+            masks[f][c] = False
+        pinned_after = set().union(*(_pins_at(grid, masks, own, inds, c, threshold, known_at)
+                                     for c, own in cells.items()))
+        if pinned_after - pinned_before:  # the markers would pin a count
+            for (f, c), m in before_masks.items():
+                masks[f][c] = m
+            return False, []
         basis.update(trial)
         shown.update(reveal)
+        return True, []
+
+    for i, j, ind in candidates:
+        if not eligible(i, j, ind):
+            continue
+        ok, fixes = attempt([(i, j, ind)])
+        if ok or not fixes:
+            continue
+        # a pair move: showing it fixes one hidden count that another result shows anyway (the last two
+        # quarters of a year whose others are shown): show both, if nothing else follows
+        (f2, i2, j2), rest = fixes[0], fixes[1:]
+        for ind2 in at_cell.get((i2, j2), ()):
+            own2 = own_of(ind2)
+            if ((i2, j2, ind2) != (i, j, ind) and f2 in own2 and all(f in own2 and (a, b) == (i2, j2) for f, a, b in rest)
+                    and eligible(i2, j2, ind2) and attempt([(i, j, ind), (i2, j2, ind2)])[0]):
+                break
     return {f: m for f, m in masks.items() if f in members}
 
 
