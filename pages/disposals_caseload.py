@@ -31,7 +31,7 @@ def body():
                                  total="Total"), key="mix")
     table_period = period
     if suppressed_view() and not data.protection().in_grid(period):  # partners: quarters and years only
-        table_period = data.protection().periods.clip(financial_year(fy_start_year(period.end)))
+        table_period = data.protection().periods.year_of(period)
         st.caption(f"Partners read the disposals table by quarter or financial year: showing {table_period.label}.")
     table = data.table("disposals", table_period, filters)
     st.caption(f"{table_period.label}: disposals, children (once per type) and share of all disposals, like the "

@@ -50,8 +50,7 @@ def body():
                             help="Partners can look within one locality, then by one more dimension.")
         locality = None if picked_loc == "All localities" else picked_loc
     # partners read disproportionality by financial year (the last 12 months: the year they end in, so far)
-    fy = data.protection().periods.clip(financial_year(fy_start_year(period.end)) if period.kind != "financial_year"
-                                         else period) if partner else period_fy(period)
+    fy = data.protection().periods.year_of(period) if partner else period_fy(period)
     results = data.stage_table(fy, filters, by, None, chain, pool, base, locality=locality)
     groups = [r.group for r in results if r.stage == chain[1]]
     default_ref = dp.DEFAULT_REFERENCE.get(by) or (groups[0] if groups else None)

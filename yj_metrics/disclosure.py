@@ -873,12 +873,16 @@ class PartnerPeriods:
             return period
         return so_far(period, self.quarters[-1])  # (this year: equal to the last of ``years``)
 
+    def year_of(self, period: Period) -> Period:
+        """The financial year ``period`` ends in, so far (never past the reporting quarter)."""
+        return self.clip(financial_year(fy_start_year(period.end)))
+
     def breakdown_for(self, period: Period) -> Period:
         """The period partners compare groups in when they chose ``period``: the last 12 months when they chose
         them, else its financial year, so far."""
         if self.last_12_months is not None and period_key(period) == period_key(self.last_12_months):
             return self.last_12_months
-        return self.clip(financial_year(fy_start_year(period.end)))
+        return self.year_of(period)
 
 
 def so_far(period: Period, last: Period) -> Period:
@@ -1736,7 +1740,6 @@ class PartnerProtection:
         """Is ``period`` one the local tables (disposals, remands, ETE status) are protected for: a quarter or a
         financial year partners can choose?"""
         return period_key(period) in {period_key(p) for p in self.periods.quarters + self.periods.years}
-
 
     def disposal_table(self, period) -> pd.DataFrame:
         """Disposals by type for partners: protected counts and shares (the marker where hidden)."""
