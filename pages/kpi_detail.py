@@ -20,6 +20,37 @@ if present:
     scorecard.back_to_scorecard()
 
 
+def _partner_breakdown(by: str, read_period):
+    """A partner's breakdown: the period partners compare groups in, and (for the dimensions partners may
+    look at within a locality) the locality they picked. Returns (locality or None, period)."""
+    from yj_metrics.disclosure import PARTNER_LOCAL_DIMENSIONS
+
+    periods = data.protection().periods
+    if read_period.kind != "financial_year":
+        by_period = periods.breakdown_for(read_period)
+        if (by_period.start, by_period.end) != (read_period.start, read_period.end):
+            st.caption(f"Partners compare groups by financial year or over the last 12 months: showing "
+                       f"{by_period.label}.")
+        read_period = by_period  # (the period the warm-up computed, when it is the same months)
+    localities = data.protection().localities
+    if by not in PARTNER_LOCAL_DIMENSIONS or not localities:
+        return None, read_period
+    picked = st.selectbox("Within a locality", ["All localities", *localities], key="detail_loc",
+                          help="Partners can look within one locality, then by one more dimension, by financial "
+                               "year.")
+    if picked == "All localities":
+        return None, read_period
+    local = periods.local_for(read_period)
+    years = periods.local_years
+    if local is None:
+        st.info(f"Within a locality, partners compare groups in the financial years {years[0].label} to "
+                f"{years[-1].label}: choose a quarter in those years. Showing all localities.")
+        return None, read_period
+    if (local.start, local.end) != (read_period.start, read_period.end):
+        st.caption(f"Within a locality, partners compare groups by financial year: showing {local.label}.")
+    return picked, local
+
+
 @guarded
 def body():
     ids = list(INDICATORS)
@@ -69,15 +100,14 @@ def body():
     if dims:
         by = choice("by", "Break down by", dims, key="detail_by", widget=st.radio, format_func=BREAKDOWN_LABELS.get,
                     horizontal=True)
-        if role == "partner" and read_period.kind != "financial_year":
-            by_period = data.protection().periods.breakdown_for(read_period)
-            if (by_period.start, by_period.end) != (read_period.start, read_period.end):
-                st.caption(f"Partners compare groups by financial year or over the last 12 months: showing "
-                           f"{by_period.label}.")
-            read_period = by_period  # (the period the warm-up computed, when it is the same months)
-        groups = [x for x in data.compute(read_period, filters, [ind], by) if x.indicator == ind]
-        ev = st.plotly_chart(breakdown_bars(groups, f"{d.label} by {BREAKDOWN_LABELS[by].lower()} ({read_period.label})",
-                                            r.unit), key=f"bars_{by}", on_select="rerun", selection_mode="points")
+        locality = None
+        if role == "partner":
+            locality, read_period = _partner_breakdown(by, read_period)
+        groups = [x for x in data.compute(read_period, filters, [ind], by, locality) if x.indicator == ind]
+        where = f" in {locality}" if locality else ""
+        ev = st.plotly_chart(breakdown_bars(groups, f"{d.label} by {BREAKDOWN_LABELS[by].lower()}{where} "
+                                            f"({read_period.label})", r.unit), key=f"bars_{by}", on_select="rerun",
+                             selection_mode="points")
         picked = clicked_x(ev) if role != "partner" else None
         if picked and by in ("ethnicity", "gender", "age_band", "locality", "disposal"):
             narrow(by, picked)
@@ -95,7 +125,8 @@ def body():
 
         df = pd.DataFrame(table)
         st.dataframe(df, hide_index=True)
-        csv_download("Download this table (CSV)", df, f"{ind}_by_{by}.csv", key="dl_breakdown",
+        csv_download("Download this table (CSV)", df, f"{ind}_by_{by}{'_' + locality if locality else ''}.csv",
+                     key="dl_breakdown",
                      period=read_period, filters=filters)
     if can_see_children():
         children = st.expander("Children behind this figure (managers only)", on_change="rerun", key="kids_exp")

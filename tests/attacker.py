@@ -27,7 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from scipy.optimize import linprog
@@ -36,8 +36,8 @@ from yj_metrics import disproportionality as dp
 from yj_metrics import indicators
 from yj_metrics.disclosure import null_space  # the SVD with its fallback driver: numerics, not the protection
 from yj_metrics.disclosure import (NOT_FOR_PARTNERS, NOT_PERSONAL, PARTNER_DIMENSIONS, PARTNER_DP_CHAINS,
-                                   PARTNER_DP_DIMENSIONS, STOCK_INDICATORS, PartnerProtection,
-                                   partner_periods)
+                                   PARTNER_DP_DIMENSIONS, PARTNER_LOCAL_DIMENSIONS, STOCK_INDICATORS,
+                                   PartnerProtection, partner_periods)
 from yj_metrics.indicators import REOFFENDING_INDICATORS, ROLLING_YEAR_INDICATORS
 from yj_metrics.periods import financial_year, fy_start_year
 
@@ -80,9 +80,11 @@ def _col(start, end):
     return (start, end)
 
 
-def gather(ds, settings, max_quarters: int = 40, dimensions=PARTNER_DIMENSIONS) -> Knowledge:
+def gather(ds, settings, max_quarters: int = 40, dimensions=PARTNER_DIMENSIONS, localities: bool = True) -> Knowledge:
     """Every figure the partner view allows, with the truth behind it, and the relations. ``dimensions``: the
-    breakdowns read (all of them unless a test narrows the attack to keep its linear algebra small)."""
+    breakdowns read (all of them unless a test narrows the attack to keep its linear algebra small).
+    ``localities``: the indicators within each locality too (a test that attacks every target of a large
+    grid leaves them to one of its own: they more than double the targets)."""
     t = int(settings.suppression_threshold)
     prot = PartnerProtection(ds, settings, max_quarters=max_quarters)
     periods = partner_periods(ds.covers, max_quarters)
@@ -107,22 +109,18 @@ def gather(ds, settings, max_quarters: int = 40, dimensions=PARTNER_DIMENSIONS) 
             true = indicators.compute(ds, p, wanted, by, settings)
         except ValueError:
             continue
-        shown = prot.protect_results(true)
-        for r, s in zip(true, shown):
-            if r.indicator in NOT_PERSONAL or r.indicator in NOT_FOR_PARTNERS:
-                continue
-            if by is not None and r.by != by:
-                continue
-            row, col = (r.by, r.group), _col(r.start, r.end)
-            _read_marker(k, r, s, row, col)
-            k.add(("num", r.indicator, row, col), r.numerator, s.numerator, threshold=t)
-            if r.denominator is not None and r.unit not in PUBLIC:
-                k.add(("den", r.indicator, row, col), r.denominator, s.denominator, threshold=t)
-                if r.unit == "%" and r.numerator is not None:
-                    comp_shown = None if s.numerator is None or s.denominator is None else s.denominator - s.numerator
-                    k.add(("comp", r.indicator, row, col), r.denominator - r.numerator, comp_shown, threshold=t)
-                    k.relations.append([(("num", r.indicator, row, col), 1.0), (("comp", r.indicator, row, col), 1.0),
-                                        (("den", r.indicator, row, col), -1.0)])
+        _read_results(k, [r for r in true if by is None or r.by == by], prot, t)
+    # a locality, then one more dimension (the indicators' drill-down), in the years the view offers it (the
+    # others come back hidden, every figure: tested on the page)
+    from yj_metrics.filters import Filters, apply_filters
+
+    places = sorted(set(ds.children["locality"].dropna().astype(str)))
+    for loc in places if localities else ():
+        there = apply_filters(ds, Filters(locality=(loc,)))
+        for fy in periods.local_years:
+            for by in [d for d in PARTNER_LOCAL_DIMENSIONS if d in dimensions]:
+                true = indicators.compute(there, fy, ids, by, settings)
+                _read_results(k, [replace(r, by=f"{by}@{loc}") for r in true if r.by == by], prot, t)
     _weeks_after(k, ds, settings, periods, ids, t, dimensions)
     _last_year_split(k, ds, settings, periods, ids, t, dimensions)
     # local tables
@@ -147,9 +145,6 @@ def gather(ds, settings, max_quarters: int = 40, dimensions=PARTNER_DIMENSIONS) 
                                  for c in ("remands", "children")], b["remands"])
     # disproportionality, every partner dimension and both bases, each financial year, for the whole
     # service and within each locality
-    from yj_metrics.filters import Filters, apply_filters
-
-    localities = sorted(set(ds.children["locality"].dropna().astype(str)))
     for fy in periods.years:
         for by in [d for d in PARTNER_DP_DIMENSIONS if d in dimensions]:
             for chain in PARTNER_DP_CHAINS.values():
@@ -157,7 +152,7 @@ def gather(ds, settings, max_quarters: int = 40, dimensions=PARTNER_DIMENSIONS) 
                     true = dp.stage_table(ds, fy, by, None, chain, 1, base)
                     shown = prot.protect_disproportionality(true)
                     _dp_knowledge(k, true, shown, fy, t)
-            for loc in localities:  # the drill-down: a locality, then this dimension
+            for loc in places:  # the drill-down: a locality, then this dimension
                 if by == "locality":
                     continue
                 local = apply_filters(ds, Filters(locality=(loc,)))
@@ -178,6 +173,24 @@ def gather(ds, settings, max_quarters: int = 40, dimensions=PARTNER_DIMENSIONS) 
             k.add(("stage", "caseload", (None, None), col), float(comp_true["children"].sum()), None, threshold=t)
     _relations(k)
     return k
+
+
+def _read_results(k: Knowledge, true: list, prot, t: int) -> None:
+    """What a partner reads of these results (protected by the view), with each proportion's complement."""
+    shown = prot.protect_results(true)
+    for r, s in zip(true, shown):
+        if r.indicator in NOT_PERSONAL or r.indicator in NOT_FOR_PARTNERS:
+            continue
+        row, col = (r.by, r.group), _col(r.start, r.end)
+        _read_marker(k, r, s, row, col)
+        k.add(("num", r.indicator, row, col), r.numerator, s.numerator, threshold=t)
+        if r.denominator is not None and r.unit not in PUBLIC:
+            k.add(("den", r.indicator, row, col), r.denominator, s.denominator, threshold=t)
+            if r.unit == "%" and r.numerator is not None:
+                comp_shown = None if s.numerator is None or s.denominator is None else s.denominator - s.numerator
+                k.add(("comp", r.indicator, row, col), r.denominator - r.numerator, comp_shown, threshold=t)
+                k.relations.append([(("num", r.indicator, row, col), 1.0), (("comp", r.indicator, row, col), 1.0),
+                                    (("den", r.indicator, row, col), -1.0)])
 
 
 def _weeks_after(k: Knowledge, ds, settings, periods, ids, t, dimensions) -> None:

@@ -5,6 +5,7 @@ import collections
 import logging
 import os
 import threading
+from dataclasses import replace
 
 import streamlit as st
 
@@ -15,7 +16,7 @@ from yj_metrics.filters import Filters, apply_filters
 from yj_metrics.periods import Period
 from yj_metrics.settings import Settings
 from yj_metrics.store import Store, default_url
-from yj_metrics.disclosure import PartnerProtection
+from yj_metrics.disclosure import PartnerProtection, local_results
 
 from .auth import partners_may_come, suppressed_view
 
@@ -259,20 +260,29 @@ COMPUTED: collections.Counter = collections.Counter()
 
 
 @st.cache_data(show_spinner=False, max_entries=512)
-def _compute(url, snapshot_id, period: Period, filters: Filters, ids: tuple | None, by, settings_json, partner):
+def _compute(url, snapshot_id, period: Period, filters: Filters, ids: tuple | None, by, settings_json, partner,
+             locality=None):
     COMPUTED["compute"] += 1
-    ds = _filtered(url, snapshot_id, _guard(partner, filters))
+    local = bool(partner and locality and by)  # a partner's drill-down: one locality's children, then ``by``
+    ds = _filtered(url, snapshot_id, Filters(locality=(locality,)) if local else _guard(partner, filters))
     s = Settings.from_json(settings_json)
     if partner:  # never past the reporting quarter (PartnerPeriods.clip)
         period = _protection(url, snapshot_id, settings_json).periods.clip(period)
     res = indicators.compute(ds, period, list(ids) if ids else None, by, s)
-    return _protection(url, snapshot_id, settings_json).protect_results(res) if partner else res
+    if not partner:
+        return res
+    prot = _protection(url, snapshot_id, settings_json)
+    if local:  # looked up in the one protection under the grid's key (``by`` = ``dim@locality``)
+        return [replace(r, by=by) for r in prot.protect_results(local_results(res, by, locality))]
+    return prot.protect_results(res)
 
 
-def compute(period: Period, filters: Filters, ids=None, by=None):
-    """Indicator results (suppressed for partners)."""
+def compute(period: Period, filters: Filters, ids=None, by=None, locality: str | None = None):
+    """Indicator results (suppressed for partners). ``locality``: a partner's drill-down (one locality's
+    children broken down ``by`` one more dimension; managers filter by locality in the sidebar instead)."""
+    partner = suppressed_view()
     return _compute(default_url(), live_snapshot_id(), period, filters, tuple(ids) if ids else None, by,
-                    settings().to_json(), suppressed_view())
+                    settings().to_json(), partner, locality if partner and by else None)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)

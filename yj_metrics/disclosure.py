@@ -877,6 +877,18 @@ class PartnerPeriods:
         """The financial year ``period`` ends in, so far (never past the reporting quarter)."""
         return self.clip(financial_year(fy_start_year(period.end)))
 
+    @property
+    def local_years(self) -> tuple[Period, ...]:
+        """The financial years partners can look within a locality (a locality, then one more dimension)."""
+        return self.years[-PARTNER_LOCAL_YEARS:]
+
+    def local_for(self, period: Period) -> Period | None:
+        """The financial year (so far) partners compare groups in within a locality when they chose ``period``
+        (a quarter, a year or the last 12 months): the year its end falls in, if partners can look within a
+        locality then; else None."""
+        fy = self.year_of(period)
+        return fy if period_key(fy) in {period_key(y) for y in self.local_years} else None
+
     def breakdown_for(self, period: Period) -> Period:
         """The period partners compare groups in when they chose ``period``: the last 12 months when they chose
         them, else its financial year, so far."""
@@ -963,6 +975,26 @@ _PUBLIC_DENOMINATORS = ("per 100,000", "per 1,000", "per 10,000", "per worker")
 #: Breakdowns partners can use (one dimension at a time, financial years only).
 PARTNER_DIMENSIONS = ("ethnicity", "gender", "age_band", "locality", "disposal", "looked_after", "school_age",
                       "team", "scaled_approach")
+#: partners' drill-down on the indicators: a locality, then one of these, by financial year (issue 21), for
+#: the latest PARTNER_LOCAL_YEARS years (this year so far and the two before: each year more costs the
+#: protection about 8 s on the demo)
+PARTNER_LOCAL_DIMENSIONS = ("ethnicity", "gender", "age_band", "disposal")
+PARTNER_LOCAL_YEARS = 3
+
+
+def partner_localities(ds) -> tuple[str, ...]:
+    """The localities partners can look within: none unless every child's locality is known (a group's
+    localities must add up to the group, as a reader will add them)."""
+    loc = ds.children["locality"] if "locality" in ds.children else pd.Series(dtype="object")
+    if not len(loc) or loc.isna().any():
+        return ()
+    return tuple(sorted(set(loc.astype(str))))
+
+
+def local_results(results: list, dim: str, locality: str) -> list:
+    """A breakdown of one locality's children by ``dim``, keyed as the partner grid holds it
+    (``by`` = ``dim@locality``, see :func:`local_by`)."""
+    return [replace(r, by=local_by(dim, locality)) for r in results if r.by == dim]
 
 
 def _col_key(indicator: str, start, end):
@@ -1044,13 +1076,22 @@ def _view_set(ds, periods: PartnerPeriods, settings, progress: "Progress | None"
     if last_12 is not None:
         calls += [(last_12, [i for i in ids if i not in rolling_ids], None)]
         calls += [(last_12, ids, by) for by in PARTNER_DIMENSIONS]
+    local = []  # a locality, then one more dimension: each financial year
+    if periods.years:
+        from .filters import Filters, apply_filters
+
+        for loc in partner_localities(ds):
+            there = apply_filters(ds, Filters(locality=(loc,)))
+            local += [(fy, ids, by, loc, there) for fy in periods.local_years for by in PARTNER_LOCAL_DIMENSIONS]
+    calls = [c + (None, ds) for c in calls] + local
     out = []
-    for n, (p, which, by) in enumerate(calls):
+    for n, (p, which, by, loc, data) in enumerate(calls):
         # a calculator also yields measures partners are never shown (KPI 1's net change, signed): left out;
         # and measures by categories (accommodation type, ETE provision, hours band) by quarter and year only
         categories = by is None and p != last_12
-        out += [r for r in compute(ds, p, which, by, settings)
-                if (categories or r.by == by) and r.indicator not in NOT_FOR_PARTNERS]
+        res = [r for r in compute(data, p, which, by, settings)
+               if (categories or r.by == by) and r.indicator not in NOT_FOR_PARTNERS]
+        out += res if loc is None else local_results(res, by, loc)
         if progress is not None:
             progress.step(0.7 * (n + 1) / len(calls), "Computing every figure partners can see")
     return out
@@ -1116,7 +1157,7 @@ def _family_values(results: list) -> tuple[dict, dict]:
         cols_with_all = {col for (row, col) in cells if row == ALL}
         sums: dict = {}
         for (row, col), v in cells.items():
-            if row != ALL and row[0] not in PARTNER_DIMENSIONS and col not in cols_with_all:
+            if row != ALL and row[0] not in PARTNER_DIMENSIONS and "@" not in str(row[0]) and col not in cols_with_all:
                 sums[col] = sums.get(col, 0.0) + (0.0 if np.isnan(v) else v)
         for col, total in sums.items():
             cells[(ALL, col)] = total
@@ -1177,17 +1218,25 @@ def _build_grid(cells_by_family: dict[str, dict], child_rows: bool = True) -> Gr
             v[ri[row], ci[col]] = x
         values[fam] = v
     dims: dict = {}
-    for n, (by, _) in enumerate(rows):
-        if by is not None:
+    within: dict = {}  # {(locality, dimension): rows}: a dimension's groups within a locality
+    across: dict = {}  # {(dimension, group): rows}: a group's localities
+    for n, (by, g) in enumerate(rows):
+        if by is not None and "@" in by:
+            dim, loc = by.split("@", 1)
+            within.setdefault((loc, dim), []).append(n)
+            across.setdefault((dim, g), []).append(n)
+        elif by is not None:
             dims.setdefault(by, []).append(n)
     row_sums = [(0, kids) for kids in dims.values()]
+    row_sums += [(ri[("locality", loc)], kids) for (loc, _), kids in within.items() if ("locality", loc) in ri]
+    row_sums += [(ri[key], kids) for key, kids in across.items() if key in ri]
     return Grid(rows, cols, values, row_sums, time_relations(cols), avoid_rows=(0,))
 
 
 def _protect_all(ds, periods, settings, threshold, progress: Progress | None = None) -> dict[tuple, bool]:
     """{result key: hidden} for every indicator result in the partner view set."""
     results = _view_set(ds, periods, settings, progress)
-    main = results
+    main = [r for r in results if not _is_local(r)]
     unshown = _unshown_set(ds, periods, settings)
     fams, roles = _family_values(main + unshown)
     hidden: dict[tuple, bool] = {}
@@ -1283,7 +1332,180 @@ def _protect_all(ds, periods, settings, threshold, progress: Progress | None = N
             cell = (ri[(r.by, r.group)], ci[key[3:]])
             hidden[key] = state([f for f in (rs["num"], rs.get("comp"), rs.get("den")) if f is not None and f in fam_mask],
                                 cell, fam_mask)
+        local = [r for r in results if _is_local(r)]
+        if local:
+            hidden.update(_protect_local(local, main, grid, ri, ci, roles, fam_mask, threshold))
     return hidden
+
+
+def _is_local_by(by) -> bool:
+    """Is ``by`` the drill-down's (a locality's children by one more dimension: ``dim@locality``)?"""
+    return by is not None and "@" in str(by)
+
+
+def _is_local(r) -> bool:
+    """A result of the drill-down."""
+    return _is_local_by(r.by)
+
+
+def _protect_local(local: list, main: list, grid1: Grid, ri1: dict, ci1: dict, roles1: dict, fam_mask1: dict,
+                   threshold: int) -> dict[tuple, bool]:
+    """{result key: hidden} for the drill-down (a locality, then one more dimension), protected in a second
+    pass with everything else fixed: its own grid, one column per financial year, whose rows are the drill-down's
+    groups and their margins (the whole service, each locality, each group of the dimension), related as a
+    reader relates them (a locality's groups add up to the locality, a group's localities to the group, the
+    groups and the localities to the whole service).
+
+    The margins keep the states the first pass gave them: a shown margin is known to the reader (never hidden
+    here), a hidden one stays hidden and must stay undetermined. So that the drill-down tells a reader nothing
+    new of a hidden margin, every child of a hidden group is withheld (hidden with the size-neutral marker: a
+    '<5' would bound the group): the children of the hidden groups then add up, locality by locality, to the
+    hidden groups' total, which the shown groups give away already (the whole service less them); nothing else
+    about the hidden groups follows. A year in which the whole service or a locality is hidden gives the
+    drill-down nothing to stand on: every figure of it there is withheld. A margin shown for one family of a
+    component and hidden for another is read as hidden by the component's one mask, then each family is
+    audited with what it shows (sums and the markers' bounds) and a year that gives anything away is withheld.
+    Last, results hidden beyond their need are shown again as in the first pass (:func:`_show_again`)."""
+    cols = {_result_key(r)[3:] for r in local}
+    dims = {str(r.by).split("@", 1)[0] for r in local}
+    margins = [r for r in main if _result_key(r)[3:] in cols and (r.by is None or r.by == "locality" or r.by in dims)]
+    fams, roles = _family_values(local + margins)
+    roles.pop("_synthetic", None)
+    if not fams:
+        return {}
+    grid = _build_grid(fams)
+    grid.col_sums = []  # years are not parts of one another: each column is protected on its own
+    ri, ci = {r: n for n, r in enumerate(grid.rows)}, {c: n for n, c in enumerate(grid.cols)}
+    drill = np.array([_is_local_by(by) for by, _ in grid.rows])
+    margin_rows = np.flatnonzero(~drill)
+    rows1 = [ri1.get(grid.rows[i]) for i in margin_rows]
+    cols1 = [ci1.get(c) for c in grid.cols]
+    # this pass's families and the first pass's behind them (``_family_values`` merges identical families)
+    behind: dict = {}
+    for ind, rs in roles.items():
+        for part, f in rs.items():
+            f1 = roles1.get(ind, {}).get(part)
+            if f1 in fam_mask1:
+                behind.setdefault(f, set()).add(f1)
+    hidden_margin, known_margin, closed = {}, {}, {}
+    for f in fams:
+        pres = grid.present(f)
+        h = np.zeros(grid.shape, dtype=bool)
+        u = np.zeros(grid.shape, dtype=bool)
+        f1s = sorted(behind.get(f, ()))
+        for k, i in enumerate(margin_rows):
+            for j in range(grid.shape[1]):
+                if not pres[i, j]:
+                    continue
+                if rows1[k] is None or cols1[j] is None or not f1s:
+                    h[i, j] = True  # not in the first pass: never shown, so unknown
+                    continue
+                c1 = (rows1[k], cols1[j])
+                # shown when any family behind it is shown (the same count): a reader knows it
+                h[i, j] = all(bool(fam_mask1[f1][c1]) for f1 in f1s)
+                u[i, j] = h[i, j] and all(grid1.is_unsized(f1, c1) for f1 in f1s)
+        hidden_margin[f] = h
+        known_margin[f] = pres & ~h & ~drill[:, None]
+        grid.unsized[f] = u
+        # a column without the whole service or a locality to stand on
+        stand = [ri[ALL]] + [n for n, (by, _) in enumerate(grid.rows) if by == "locality"]
+        closed[f] = (h[stand, :] & pres[stand, :]).any(axis=0)
+
+    def children_of_hidden(f) -> np.ndarray:
+        out = np.zeros(grid.shape, dtype=bool)
+        h, pres = hidden_margin[f], grid.present(f)
+        for n, (by, g) in enumerate(grid.rows):
+            if drill[n]:
+                parent = ri.get((str(by).split("@", 1)[0], g))
+                if parent is not None:
+                    out[n, :] = h[parent, :] & pres[n, :]
+        return out
+
+    comp_of = _components(roles)
+    dens = {rs["den"] for rs in roles.values() if "den" in rs}
+    groups = [[d] for d in sorted(dens)] + [sorted(f for f, r in comp_of.items() if r == root)
+                                            for root in sorted(set(comp_of.values()))]
+    mask_of: dict = {}
+    locked: dict = {}  # {family: drill-down cells the rules above hide, never shown again}
+    for members in groups:
+        shape_cells = np.zeros(grid.shape, dtype=bool)
+        for f in members:
+            shape_cells |= grid.present(f)
+        shut = np.zeros(grid.shape[1], dtype=bool)
+        any_hidden = np.zeros(grid.shape, dtype=bool)
+        any_known = np.zeros(grid.shape, dtype=bool)
+        kids = np.zeros(grid.shape, dtype=bool)  # children of a hidden group: hidden, and without a size
+        for f in members:
+            shut |= closed[f]
+            any_hidden |= hidden_margin[f]
+            any_known |= known_margin[f]
+            kids |= children_of_hidden(f)
+        fixed = kids.copy()
+        keep = any_known & ~any_hidden
+        fixed |= any_hidden  # (a margin shown for one family and hidden for another: hidden here, checked below)
+        for f in members:  # the drill-down hidden in a denominator (protected first) hides what rests on it
+            dens_here = {f} | {rs["den"] for rs in roles.values() if rs.get("num") == f and "den" in rs}
+            for d in dens_here:
+                if d in mask_of:
+                    fixed |= mask_of[d] & drill[:, None]
+        mixed = any_hidden & any_known
+        for _ in range(grid.shape[1] + 1):  # each round withholds one more year, or ends
+            withheld = ((drill[:, None] & shut[None, :]) | kids) & shape_cells
+            g = Grid(grid.rows, grid.cols, {f: grid.values[f] for f in members}, grid.row_sums, [], fixed | withheld,
+                     (ri[ALL],), keep)
+            g.unsized = {f: grid.unsized[f] | (withheld & grid.present(f)) for f in members}
+            mask = protect_grid(g, threshold)
+            if not mixed.any():
+                break
+            # the one mask read a margin as hidden that a family shows: audit each family with what it shows
+            leaks = set()
+            for f in members:
+                own = mask.copy()
+                own[~drill, :] = hidden_margin[f][~drill, :]
+                leaks |= {cell[1] for _, cell in determined_by_family(g, own, [f])}
+                before = {(x, c) for x, c, _ in bound_pinned(g, mask, threshold, [f])}
+                leaks |= {c[1] for x, c, _ in bound_pinned(g, own, threshold, [f]) if (x, c) not in before}
+            leaks -= set(np.flatnonzero(shut).tolist())
+            if not leaks:
+                break
+            shut[sorted(leaks)] = True  # the drill-down withheld in those years
+        for f in members:
+            mask_of[f] = mask
+            grid.unsized[f] = g.unsized[f] & mask
+            locked[f] = (fixed | withheld) & drill[:, None]
+
+    # show again what one mask over a component hid beyond each result's need, as the first pass does, each
+    # family read with the margins it really shows; never a cell the rules above hide
+    fam_mask = {}
+    for f, m in mask_of.items():
+        fam_mask[f] = m.copy()
+        fam_mask[f][~drill, :] = hidden_margin[f][~drill, :]
+    den_mask = {d: fam_mask[d] for d in dens}
+
+    def open_cell(r) -> bool:
+        rs = roles.get(r.indicator)
+        if rs is None:
+            return False
+        cell = (ri[(r.by, r.group)], ci[_result_key(r)[3:]])
+        return not any(locked[f][cell] for f in rs.values() if f in locked)
+
+    candidates = [r for r in local if open_cell(r)]
+    for root in sorted(set(comp_of.values())):
+        fam_mask.update(_show_again(grid, roles, root, comp_of, fam_mask, den_mask, {}, threshold, candidates, ri, ci))
+    mask_of = fam_mask
+
+    out = {}
+    for r in local:
+        rs = roles.get(r.indicator)
+        key = _result_key(r)
+        if r.indicator in NOT_PERSONAL or rs is None:
+            out[key] = r.indicator not in NOT_PERSONAL
+            continue
+        cell = (ri[(r.by, r.group)], ci[key[3:]])
+        fs = [f for f in (rs["num"], rs.get("comp"), rs.get("den")) if f is not None and f in mask_of]
+        hid = [f for f in fs if bool(mask_of[f][cell])]
+        out[key] = (UNSIZED if any(grid.is_unsized(f, cell) for f in hid) else True) if hid else False
+    return out
 
 
 def _show_again(grid: Grid, roles: dict, root: str, comp_of: dict, fam_mask: dict, den_mask: dict, known: dict,
@@ -1718,6 +1940,11 @@ class PartnerProtection:
         return self.ds.memo(self._mask_key(),
                             lambda: _protect_all(self.ds, self.periods, self.settings, self.threshold, self.progress))
 
+    @property
+    def localities(self) -> tuple[str, ...]:
+        """The localities partners can look within (a locality, then one more dimension)."""
+        return partner_localities(self.ds)
+
     def is_hidden(self, r) -> bool:
         """True when a result must not be shown to partners (unknown views count as hidden)."""
         if r.indicator in NOT_FOR_PARTNERS:
@@ -1947,8 +2174,10 @@ class PartnerProtection:
             known = np.zeros(grid.shape, dtype=bool)
             for i, row in enumerate(grid.rows):
                 for j, col in enumerate(grid.cols):
-                    if col[2] == "fte" and "@" not in str(row[0]):
-                        state = fte.get(("fte_count",) + row + col[:2], missing)
+                    key = ("fte_count",) + row + col[:2]
+                    # within a locality too, in the years the indicators' drill-down offers
+                    if col[2] == "fte" and ("@" not in str(row[0]) or key in fte):
+                        state = fte.get(key, missing)
                         fixed[i, j] = bool(state)
                         if state == UNSIZED:  # the same marker here as on the indicator
                             grid.unsized.setdefault("n", np.zeros(grid.shape, dtype=bool))[i, j] = True
