@@ -191,6 +191,18 @@ def test_referral_order_panel_timeliness_skips_bank_holidays():
     assert (r.numerator, r.denominator, r.value) == (1, 2, 50.0)
 
 
+def test_a_referral_order_without_any_panel_recorded_counts_as_late():
+    """No referral order in the data has a panel (as in one locality's children when the only panel is in
+    the other): each order made counts, none met within 20 working days, and nothing fails (pandas' map
+    with an empty mapper of dates did)."""
+    s = Service()
+    c1, c2 = s.child(), s.child()
+    s.outcome(c1, "2023-12-04", "Referral Order")
+    s.outcome(c2, "2023-12-05", "Referral Order")
+    r = _one(indicators.compute(s.build(), quarter(2023, 3), ["ro_panel_timeliness"]), "ro_panel_timeliness")
+    assert (r.numerator, r.denominator) == (0, 2)
+
+
 def test_remand_nights_and_cost_use_the_rates():
     from yj_metrics.settings import Settings
 

@@ -167,13 +167,13 @@ def warm_details(url: str, snapshot_id: int, quarter: Period, settings_json: str
         if partner and ind in NOT_FOR_PARTNERS:
             continue
         read = reporting_period(ind, quarter)
-        _compute(url, snapshot_id, read, Filters(), (ind,), None, settings_json, partner)
+        _compute(url, snapshot_id, read, Filters(), (ind,), None, settings_json, partner, None)
         periods = tuple(reporting_period(ind, q) for q in last_quarters(quarter, 8))
         _trend(url, snapshot_id, ind, periods, Filters(), settings_json, partner)
         dims = [b for b in supported_breakdowns(ind) if b in BREAKDOWN_LABELS]
         if dims:
             by_period = _protection(url, snapshot_id, settings_json).periods.breakdown_for(read) if partner else read
-            _compute(url, snapshot_id, by_period, Filters(), (ind,), dims[0], settings_json, partner)
+            _compute(url, snapshot_id, by_period, Filters(), (ind,), dims[0], settings_json, partner, None)
 
 
 def _warm(url: str, snapshot_id: int, partners: bool) -> None:

@@ -976,8 +976,8 @@ _PUBLIC_DENOMINATORS = ("per 100,000", "per 1,000", "per 10,000", "per worker")
 PARTNER_DIMENSIONS = ("ethnicity", "gender", "age_band", "locality", "disposal", "looked_after", "school_age",
                       "team", "scaled_approach")
 #: partners' drill-down on the indicators: a locality, then one of these, by financial year (issue 21), for
-#: the latest PARTNER_LOCAL_YEARS years (this year so far and the two before: each year more costs the
-#: protection about 8 s on the demo)
+#: the latest PARTNER_LOCAL_YEARS years (this year so far and the two before: the recent years a partner asks
+#: about; each year is a column of the drill-down's own grid, about 3 s of protection on the demo)
 PARTNER_LOCAL_DIMENSIONS = ("ethnicity", "gender", "age_band", "disposal")
 PARTNER_LOCAL_YEARS = 3
 

@@ -268,7 +268,8 @@ def _ro_timeliness(ds, period, by, settings):
     ro = o[(o["outcome_type"] == "Referral Order") & period.contains(o["outcome_date"])]
     panels = ds.interventions[ds.interventions["intervention_type"] == "Referral Order"]
     panels = panels.groupby("outcome_id")["panel_date"].min()
-    ro = ro.assign(panel_date=ro["outcome_id"].map(panels))
+    # (reindex, not map: pandas' map with an empty mapper of dates fails, as when no referral order has a panel)
+    ro = ro.assign(panel_date=panels.reindex(ro["outcome_id"].to_numpy()).to_numpy())
     ro = ro[ro["age"].between(10, 17)]
     days = working_days_between(ro["outcome_date"], ro["panel_date"])
     return k.proportion_results(ro, (days <= 20).fillna(False), "ro_panel_timeliness", period, by, settings, ds=ds)
