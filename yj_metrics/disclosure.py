@@ -1377,9 +1377,11 @@ def _protect_local(local: list, main: list, grid1: Grid, ri1: dict, ci1: dict, r
     grid.col_sums = []  # years are not parts of one another: each column is protected on its own
     ri, ci = {r: n for n, r in enumerate(grid.rows)}, {c: n for n, c in enumerate(grid.cols)}
     drill = np.array([_is_local_by(by) for by, _ in grid.rows])
-    margin_rows = np.flatnonzero(~drill)
-    rows1 = [ri1.get(grid.rows[i]) for i in margin_rows]
-    cols1 = [ci1.get(c) for c in grid.cols]
+    # where each margin cell is in the first pass's grid (-1: not there, so never shown and unknown)
+    r1 = np.array([-1 if drill[n] else ri1.get(row, -1) for n, row in enumerate(grid.rows)])
+    c1 = np.array([ci1.get(c, -1) for c in grid.cols])
+    in1 = (r1 >= 0)[:, None] & (c1 >= 0)[None, :]
+    at1 = np.ix_(np.maximum(r1, 0), np.maximum(c1, 0))
     # this pass's families and the first pass's behind them (``_family_values`` merges identical families)
     behind: dict = {}
     for ind, rs in roles.items():
@@ -1387,38 +1389,33 @@ def _protect_local(local: list, main: list, grid1: Grid, ri1: dict, ci1: dict, r
             f1 = roles1.get(ind, {}).get(part)
             if f1 in fam_mask1:
                 behind.setdefault(f, set()).add(f1)
+    stand = [ri[ALL]] + [n for n, (by, _) in enumerate(grid.rows) if by == "locality"]
     hidden_margin, known_margin, closed = {}, {}, {}
     for f in fams:
         pres = grid.present(f)
-        h = np.zeros(grid.shape, dtype=bool)
-        u = np.zeros(grid.shape, dtype=bool)
+        margin = pres & ~drill[:, None]
         f1s = sorted(behind.get(f, ()))
-        for k, i in enumerate(margin_rows):
-            for j in range(grid.shape[1]):
-                if not pres[i, j]:
-                    continue
-                if rows1[k] is None or cols1[j] is None or not f1s:
-                    h[i, j] = True  # not in the first pass: never shown, so unknown
-                    continue
-                c1 = (rows1[k], cols1[j])
-                # shown when any family behind it is shown (the same count): a reader knows it
-                h[i, j] = all(bool(fam_mask1[f1][c1]) for f1 in f1s)
-                u[i, j] = h[i, j] and all(grid1.is_unsized(f1, c1) for f1 in f1s)
+        if f1s:
+            # shown when any family behind it is shown (the same count): a reader knows it
+            h = margin & (~in1 | np.logical_and.reduce([fam_mask1[f1][at1] for f1 in f1s]))
+            none = np.zeros(grid1.shape, dtype=bool)
+            u = h & in1 & np.logical_and.reduce([grid1.unsized.get(f1, none)[at1] for f1 in f1s])
+        else:
+            h, u = margin, np.zeros(grid.shape, dtype=bool)
         hidden_margin[f] = h
-        known_margin[f] = pres & ~h & ~drill[:, None]
+        known_margin[f] = margin & ~h
         grid.unsized[f] = u
         # a column without the whole service or a locality to stand on
-        stand = [ri[ALL]] + [n for n, (by, _) in enumerate(grid.rows) if by == "locality"]
         closed[f] = (h[stand, :] & pres[stand, :]).any(axis=0)
+
+    # each drill-down row's group in the dimension (its parent row; -1 when the dimension lacks the group)
+    parent = np.array([ri.get((str(by).split("@", 1)[0], g), -1) if drill[n] else -1
+                       for n, (by, g) in enumerate(grid.rows)])
+    has_parent = parent >= 0
 
     def children_of_hidden(f) -> np.ndarray:
         out = np.zeros(grid.shape, dtype=bool)
-        h, pres = hidden_margin[f], grid.present(f)
-        for n, (by, g) in enumerate(grid.rows):
-            if drill[n]:
-                parent = ri.get((str(by).split("@", 1)[0], g))
-                if parent is not None:
-                    out[n, :] = h[parent, :] & pres[n, :]
+        out[has_parent] = hidden_margin[f][parent[has_parent]] & grid.present(f)[has_parent]
         return out
 
     comp_of = _components(roles)
