@@ -37,17 +37,19 @@ def _partner_breakdown(by: str, read_period):
         return None, read_period
     picked = st.selectbox("Within a locality", ["All localities", *localities], key="detail_loc",
                           help="Partners can look within one locality, then by one more dimension, by financial "
-                               "year.")
+                               "year or over the last 12 months.")
     if picked == "All localities":
         return None, read_period
     local = periods.local_for(read_period)
     years = periods.local_years
     if local is None:
+        last_12 = " or the last 12 months" if periods.last_12_months is not None else ""
         st.info(f"Within a locality, partners compare groups in the financial years {years[0].label} to "
-                f"{years[-1].label}: choose a quarter in those years. Showing all localities.")
+                f"{years[-1].label}{last_12}: choose a quarter in those years. Showing all localities.")
         return None, read_period
     if (local.start, local.end) != (read_period.start, read_period.end):
-        st.caption(f"Within a locality, partners compare groups by financial year: showing {local.label}.")
+        st.caption(f"Within a locality, partners compare groups by financial year or over the last 12 months: "
+                   f"showing {local.label}.")
     return picked, local
 
 

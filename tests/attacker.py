@@ -110,19 +110,23 @@ def gather(ds, settings, max_quarters: int = 40, dimensions=PARTNER_DIMENSIONS, 
         except ValueError:
             continue
         _read_results(k, [r for r in true if by is None or r.by == by], prot, t)
-    # a locality, then one more dimension (the indicators' drill-down), in the years the view offers it (the
-    # others come back hidden, every figure: tested on the page)
+    # a locality, then one more dimension (the indicators' drill-down), in the years the view offers it and
+    # over the last 12 months (the others come back hidden, every figure: tested on the page)
     from yj_metrics.filters import Filters, apply_filters
 
     places = sorted(set(ds.children["locality"].dropna().astype(str)))
+    local_dims = [d for d in PARTNER_LOCAL_DIMENSIONS if d in dimensions] if localities else []
     for loc in places if localities else ():
         there = apply_filters(ds, Filters(locality=(loc,)))
-        for fy in periods.local_years:
-            for by in [d for d in PARTNER_LOCAL_DIMENSIONS if d in dimensions]:
-                true = indicators.compute(there, fy, ids, by, settings)
+        for p in list(periods.local_years) + ([last_12] if last_12 is not None else []):
+            for by in local_dims:
+                true = indicators.compute(there, p, ids, by, settings)
                 _read_results(k, [replace(r, by=f"{by}@{loc}") for r in true if r.by == by], prot, t)
     _weeks_after(k, ds, settings, periods, ids, t, dimensions)
     _last_year_split(k, ds, settings, periods, ids, t, dimensions)
+    for loc in places if local_dims else ():  # and within each locality, by the drill-down's dimensions
+        _last_year_split(k, apply_filters(ds, Filters(locality=(loc,))), settings, periods, ids, t, local_dims,
+                         within=loc)
     # local tables
     from yj_metrics.indicators import disposal_table, remand_table
 
@@ -240,11 +244,12 @@ def _last_12_months(periods):
     return Period(start, end)
 
 
-def _last_year_split(k: Knowledge, ds, settings, periods, ids, t, dimensions) -> None:
+def _last_year_split(k: Knowledge, ds, settings, periods, ids, t, dimensions, within: str | None = None) -> None:
     """The last 12 months = last year's end (from their start) + this year so far; last year = its start + its
     end. A reader who has the last 12 months, this year so far and last year by a group has both parts by that
     group: counts of children of their own, never shown (a target where 1 to the threshold), worked out by the
-    calculator over those dates, related only where the sums hold."""
+    calculator over those dates, related only where the sums hold. ``within``: ``ds`` is that locality's
+    children, read by ``dimensions`` only (the drill-down's rows)."""
     from yj_metrics.periods import Period
 
     last_12 = _last_12_months(periods)
@@ -255,14 +260,14 @@ def _last_year_split(k: Knowledge, ds, settings, periods, ids, t, dimensions) ->
     so_far = Period(this_year.start, last_12.end)
     end_part = Period(last_12.start, last_year.end)
     start_part = Period(last_year.start, last_12.start - dt.timedelta(days=1))
-    for by in (None,) + tuple(dimensions):
+    for by in ((None,) if within is None else ()) + tuple(dimensions):
         computed = [indicators.compute(ds, p, ids, by, settings) for p in (end_part, start_part)]
         for end_r, start_r in zip(*computed):
             if end_r.indicator in NOT_PERSONAL or end_r.indicator in NOT_FOR_PARTNERS or \
                     (by is not None and end_r.by != by) or end_r.indicator in STOCK_INDICATORS:
                 continue
             assert (end_r.indicator, end_r.by, end_r.group) == (start_r.indicator, start_r.by, start_r.group)
-            row = (end_r.by, end_r.group)
+            row = (end_r.by if within is None else f"{by}@{within}", end_r.group)
             for fam in ("num", "den", "comp"):
                 e, b = _family_value(end_r, fam), _family_value(start_r, fam)
                 if e is None or b is None:

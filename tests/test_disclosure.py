@@ -346,13 +346,28 @@ def test_the_determined_partner_recovers_nothing_from_small_services(seed, child
 
 
 @pytest.fixture(scope="module")
-def mid_quarter_knowledge():
-    """The 600-child demo exported on 15 Nov 2023, in the middle of 2023-24 Q3 (the attack on the whole service:
-    the weeks after the reporting quarter are a whole-service matter)."""
+def mid_quarter_demo():
+    """The 600-child demo exported on 15 Nov 2023, in the middle of 2023-24 Q3: the reporting quarter is Q2, so
+    the last 12 months (1 Oct 2022 to 30 Sep 2023) are no financial year. One object, so that each protection
+    of it (8 quarters, 5 quarters) is worked out once for the tests that read it."""
     import datetime as dt
 
-    ds = make_demo(seed=7, children=600, end=dt.date(2023, 11, 15))
-    return gather(ds, Settings(), max_quarters=8, dimensions=())
+    return make_demo(seed=7, children=600, end=dt.date(2023, 11, 15))
+
+
+@pytest.fixture(scope="module")
+def mid_quarter_knowledge(mid_quarter_demo):
+    """The attack on the whole service of the mid-quarter export: the weeks after the reporting quarter are a
+    whole-service matter."""
+    return gather(mid_quarter_demo, Settings(), max_quarters=8, dimensions=())
+
+
+@pytest.fixture(scope="module")
+def local_last_12_knowledge(mid_quarter_demo):
+    """The drill-down over the last 12 months: the mid-quarter export's last five quarters (2022-23 Q2 to
+    2023-24 Q2: the 12 months, this year so far, last year and its parts), by locality and gender, and within
+    each locality by gender, with the parts of last year the attacker works out within each locality."""
+    return gather(mid_quarter_demo, Settings(), max_quarters=5, dimensions=("locality", "gender"))
 
 
 @pytest.fixture(scope="module")
@@ -425,16 +440,23 @@ def test_the_last_12_months_by_group_give_no_count_of_last_year_away(last_12_kno
     assert not k.faults, list(k.faults)[:5]
 
 
-def test_the_drill_down_tells_nothing_new_of_a_hidden_group_or_locality(demo600):
+@pytest.mark.parametrize("data, max_quarters", [("demo600", 40), ("mid_quarter_demo", 5)],
+                         ids=["years", "years and the last 12 months"])
+def test_the_drill_down_tells_nothing_new_of_a_hidden_group_or_locality(data, max_quarters, request):
     """The second pass's rules, read off the protection's answers: within each locality, a group whose figure
     is hidden (one dimension, the whole service) says only "withheld" (no marker that gives a size: two '<5'
-    children would tell a reader the hidden group is 2 to 8); and in a year whose whole-service or
-    locality figure is hidden, the drill-down stands on nothing shown, so every figure of it says only
-    "withheld" (no marker that gives a size). Each rule must have cases to hold on."""
+    children would tell a reader the hidden group is 2 to 8); and in a year (or the last 12 months) whose
+    whole-service or locality figure is hidden, the drill-down stands on nothing shown, so every figure of it
+    says only "withheld" (no marker that gives a size). Each rule must have cases to hold on."""
     from yj_metrics.disclosure import UNSIZED
 
-    prot = PartnerProtection(demo600)
+    prot = PartnerProtection(request.getfixturevalue(data), max_quarters=max_quarters)
     mask = prot._mask()
+    if max_quarters == 5:  # the last 12 months are offered within a locality, and the rules hold there too
+        last_12 = prot.periods.last_12_months
+        assert last_12 is not None and last_12 in prot.periods.local_periods
+        assert any(v is False for k, v in mask.items() if isinstance(k[1], str) and "@" in k[1]
+                   and k[3:] == (last_12.start, last_12.end))
     local = {k: v for k, v in mask.items() if isinstance(k[1], str) and "@" in k[1]}
     assert local and any(v is False for v in local.values())  # something is shown within a locality
     children_of_hidden = withheld_years = 0
@@ -449,6 +471,83 @@ def test_the_drill_down_tells_nothing_new_of_a_hidden_group_or_locality(demo600)
             withheld_years += 1
             assert v == UNSIZED, (ind, by, g, start)
     assert children_of_hidden > 100 and withheld_years > 10, (children_of_hidden, withheld_years)
+
+
+def test_the_partner_who_looks_within_a_locality_over_the_last_12_months_recovers_nothing(local_last_12_knowledge):
+    """Within a locality, the last 12 months less this year so far is a group's count there from October 2022 to
+    March 2023, and 2022-23 less that is its count from April to September 2022: partners are shown neither, and
+    the attacker (who works both out from the dates, locality by locality, and relates them where the sums hold)
+    recovers no small count, by the sums, with the markers as bounds, or with whole numbers."""
+    import datetime as dt
+    from dataclasses import replace
+
+    from attacker import attack_with_markers
+
+    k = local_last_12_knowledge
+    last_12 = (dt.date(2022, 10, 1), dt.date(2023, 9, 30))
+    parts = {(dt.date(2022, 10, 1), dt.date(2023, 3, 31)), (dt.date(2022, 4, 1), dt.date(2022, 9, 30))}
+    within = lambda c: isinstance(c[2][0], str) and "@" in c[2][0]  # noqa: E731
+    assert sum(1 for c in k.known if c[3] == last_12 and within(c)) > 10  # partners read it within a locality
+    in_parts = {c for c in k.targets if c[3] in parts and within(c)}
+    assert len(in_parts) > 20  # small counts of a group in a locality in a part of last year, to go after
+    assert not in_parts & set(k.known)
+    # the targets: every small count of the drill-down these sums touch (within a locality: the last 12 months,
+    # this year so far, last year and its parts); the rest of the grid is attacked in the tests above. The last
+    # 12 months join every quarter into one linked set, where each linear programme takes seconds: every target
+    # is tried by exact linear algebra, and the parts of last year (the counts the sums give a reader) by
+    # programmes, as many as the budgets allow
+    linked = {last_12, (dt.date(2023, 4, 1), dt.date(2023, 9, 30)), (dt.date(2022, 4, 1), dt.date(2023, 3, 31))}
+    k = replace(k, targets={c for c in k.targets if c[3] in linked | parts and within(c)}, faults={})
+    assert len(k.targets) > len(in_parts)
+    recovered = attack(k, lp_limit=0)
+    assert recovered == {}, f"recovered hidden counts: {list(recovered.items())[:10]}"
+    k = replace(k, targets=in_parts)
+    recovered = attack(k, lp_limit=25)
+    assert recovered == {}, f"recovered with counts of 0 or more: {list(recovered.items())[:10]}"
+    recovered = attack(k, lp_limit=15, markers=True)
+    assert recovered == {}, f"recovered with the markers as bounds: {list(recovered.items())[:10]}"
+    recovered = attack_with_markers(k, limit=20, time_limit=5.0)
+    assert recovered == {}, f"recovered with whole numbers and the markers: {list(recovered.items())[:10]}"
+    assert not k.faults, list(k.faults)[:5]
+
+
+def test_subtracting_this_year_from_the_last_12_months_within_a_locality_gives_no_small_count(mid_quarter_demo):
+    """The partner's own subtraction, within each locality, group by group, for every indicator and the four
+    dimensions of the drill-down: the last 12 months less 2023-24 so far is the group's count there from October
+    2022 to March 2023, and 2022-23 less that is its count from April to September 2022. Worked out here from
+    the shown figures alone; where all the figures are shown the difference is never 1 to 4."""
+    import datetime as dt
+
+    from yj_metrics.disclosure import (NOT_FOR_PARTNERS, NOT_PERSONAL, PARTNER_LOCAL_DIMENSIONS, STOCK_INDICATORS,
+                                       local_results)
+    from yj_metrics.filters import Filters, apply_filters
+    from yj_metrics.indicators import INDICATORS, compute
+
+    prot = PartnerProtection(mid_quarter_demo, max_quarters=5)
+    last_12, so_far, last_year = prot.periods.last_12_months, prot.periods.years[-1], financial_year(2022)
+    assert (last_12.start, last_12.end) == (dt.date(2022, 10, 1), dt.date(2023, 9, 30))
+    assert (so_far.start, so_far.end) == (dt.date(2023, 4, 1), dt.date(2023, 9, 30))
+    ids = [i for i in INDICATORS if i not in NOT_FOR_PARTNERS and i not in NOT_PERSONAL and i not in STOCK_INDICATORS]
+    found, compared = [], 0
+    for loc in prot.localities:
+        there = apply_filters(mid_quarter_demo, Filters(locality=(loc,)))
+        for by in PARTNER_LOCAL_DIMENSIONS:
+            shown = {p: {(r.indicator, r.group): r for r in
+                         prot.protect_results(local_results(compute(there, p, ids, by), by, loc))}
+                     for p in (last_12, so_far, last_year)}
+            for key, r in shown[last_12].items():
+                for part in ("numerator", "denominator"):
+                    a, b = getattr(r, part), getattr(shown[so_far].get(key), part, None)
+                    if a is None or b is None or (part == "denominator" and r.unit.startswith("per ")):
+                        continue  # (a rate's denominator is a population: no count of children)
+                    compared += 1
+                    end_part = a - b
+                    c = getattr(shown[last_year].get(key), part, None)
+                    for what, v in (("Oct 2022-Mar 2023", end_part), ("Apr-Sep 2022", None if c is None else c - end_part)):
+                        if v is not None and 1 <= v <= 4:
+                            found.append((loc, key, by, part, what, v))
+    assert compared > 20, compared  # the groups partners read within a locality in both periods
+    assert found == [], found[:10]
 
 
 def test_subtracting_one_locality_from_the_whole_gives_no_small_count(demo600):

@@ -246,6 +246,42 @@ def test_partners_read_the_last_12_months_by_group(_mid_quarter_store_file, monk
         assert (row["numerator"], row["denominator"]) == tuple(f"{x:,.0f}" for x in sums[row["group"]]), row
 
 
+def test_partners_look_within_a_locality_over_the_last_12_months(_mid_quarter_store_file, monkeypatch):
+    """The police analyst's question over the last 12 months (1 Oct 2022 to 30 Sep 2023 on the mid-quarter
+    workbook): first-time entrants in the North by ethnicity. The page keeps the 12 months (no fallback to a
+    financial year, no "showing all localities"), the title says where and when, and each group shown is the
+    North's count summed here quarter by quarter by the counting rules; nothing small is sent."""
+    import datetime as dt
+
+    from yj_metrics.filters import Filters, apply_filters
+    from yj_metrics.periods import quarter
+
+    url, ds = _mid_quarter_store_file
+    monkeypatch.setenv("YJ_DATABASE_URL", url)
+    at = _run("kpi_detail", monkeypatch, {"indicator": "fte_count", "period": "rolling", "q": "2023-24Q2"},
+              {"detail_by": "ethnicity", "detail_loc": "North"})
+    _check(at, "North by ethnicity, last 12 months")
+    assert not any("Showing all localities" in i.value for i in at.info)
+    assert not any(c.value.startswith(("Within a locality", "Partners compare groups")) for c in at.caption), \
+        [c.value for c in at.caption]  # (no other period put in its place)
+    titles = [json.dumps(c.get("layout", {}).get("title", "")) for c in _charts(at)]
+    assert any("by ethnicity in North (12 months to 30 Sep 2023)" in t for t in titles), titles
+    quarters = [quarter(2022, 3), quarter(2022, 4), quarter(2023, 1), quarter(2023, 2)]
+    assert quarters[0].start == dt.date(2022, 10, 1) and quarters[-1].end == dt.date(2023, 9, 30)
+    north = apply_filters(ds, Filters(locality=("North",)))
+    sums: dict = {}
+    for q in quarters:
+        for r in indicators.compute(north, q, ["fte_count"], "ethnicity"):
+            if r.indicator == "fte_count" and r.by == "ethnicity":
+                sums[r.group] = sums.get(r.group, 0) + r.numerator
+    rows = at.dataframe[0].value.to_dict("records")
+    assert {row["group"] for row in rows} == set(sums)
+    shown = [row for row in rows if row["numerator"] not in ("<5", "hidden", "withheld")]
+    assert shown, rows  # some of the North's groups answered over the 12 months
+    for row in shown:
+        assert row["numerator"] == f"{sums[row['group']]:,.0f}", row
+
+
 def test_a_figure_whose_marker_would_give_its_neighbours_away_says_withheld(_mid_quarter_store_file, monkeypatch):
     """On the mid-quarter workbook, 2022-23: four quarters of 1 child in a residential unit and their year of 4,
     all hidden; '<5' on all five would give every count away (the year is at most 4 and at least 1+1+1+1). The

@@ -882,10 +882,18 @@ class PartnerPeriods:
         """The financial years partners can look within a locality (a locality, then one more dimension)."""
         return self.years[-PARTNER_LOCAL_YEARS:]
 
+    @property
+    def local_periods(self) -> tuple[Period, ...]:
+        """Every period partners can look within a locality: the financial years, and the last 12 months when
+        the reporting quarter ends none."""
+        return self.local_years + (() if self.last_12_months is None else (self.last_12_months,))
+
     def local_for(self, period: Period) -> Period | None:
-        """The financial year (so far) partners compare groups in within a locality when they chose ``period``
-        (a quarter, a year or the last 12 months): the year its end falls in, if partners can look within a
-        locality then; else None."""
+        """The period partners compare groups in within a locality when they chose ``period``: the last 12
+        months when they chose them, else the financial year (so far) its end falls in, if partners can look
+        within a locality then; else None."""
+        if self.last_12_months is not None and period_key(period) == period_key(self.last_12_months):
+            return self.last_12_months
         fy = self.year_of(period)
         return fy if period_key(fy) in {period_key(y) for y in self.local_years} else None
 
@@ -977,7 +985,8 @@ PARTNER_DIMENSIONS = ("ethnicity", "gender", "age_band", "locality", "disposal",
                       "team", "scaled_approach")
 #: partners' drill-down on the indicators: a locality, then one of these, by financial year (issue 21), for
 #: the latest PARTNER_LOCAL_YEARS years (this year so far and the two before: the recent years a partner asks
-#: about; each year is a column of the drill-down's own grid, about 3 s of protection on the demo)
+#: about; each year is a column of the drill-down's own grid, about 3 s of protection on the demo), and over
+#: the last 12 months
 PARTNER_LOCAL_DIMENSIONS = ("ethnicity", "gender", "age_band", "disposal")
 PARTNER_LOCAL_YEARS = 3
 
@@ -1082,7 +1091,7 @@ def _view_set(ds, periods: PartnerPeriods, settings, progress: "Progress | None"
 
         for loc in partner_localities(ds):
             there = apply_filters(ds, Filters(locality=(loc,)))
-            local += [(fy, ids, by, loc, there) for fy in periods.local_years for by in PARTNER_LOCAL_DIMENSIONS]
+            local += [(p, ids, by, loc, there) for p in periods.local_periods for by in PARTNER_LOCAL_DIMENSIONS]
     calls = [c + (None, ds) for c in calls] + local
     out = []
     for n, (p, which, by, loc, data) in enumerate(calls):
@@ -1099,16 +1108,22 @@ def _view_set(ds, periods: PartnerPeriods, settings, progress: "Progress | None"
 
 def _unshown_set(ds, periods: PartnerPeriods, settings) -> list:
     """The results of the periods partners are never shown but can work out by subtraction
-    (``PartnerPeriods.unshown``): every indicator, whole service and each breakdown. Cells of the
-    protection, so that a small count among them is protected like any other."""
+    (``PartnerPeriods.unshown``): every indicator, whole service and each breakdown, and within each locality
+    by each dimension of the drill-down. Cells of the protection, so that a small count among them is
+    protected like any other."""
+    from .filters import Filters, apply_filters
     from .indicators import INDICATORS, compute
 
     ids = [i for i in INDICATORS if i not in NOT_FOR_PARTNERS]
+    calls = [(p, by, None, ds) for p in periods.unshown for by in (None,) + PARTNER_DIMENSIONS]
+    for loc in partner_localities(ds) if periods.unshown else ():
+        there = apply_filters(ds, Filters(locality=(loc,)))
+        calls += [(p, by, loc, there) for p in periods.unshown for by in PARTNER_LOCAL_DIMENSIONS]
     out = []
-    for p in periods.unshown:
-        for by in (None,) + PARTNER_DIMENSIONS:
-            out += [r for r in compute(ds, p, ids, by, settings) if r.by == by  # (no measure by categories)
-                    and r.indicator not in NOT_FOR_PARTNERS and r.indicator not in NOT_PERSONAL]
+    for p, by, loc, data in calls:
+        res = [r for r in compute(data, p, ids, by, settings) if r.by == by  # (no measure by categories)
+               and r.indicator not in NOT_FOR_PARTNERS and r.indicator not in NOT_PERSONAL]
+        out += res if loc is None else local_results(res, by, loc)
     return out
 
 
@@ -1237,7 +1252,8 @@ def _protect_all(ds, periods, settings, threshold, progress: Progress | None = N
     """{result key: hidden} for every indicator result in the partner view set."""
     results = _view_set(ds, periods, settings, progress)
     main = [r for r in results if not _is_local(r)]
-    unshown = _unshown_set(ds, periods, settings)
+    unshown_all = _unshown_set(ds, periods, settings)
+    unshown = [r for r in unshown_all if not _is_local(r)]
     fams, roles = _family_values(main + unshown)
     hidden: dict[tuple, bool] = {}
     table_cells = _disposal_table_cells(ds, periods)
@@ -1334,7 +1350,8 @@ def _protect_all(ds, periods, settings, threshold, progress: Progress | None = N
                                 cell, fam_mask)
         local = [r for r in results if _is_local(r)]
         if local:
-            hidden.update(_protect_local(local, main, grid, ri, ci, roles, fam_mask, threshold))
+            hidden.update(_protect_local(local, main + unshown, grid, ri, ci, roles, fam_mask, threshold,
+                                         [r for r in unshown_all if _is_local(r)]))
     return hidden
 
 
@@ -1349,12 +1366,19 @@ def _is_local(r) -> bool:
 
 
 def _protect_local(local: list, main: list, grid1: Grid, ri1: dict, ci1: dict, roles1: dict, fam_mask1: dict,
-                   threshold: int) -> dict[tuple, bool]:
+                   threshold: int, unshown: list = ()) -> dict[tuple, bool]:
     """{result key: hidden} for the drill-down (a locality, then one more dimension), protected in a second
-    pass with everything else fixed: its own grid, one column per financial year, whose rows are the drill-down's
-    groups and their margins (the whole service, each locality, each group of the dimension), related as a
-    reader relates them (a locality's groups add up to the locality, a group's localities to the group, the
-    groups and the localities to the whole service).
+    pass with everything else fixed: its own grid, one column per financial year (and the last 12 months),
+    whose rows are the drill-down's groups and their margins (the whole service, each locality, each group of
+    the dimension), related as a reader relates them (a locality's groups add up to the locality, a group's
+    localities to the group, the groups and the localities to the whole service).
+
+    The last 12 months are last year's end plus this year so far, and last year is its start plus its end: a
+    reader who has all three within a locality has both parts of last year there too. Those parts
+    (``unshown``: the drill-down over ``PartnerPeriods.unshown``) are columns of the grid that are never shown
+    (hiding one costs the reader nothing, and its marker would say nothing of a size), related to the others
+    by those sums, so a small count among them is protected like any other; the years those sums link are
+    protected together, the others each on its own.
 
     The margins keep the states the first pass gave them: a shown margin is known to the reader (never hidden
     here), a hidden one stays hidden and must stay undetermined. So that the drill-down tells a reader nothing
@@ -1366,16 +1390,22 @@ def _protect_local(local: list, main: list, grid1: Grid, ri1: dict, ci1: dict, r
     component and hidden for another is read as hidden by the component's one mask, then each family is
     audited with what it shows (sums and the markers' bounds) and a year that gives anything away is withheld.
     Last, results hidden beyond their need are shown again as in the first pass (:func:`_show_again`)."""
-    cols = {_result_key(r)[3:] for r in local}
+    unshown = list(unshown)
+    cols = {_result_key(r)[3:] for r in local + unshown}
     dims = {str(r.by).split("@", 1)[0] for r in local}
     margins = [r for r in main if _result_key(r)[3:] in cols and (r.by is None or r.by == "locality" or r.by in dims)]
-    fams, roles = _family_values(local + margins)
+    fams, roles = _family_values(local + unshown + margins)
     roles.pop("_synthetic", None)
     if not fams:
         return {}
-    grid = _build_grid(fams)
-    grid.col_sums = []  # years are not parts of one another: each column is protected on its own
+    grid = _build_grid(fams)  # (its column relations: the last 12 months and last year, by their parts)
     ri, ci = {r: n for n, r in enumerate(grid.rows)}, {c: n for n, c in enumerate(grid.cols)}
+    shown_keys = {_result_key(r) for r in local}
+    never = np.zeros(grid.shape, dtype=bool)  # the drill-down over the parts of last year: never shown
+    for r in unshown:
+        key = _result_key(r)
+        if key not in shown_keys:
+            never[ri[(r.by, r.group)], ci[key[3:]]] = True
     drill = np.array([_is_local_by(by) for by, _ in grid.rows])
     # where each margin cell is in the first pass's grid (-1: not there, so never shown and unknown)
     r1 = np.array([-1 if drill[n] else ri1.get(row, -1) for n, row in enumerate(grid.rows)])
@@ -1448,10 +1478,12 @@ def _protect_local(local: list, main: list, grid1: Grid, ri1: dict, ci1: dict, r
         mixed = any_hidden & any_known
         for _ in range(grid.shape[1] + 1):  # each round withholds one more year, or ends
             withheld = ((drill[:, None] & shut[None, :]) | kids) & shape_cells
-            g = Grid(grid.rows, grid.cols, {f: grid.values[f] for f in members}, grid.row_sums, [], fixed | withheld,
-                     (ri[ALL],), keep)
-            g.unsized = {f: grid.unsized[f] | (withheld & grid.present(f)) for f in members}
-            mask = protect_grid(g, threshold)
+            g = Grid(grid.rows, grid.cols, {f: grid.values[f] for f in members}, grid.row_sums, grid.col_sums,
+                     fixed | withheld, (ri[ALL],), keep)
+            if never.any():
+                g.cost = np.where(never, 0.01, cell_costs(g))
+            g.unsized = {f: grid.unsized[f] | ((withheld | never) & grid.present(f)) for f in members}
+            mask = _protect_linked(g, threshold)
             if not mixed.any():
                 break
             # the one mask read a margin as hidden that a family shows: audit each family with what it shows
@@ -1503,6 +1535,28 @@ def _protect_local(local: list, main: list, grid1: Grid, ri1: dict, ci1: dict, r
         hid = [f for f in fs if bool(mask_of[f][cell])]
         out[key] = (UNSIZED if any(grid.is_unsized(f, cell) for f in hid) else True) if hid else False
     return out
+
+
+def _protect_linked(grid: Grid, threshold: int) -> np.ndarray:
+    """:func:`protect_grid` on the columns the grid's column relations link, together, and on the others each
+    on its own (a cell that cannot be protected then hides its column, not the whole grid)."""
+    if not grid.col_sums:
+        return protect_grid(grid, threshold)
+    linked = sorted({j for p, kids in grid.col_sums for j in [p, *kids]})
+    parts = [linked, [j for j in range(grid.shape[1]) if j not in set(linked)]]
+    cost = cell_costs(grid)  # (over the whole grid: a cell costs what it costs there)
+    mask = np.zeros(grid.shape, dtype=bool)
+    for part in [p for p in parts if p]:
+        at = {j: n for n, j in enumerate(part)}
+        sums = [(at[p], [at[k] for k in kids]) for p, kids in grid.col_sums if p in at]
+        sub = Grid(grid.rows, [grid.cols[j] for j in part], {f: v[:, part] for f, v in grid.values.items()},
+                   grid.row_sums, sums, None if grid.fixed is None else grid.fixed[:, part], grid.avoid_rows,
+                   None if grid.keep is None else grid.keep[:, part], cost[:, part], grid.whole_sums,
+                   {f: u[:, part].copy() for f, u in grid.unsized.items()})
+        mask[:, part] = protect_grid(sub, threshold)
+        for f, u in sub.unsized.items():
+            grid.unsized.setdefault(f, np.zeros(grid.shape, dtype=bool))[:, part] = u
+    return mask
 
 
 def _show_again(grid: Grid, roles: dict, root: str, comp_of: dict, fam_mask: dict, den_mask: dict, known: dict,
