@@ -475,6 +475,23 @@ def _pinned(k: Knowledge, recovered: dict, cell, value: float) -> None:
         k.faults[cell] = value
 
 
+_LAST_NULL_SPACE: list = []  # [(key, basis)]: the last linked set's, for the next attack on the same knowledge
+
+
+def _null_space(sub: np.ndarray) -> np.ndarray:
+    """``null_space(sub)``, kept for the last matrix asked: a test attacks the same knowledge several times
+    (by the sums, with the markers, ...), and one SVD of a large linked set takes minutes."""
+    import hashlib
+
+    key = (sub.shape, hashlib.sha256(np.ascontiguousarray(sub).tobytes()).hexdigest())
+    if _LAST_NULL_SPACE and _LAST_NULL_SPACE[0][0] == key:
+        return _LAST_NULL_SPACE[0][1]
+    basis = null_space(sub)
+    if sub.size > 1_000_000:  # (only a large one is worth keeping)
+        _LAST_NULL_SPACE[:] = [(key, basis)]
+    return basis
+
+
 def attack(k: Knowledge, lp_limit: int = 400, markers: bool = False, threshold: int = 4) -> dict:
     """{cell: value} of every target the attacker pins down exactly. ``markers``: the bounds read from the
     markers too ('<5' on a count: 1 to the threshold), in the linear programmes."""
@@ -527,7 +544,7 @@ def attack(k: Knowledge, lp_limit: int = 400, markers: bool = False, threshold: 
             continue
         eq = eq_of[find(members[0])]
         sub, sb = a[np.ix_(eq, members)], b[eq]
-        basis = null_space(sub)
+        basis = _null_space(sub)
         sparse = csr_matrix(sub)
         pos = {n: i for i, n in enumerate(members)}
         for n in targets:
