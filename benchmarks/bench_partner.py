@@ -22,6 +22,7 @@ breakdown.
 """
 from __future__ import annotations
 
+import datetime as dt
 import os
 import statistics
 import tempfile
@@ -84,8 +85,6 @@ def report(name: str, ds) -> float:
               f" | marked 'withheld' (size not given) {counts.get((kind, 'withheld'), 0)}")
     return seconds
 
-
-import datetime as dt  # noqa: E402
 
 protect_s = report("default demo (1,500 children, to 31 Mar 2024)", demo_dataset())
 report("the same service exported on 15 Nov 2023 (last 12 months to 30 Sep 2023)",

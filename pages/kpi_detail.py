@@ -43,7 +43,8 @@ def _partner_breakdown(by: str, read_period):
     local = periods.local_for(read_period)
     years = periods.local_years
     if local is None:
-        last_12 = " or the last 12 months" if periods.last_12_months is not None else ""
+        last_12 = (" or over the last 12 months (choose \"Last 12 months\" as the period)"
+                   if periods.last_12_months is not None else "")
         st.info(f"Within a locality, partners compare groups in the financial years {years[0].label} to "
                 f"{years[-1].label}{last_12}: choose a quarter in those years. Showing all localities.")
         return None, read_period

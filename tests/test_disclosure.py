@@ -380,6 +380,26 @@ def last_12_knowledge():
     return gather(ds, Settings(), max_quarters=5, dimensions=("ethnicity",), localities=False)
 
 
+def _parts_of_last_year(last_12: dict, so_far: dict, last_year: dict, rates: bool = False) -> tuple[list, int]:
+    """A partner's subtraction of shown figures ({(indicator, group): protected result} for each period): the last
+    12 months less this year so far is the group's count in last year's end, and last year less that its count
+    in last year's start. Returns ([(key, part, which end, difference)] of the differences from 1 to 4, how many
+    subtractions were possible). ``rates``: a rate's denominator (a population) is subtracted too."""
+    found, compared = [], 0
+    for key, r in last_12.items():
+        for part in ("numerator", "denominator"):
+            a, b = getattr(r, part), getattr(so_far.get(key), part, None)
+            if a is None or b is None or (not rates and part == "denominator" and r.unit.startswith("per ")):
+                continue  # (a rate's denominator is a population: no count of children)
+            compared += 1
+            end_part = a - b
+            c = getattr(last_year.get(key), part, None)
+            for what, v in (("end", end_part), ("start", None if c is None else c - end_part)):
+                if v is not None and 1 <= v <= 4:
+                    found.append((key, part, what, v))
+    return found, compared
+
+
 def test_subtracting_this_year_so_far_from_the_last_12_months_gives_no_small_count():
     """The partner's own subtraction, group by group: the last 12 months less 2023-24 so far is the group's
     count in January to March 2023; 2022-23 less that is its count in April to December 2022. Before those
@@ -397,19 +417,11 @@ def test_subtracting_this_year_so_far_from_the_last_12_months_gives_no_small_cou
     ids = [i for i in INDICATORS if i not in NOT_FOR_PARTNERS and i not in NOT_PERSONAL and i not in STOCK_INDICATORS]
     found, compared = [], 0
     for by in ("ethnicity", "gender", "age_band"):
-        shown = {p: {(r.indicator, r.group): r for r in prot.protect_results(compute(ds, p, ids, by)) if r.by == by}
-                 for p in (last_12, so_far, last_year)}
-        for key, r in shown[last_12].items():
-            for part in ("numerator", "denominator"):
-                a, b = getattr(r, part), getattr(shown[so_far].get(key), part, None)
-                if a is None or b is None:
-                    continue
-                compared += 1
-                end_part = a - b
-                c = getattr(shown[last_year].get(key), part, None)
-                for what, v in (("Jan-Mar 2023", end_part), ("Apr-Dec 2022", None if c is None else c - end_part)):
-                    if v is not None and 1 <= v <= 4:
-                        found.append((key, by, part, what, v))
+        shown = [{(r.indicator, r.group): r for r in prot.protect_results(compute(ds, p, ids, by)) if r.by == by}
+                 for p in (last_12, so_far, last_year)]
+        small, n = _parts_of_last_year(*shown, rates=True)
+        found += [(by,) + x for x in small]
+        compared += n
     assert compared > 100  # the groups partners read in both periods
     assert found == [], found[:10]
 
@@ -532,20 +544,12 @@ def test_subtracting_this_year_from_the_last_12_months_within_a_locality_gives_n
     for loc in prot.localities:
         there = apply_filters(mid_quarter_demo, Filters(locality=(loc,)))
         for by in PARTNER_LOCAL_DIMENSIONS:
-            shown = {p: {(r.indicator, r.group): r for r in
-                         prot.protect_results(local_results(compute(there, p, ids, by), by, loc))}
-                     for p in (last_12, so_far, last_year)}
-            for key, r in shown[last_12].items():
-                for part in ("numerator", "denominator"):
-                    a, b = getattr(r, part), getattr(shown[so_far].get(key), part, None)
-                    if a is None or b is None or (part == "denominator" and r.unit.startswith("per ")):
-                        continue  # (a rate's denominator is a population: no count of children)
-                    compared += 1
-                    end_part = a - b
-                    c = getattr(shown[last_year].get(key), part, None)
-                    for what, v in (("Oct 2022-Mar 2023", end_part), ("Apr-Sep 2022", None if c is None else c - end_part)):
-                        if v is not None and 1 <= v <= 4:
-                            found.append((loc, key, by, part, what, v))
+            shown = [{(r.indicator, r.group): r for r in
+                      prot.protect_results(local_results(compute(there, p, ids, by), by, loc))}
+                     for p in (last_12, so_far, last_year)]
+            small, n = _parts_of_last_year(*shown)
+            found += [(loc, by) + x for x in small]
+            compared += n
     assert compared > 20, compared  # the groups partners read within a locality in both periods
     assert found == [], found[:10]
 

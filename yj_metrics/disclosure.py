@@ -1267,12 +1267,7 @@ def _protect_all(ds, periods, settings, threshold, progress: Progress | None = N
         synthetic = roles.pop("_synthetic", {})
 
         # cells partners are never shown (the parts of last year): hiding them costs the reader nothing
-        shown_keys = {_result_key(r) for r in main}
-        never = np.zeros(grid.shape, dtype=bool)
-        for r in unshown:
-            key = _result_key(r)
-            if key not in shown_keys:
-                never[ri[(r.by, r.group)], ci[key[3:]]] = True
+        never = _never_shown(grid, ri, ci, main, unshown)
 
         def sub(names, fixed=None):
             # a category measure's whole-service total is known from elsewhere for that measure only
@@ -1355,6 +1350,18 @@ def _protect_all(ds, periods, settings, threshold, progress: Progress | None = N
     return hidden
 
 
+def _never_shown(grid: Grid, ri: dict, ci: dict, shown: list, unshown: list) -> np.ndarray:
+    """The cells of ``grid`` that only ``unshown`` results fill (the parts of last year, which partners never
+    see but can work out): a result's cell is shown when a result partners see has the same key."""
+    shown_keys = {_result_key(r) for r in shown}
+    never = np.zeros(grid.shape, dtype=bool)
+    for r in unshown:
+        key = _result_key(r)
+        if key not in shown_keys:
+            never[ri[(r.by, r.group)], ci[key[3:]]] = True
+    return never
+
+
 def _is_local_by(by) -> bool:
     """Is ``by`` the drill-down's (a locality's children by one more dimension: ``dim@locality``)?"""
     return by is not None and "@" in str(by)
@@ -1400,12 +1407,7 @@ def _protect_local(local: list, main: list, grid1: Grid, ri1: dict, ci1: dict, r
         return {}
     grid = _build_grid(fams)  # (its column relations: the last 12 months and last year, by their parts)
     ri, ci = {r: n for n, r in enumerate(grid.rows)}, {c: n for n, c in enumerate(grid.cols)}
-    shown_keys = {_result_key(r) for r in local}
-    never = np.zeros(grid.shape, dtype=bool)  # the drill-down over the parts of last year: never shown
-    for r in unshown:
-        key = _result_key(r)
-        if key not in shown_keys:
-            never[ri[(r.by, r.group)], ci[key[3:]]] = True
+    never = _never_shown(grid, ri, ci, local, unshown)  # the drill-down over the parts of last year
     drill = np.array([_is_local_by(by) for by, _ in grid.rows])
     # where each margin cell is in the first pass's grid (-1: not there, so never shown and unknown)
     r1 = np.array([-1 if drill[n] else ri1.get(row, -1) for n, row in enumerate(grid.rows)])
